@@ -1,0 +1,91 @@
+//! Command-line interface (clap). Each subcommand hands its arguments to the module
+//! that does the work and gets back an exit code.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const DEFAULT_INTERFACES: &str = "/etc/network/interfaces";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ifupdown-ovs",
+    version,
+    about = "Open vSwitch for classic ifupdown: check, query, plan and apply ovs_* options"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint a whole interfaces file (and what it sources)
+    Check(CheckArgs),
+    /// Print an interface's options like ifquery, or list interfaces
+    Query(QueryArgs),
+    /// Print the commands the hooks would run for an interface, without running them
+    Plan(PlanArgs),
+    /// Show what in OVS is ours and whether it matches the configuration
+    Status(StatusArgs),
+    /// Run as an ifupdown hook (normally chosen automatically from PHASE/MODE/IFACE)
+    Hook(HookArgs),
+    /// Run as the OVSPort OCF resource agent
+    Ocf(OcfArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InterfacesFile {
+    /// interfaces(5) file to read
+    #[arg(short = 'i', long = "interfaces", default_value = DEFAULT_INTERFACES)]
+    pub interfaces: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+    /// List interfaces (of class `auto` unless --allow is given)
+    #[arg(short = 'l', long)]
+    pub list: bool,
+    /// Allow class for --list
+    #[arg(long, value_name = "CLASS")]
+    pub allow: Option<String>,
+    /// Interface to print (ifquery IFACE)
+    #[arg(required_unless_present = "list")]
+    pub iface: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+    /// Plan `ifdown` instead of `ifup`
+    #[arg(long)]
+    pub down: bool,
+    pub iface: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+}
+
+#[derive(Debug, Args)]
+pub struct OcfArgs {
+    /// OCF action (start, stop, monitor, validate-all, meta-data)
+    pub action: String,
+}

@@ -1,0 +1,30 @@
+//! Top-level error type and exit codes.
+
+use crate::interfaces::ParseError;
+
+/// Everything that can stop a command. Module errors carry their own context.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Exit status for this error (1 for configuration errors, 2 for usage).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}

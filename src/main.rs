@@ -1,0 +1,35 @@
+//! ifupdown-ovs: one binary, several entry points. It runs as an ifupdown hook when
+//! the ifupdown environment says so (`PHASE`, `MODE`, `IFACE`), as the OVSPort OCF
+//! agent when called by that name, and as the CLI otherwise.
+
+use clap::Parser;
+
+use ifupdown_ovs::cli::{Cli, Command};
+use ifupdown_ovs::{check, error, hook, plan, query};
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let code = match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ifupdown-ovs: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> Result<i32, error::Error> {
+    // TODO(hook): detect PHASE/MODE/IFACE and argv[0] == OVSPort before clap.
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Query(args) => query::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Status(_) => Err(error::Error::Other("status: not implemented yet".into())),
+        Command::Hook(args) => hook::run_cli(args),
+        Command::Ocf(_) => Err(error::Error::Other("ocf: not implemented yet".into())),
+    }
+}

@@ -1,0 +1,1 @@
+//! TODO: link state, sysctls, routing

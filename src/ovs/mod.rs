@@ -1,0 +1,7 @@
+//! Open vSwitch side: the typed model of `ovs_*` options ([`model`]), reading and
+//! validating them from a stanza or the hook environment ([`options`]), and running
+//! ovs-vsctl transactions ([`vsctl`]).
+
+pub mod model;
+pub mod options;
+pub mod vsctl;

@@ -1,0 +1,1 @@
+//! TODO: ovs_* options -> OvsIface

@@ -1,0 +1,1 @@
+//! TODO: ovs-vsctl transaction builder and runner

@@ -22,7 +22,17 @@ fn main() {
 }
 
 fn run() -> Result<i32, error::Error> {
-    // TODO(hook): detect PHASE/MODE/IFACE and argv[0] == OVSPort before clap.
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let invoked_as = std::path::Path::new(&argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if invoked_as == "OVSPort" {
+        return Err(error::Error::Other("ocf: not implemented yet".into()));
+    }
+    if std::env::args_os().len() == 1 && hook::is_hook_environment() {
+        return hook::run_from_environment();
+    }
     let cli = Cli::parse();
     match &cli.command {
         Command::Check(args) => check::run(args),

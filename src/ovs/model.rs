@@ -104,3 +104,273 @@ pub struct OvsIface {
     pub arp_ignore: Option<u8>,
     pub arp_announce: Option<u8>,
 }
+
+/// Why a value does not parse; the message names the value and the expected form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+impl OvsType {
+    /// Every kind, in the order of Debian's README.
+    pub const ALL: [OvsType; 6] = [
+        OvsType::Bridge,
+        OvsType::Port,
+        OvsType::IntPort,
+        OvsType::Bond,
+        OvsType::PatchPort,
+        OvsType::Tunnel,
+    ];
+
+    /// The `ovs_type` spelling, e.g. `OVSIntPort`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OvsType::Bridge => "OVSBridge",
+            OvsType::Port => "OVSPort",
+            OvsType::IntPort => "OVSIntPort",
+            OvsType::Bond => "OVSBond",
+            OvsType::PatchPort => "OVSPatchPort",
+            OvsType::Tunnel => "OVSTunnel",
+        }
+    }
+
+    /// Everything but a bridge lives on a bridge (`ovs_bridge`).
+    pub fn is_port(self) -> bool {
+        self != OvsType::Bridge
+    }
+}
+
+impl fmt::Display for OvsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OvsType {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OvsType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                ValueError(format!(
+                    "unknown type \"{s}\" (expected OVSBridge, OVSPort, OVSIntPort, OVSBond, OVSPatchPort or OVSTunnel)"
+                ))
+            })
+    }
+}
+
+impl VlanId {
+    pub const MAX: u16 = 4095;
+}
+
+impl fmt::Display for VlanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for VlanId {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ValueError(format!(
+                "\"{s}\" is not a VLAN id (a number in 0..4095)"
+            )));
+        }
+        match s.parse::<u32>() {
+            Ok(n) if n <= u32::from(VlanId::MAX) => Ok(VlanId(n as u16)),
+            _ => Err(ValueError(format!("VLAN id {s} is outside 0..4095"))),
+        }
+    }
+}
+
+impl VlanMode {
+    pub const ALL: [VlanMode; 5] = [
+        VlanMode::Access,
+        VlanMode::Trunk,
+        VlanMode::NativeTagged,
+        VlanMode::NativeUntagged,
+        VlanMode::Dot1qTunnel,
+    ];
+
+    /// The OVSDB spelling, e.g. `native-untagged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VlanMode::Access => "access",
+            VlanMode::Trunk => "trunk",
+            VlanMode::NativeTagged => "native-tagged",
+            VlanMode::NativeUntagged => "native-untagged",
+            VlanMode::Dot1qTunnel => "dot1q-tunnel",
+        }
+    }
+}
+
+impl fmt::Display for VlanMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for VlanMode {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VlanMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                ValueError(format!(
+                    "unknown VLAN mode \"{s}\" (expected access, trunk, native-tagged, native-untagged or dot1q-tunnel)"
+                ))
+            })
+    }
+}
+
+impl std::str::FromStr for Mac {
+    type Err = ValueError;
+    /// Six `:`-separated groups of one or two hex digits; unicast and not all zero.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            ValueError(format!(
+                "\"{s}\" is not a MAC address (like 02:00:00:00:00:01)"
+            ))
+        };
+        let mut out = [0u8; 6];
+        let mut groups = s.split(':');
+        for byte in out.iter_mut() {
+            let g = groups.next().ok_or_else(bad)?;
+            if g.is_empty() || g.len() > 2 || !g.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            *byte = u8::from_str_radix(g, 16).map_err(|_| bad())?;
+        }
+        if groups.next().is_some() {
+            return Err(bad());
+        }
+        let mac = Mac(out);
+        if out[0] & 1 == 1 {
+            return Err(ValueError(format!(
+                "{mac} is a multicast address; an interface needs a unicast MAC (first byte even)"
+            )));
+        }
+        if out == [0; 6] {
+            return Err(ValueError(
+                "00:00:00:00:00:00 is not a usable MAC address".into(),
+            ));
+        }
+        Ok(mac)
+    }
+}
+
+impl fmt::Display for RouteTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RouteTable::Id(n) => write!(f, "{n}"),
+            RouteTable::Name(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::str::FromStr for RouteTable {
+    type Err = ValueError;
+    /// A number (decimal or 0x hex, as `ip` reads it) or a name. Whether the name
+    /// exists in rt_tables is checked by `options`, which knows where to look.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || s.chars().any(char::is_whitespace) {
+            return Err(ValueError(format!(
+                "\"{s}\" is not a routing table (a number or one name)"
+            )));
+        }
+        let num =
+            if let Some(hex) = s.strip_prefix("0x") {
+                u32::from_str_radix(hex, 16).ok()
+            } else if s.bytes().all(|b| b.is_ascii_digit()) {
+                Some(s.parse::<u32>().map_err(|_| {
+                    ValueError(format!("routing table {s} is outside 1..4294967295"))
+                })?)
+            } else {
+                None
+            };
+        match num {
+            Some(0) => Err(ValueError(
+                "routing table 0 (unspec) cannot hold routes".into(),
+            )),
+            Some(n) => Ok(RouteTable::Id(n)),
+            None => Ok(RouteTable::Name(s.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ovs_type_round_trips() {
+        for t in OvsType::ALL {
+            assert_eq!(t.as_str().parse::<OvsType>(), Ok(t));
+        }
+        assert!("OVSbridge".parse::<OvsType>().is_err());
+    }
+
+    #[test]
+    fn vlan_ids() {
+        assert_eq!("0".parse::<VlanId>(), Ok(VlanId(0)));
+        assert_eq!("4095".parse::<VlanId>(), Ok(VlanId(4095)));
+        assert_eq!(
+            "5000".parse::<VlanId>().unwrap_err().0,
+            "VLAN id 5000 is outside 0..4095"
+        );
+        assert!("99999999999".parse::<VlanId>().is_err());
+        assert!("-1".parse::<VlanId>().is_err());
+        assert!("".parse::<VlanId>().is_err());
+    }
+
+    #[test]
+    fn vlan_modes() {
+        for m in VlanMode::ALL {
+            assert_eq!(m.to_string().parse::<VlanMode>(), Ok(m));
+        }
+        assert!("native_untagged".parse::<VlanMode>().is_err());
+    }
+
+    #[test]
+    fn macs() {
+        assert_eq!(
+            "00:01:02:03:04:05".parse::<Mac>(),
+            Ok(Mac([0, 1, 2, 3, 4, 5]))
+        );
+        assert_eq!("2:0:0:0:0:A".parse::<Mac>(), Ok(Mac([2, 0, 0, 0, 0, 10])));
+        for bad in [
+            "",
+            "00:01:02:03:04",
+            "00:01:02:03:04:05:06",
+            "0g:00:00:00:00:01",
+            "000:0:0:0:0:1",
+            "00-01-02-03-04-05",
+        ] {
+            assert!(bad.parse::<Mac>().is_err(), "{bad}");
+        }
+        assert!(
+            "01:00:5e:00:00:01"
+                .parse::<Mac>()
+                .unwrap_err()
+                .0
+                .contains("multicast")
+        );
+        assert!("00:00:00:00:00:00".parse::<Mac>().is_err());
+        assert_eq!(Mac([2, 0, 0, 0, 0, 0xab]).to_string(), "02:00:00:00:00:ab");
+    }
+
+    #[test]
+    fn route_tables() {
+        assert_eq!("100".parse::<RouteTable>(), Ok(RouteTable::Id(100)));
+        assert_eq!("0x10".parse::<RouteTable>(), Ok(RouteTable::Id(16)));
+        assert_eq!(
+            "ovsbr0p1".parse::<RouteTable>(),
+            Ok(RouteTable::Name("ovsbr0p1".into()))
+        );
+        assert!("0".parse::<RouteTable>().is_err());
+        assert!("a b".parse::<RouteTable>().is_err());
+        assert!("99999999999".parse::<RouteTable>().is_err());
+    }
+}

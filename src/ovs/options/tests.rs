@@ -1,0 +1,764 @@
+//! Unit tests of option parsing and per-interface validation.
+
+use super::*;
+
+fn pos(line: usize) -> Position {
+    Position {
+        file: PathBuf::from("/etc/network/interfaces"),
+        line,
+    }
+}
+
+/// Raw options from `name value` lines, positioned at lines 2, 3, ...
+fn raws(lines: &[&str]) -> Vec<RawOption> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let (name, value) = l.split_once(' ').unwrap_or((l, ""));
+            RawOption {
+                name: canonical_name(name),
+                value: value.to_string(),
+                pos: Some(pos(i + 2)),
+            }
+        })
+        .collect()
+}
+
+fn run(name: &str, lines: &[&str]) -> Analysis {
+    analyze(
+        name,
+        &raws(lines),
+        &Context {
+            iproute2_dirs: vec![],
+        },
+    )
+}
+
+fn ok(name: &str, lines: &[&str]) -> OvsIface {
+    let a = run(name, lines);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    a.iface.expect("an OVS interface")
+}
+
+/// Errors rendered the way `check` prints them.
+fn errors(name: &str, lines: &[&str]) -> Vec<String> {
+    run(name, lines)
+        .errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
+}
+
+fn warnings(name: &str, lines: &[&str]) -> Vec<String> {
+    run(name, lines)
+        .warnings
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
+}
+
+const F: &str = "/etc/network/interfaces";
+
+#[test]
+fn not_ovs_is_none() {
+    let a = run(
+        "eth0",
+        &["address 192.0.2.1/24", "hwaddress 02:00:00:00:00:01"],
+    );
+    assert!(a.errors.is_empty() && a.warnings.is_empty());
+    assert_eq!(a.iface, None);
+}
+
+#[test]
+fn ovs_option_without_type() {
+    assert_eq!(
+        errors("eth0", &["address x", "ovs_bridge br0"]),
+        [format!(
+            "{F}:3: error: ovs_type: missing, but ovs_bridge is given (ovs_* options need an ovs_type)"
+        )]
+    );
+}
+
+#[test]
+fn minimal_port_and_defaults() {
+    let m = ok("eth0", &["ovs_type OVSPort", "ovs_bridge br0"]);
+    assert_eq!(m.kind, OvsType::Port);
+    assert_eq!(m.bridge.as_deref(), Some("br0"));
+    assert_eq!(m.route_pref, DEFAULT_ROUTE_PREF);
+    assert!(!m.disable_ipv6);
+    assert_eq!(m.options, None);
+}
+
+#[test]
+fn dashes_and_case_in_names() {
+    let m = ok("eth0", &["ovs-type OVSPort", "OVS_BRIDGE br0"]);
+    assert_eq!(m.bridge.as_deref(), Some("br0"));
+}
+
+#[test]
+fn unknown_type() {
+    assert_eq!(
+        errors("x", &["ovs_type OVSSwitch"]),
+        [format!(
+            "{F}:2: error: ovs_type: unknown type \"OVSSwitch\" (expected OVSBridge, OVSPort, OVSIntPort, OVSBond, OVSPatchPort or OVSTunnel)"
+        )]
+    );
+}
+
+#[test]
+fn port_kinds_need_a_bridge() {
+    for kind in [
+        "OVSPort",
+        "OVSIntPort",
+        "OVSBond",
+        "OVSPatchPort",
+        "OVSTunnel",
+    ] {
+        let errs = errors("p0", &[&format!("ovs_type {kind}")]);
+        assert!(
+            errs.contains(&format!(
+                "{F}:2: error: ovs_bridge: missing; an {kind} needs the bridge it belongs to"
+            )),
+            "{errs:?}"
+        );
+    }
+}
+
+#[test]
+fn vlan_tag_range() {
+    assert_eq!(
+        errors(
+            "p0",
+            &["ovs_type OVSIntPort", "ovs_bridge br0", "ovs_tag 5000"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_tag: VLAN id 5000 is outside 0..4095"
+        )]
+    );
+    assert_eq!(
+        ok(
+            "p0",
+            &["ovs_type OVSIntPort", "ovs_bridge br0", "ovs_tag 4095"]
+        )
+        .tag,
+        Some(VlanId(4095))
+    );
+}
+
+#[test]
+fn trunks_and_modes() {
+    let m = ok(
+        "eth0",
+        &[
+            "ovs_type OVSPort",
+            "ovs_bridge br0",
+            "ovs_trunks 1,2 10-12",
+            "ovs_vlan_mode trunk",
+        ],
+    );
+    assert_eq!(m.trunks.len(), 5);
+    assert_eq!(m.vlan_mode, Some(VlanMode::Trunk));
+    assert_eq!(
+        errors(
+            "eth0",
+            &["ovs_type OVSPort", "ovs_bridge br0", "ovs_trunks 1,x"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_trunks: \"x\" is not a VLAN id (a number in 0..4095)"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "eth0",
+            &["ovs_type OVSPort", "ovs_bridge br0", "ovs_vlan_mode native"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_vlan_mode: unknown VLAN mode \"native\" (expected access, trunk, native-tagged, native-untagged or dot1q-tunnel)"
+        )]
+    );
+}
+
+#[test]
+fn vlan_words_in_ovs_options() {
+    let m = ok(
+        "eth0",
+        &[
+            "ovs_type OVSPort",
+            "ovs_bridge br0",
+            "ovs_options tag=1 vlan_mode=native-untagged trunks=2,3",
+        ],
+    );
+    assert_eq!(m.tag, Some(VlanId(1)));
+    assert_eq!(m.vlan_mode, Some(VlanMode::NativeUntagged));
+    assert_eq!(m.trunks, vec![VlanId(2), VlanId(3)]);
+    assert_eq!(
+        m.options.as_deref(),
+        Some("tag=1 vlan_mode=native-untagged trunks=2,3")
+    );
+    // same value both ways is fine; different is an error
+    ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_tag 7",
+            "ovs_options tag=7",
+        ],
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_tag 7",
+                "ovs_options tag=8"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_tag: 7 conflicts with tag=8 in ovs_options"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_options tag=4096"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_options: tag=4096: VLAN id 4096 is outside 0..4095"
+        )]
+    );
+    // variables are left to the hook
+    ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_options tag=${VID}",
+        ],
+    );
+}
+
+#[test]
+fn vlan_mode_coherence() {
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSPort",
+                "ovs_bridge br0",
+                "ovs_tag 1",
+                "ovs_vlan_mode trunk"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_tag: a trunk port (vlan_mode trunk) cannot have a tag; use native-untagged or native-tagged for a native VLAN"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSPort",
+                "ovs_bridge br0",
+                "ovs_tag 1",
+                "ovs_trunks 2"
+            ]
+        )
+        .len(),
+        1
+    );
+    ok(
+        "p",
+        &[
+            "ovs_type OVSPort",
+            "ovs_bridge br0",
+            "ovs_tag 1",
+            "ovs_trunks 2",
+            "ovs_vlan_mode native-untagged",
+        ],
+    );
+}
+
+#[test]
+fn macs() {
+    let m = ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_mac 00:01:02:03:04:05",
+        ],
+    );
+    assert_eq!(m.mac, Some(Mac([0, 1, 2, 3, 4, 5])));
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_mac 01:00:00:00:00:01"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_mac: 01:00:00:00:00:01 is a multicast address; an interface needs a unicast MAC (first byte even)"
+        )]
+    );
+    // hwaddress stands in for ovs_mac on internal ports and bridges
+    let m = ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "hwaddress ether 02:00:00:00:00:01",
+        ],
+    );
+    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 1])));
+    let m = ok("b", &["ovs_type OVSBridge", "hwaddress 02:00:00:00:00:02"]);
+    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 2])));
+    assert_eq!(
+        ok("b", &["ovs_type OVSBridge", "hwaddress random"]).mac,
+        None
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_mac 02:00:00:00:00:01",
+                "hwaddress 02:00:00:00:00:03"
+            ]
+        ),
+        [format!(
+            "{F}:5: error: hwaddress: 02:00:00:00:00:03 conflicts with ovs_mac 02:00:00:00:00:01"
+        )]
+    );
+    // not ours on a system port
+    let m = ok(
+        "eth0",
+        &["ovs_type OVSPort", "ovs_bridge br0", "hwaddress bogus"],
+    );
+    assert_eq!(m.mac, None);
+    // ovs_mac on a system port: ignored with a warning
+    let a = run(
+        "eth0",
+        &[
+            "ovs_type OVSPort",
+            "ovs_bridge br0",
+            "ovs_mac 02:00:00:00:00:01",
+        ],
+    );
+    assert_eq!(a.iface.unwrap().mac, None);
+    assert_eq!(
+        a.warnings[0].to_string(),
+        format!(
+            "{F}:4: warning: ovs_mac: has no effect on an OVSPort (only on OVSBridge, OVSIntPort)"
+        )
+    );
+}
+
+#[test]
+fn bonds() {
+    let m = ok(
+        "bond0",
+        &["ovs_type OVSBond", "ovs_bridge br2", "ovs_bonds eth2 eth3"],
+    );
+    assert_eq!(m.bonds, ["eth2", "eth3"]);
+    assert_eq!(
+        errors(
+            "bond0",
+            &["ovs_type OVSBond", "ovs_bridge br2", "ovs_bonds eth2"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_bonds: an OVSBond needs at least two members, got 1"
+        )]
+    );
+    assert_eq!(
+        errors("bond0", &["ovs_type OVSBond", "ovs_bridge br2"]),
+        [format!(
+            "{F}:2: error: ovs_bonds: an OVSBond needs at least two members, got 0"
+        )]
+    );
+    // repeated lines collect members
+    let m = ok(
+        "bond0",
+        &[
+            "ovs_type OVSBond",
+            "ovs_bridge br2",
+            "ovs_bonds eth2",
+            "ovs_bonds eth3 eth2",
+        ],
+    );
+    assert_eq!(m.bonds, ["eth2", "eth3"]);
+}
+
+#[test]
+fn tunnels_and_patches() {
+    assert_eq!(
+        errors("gre1", &["ovs_type OVSTunnel", "ovs_bridge br1"]),
+        [format!(
+            "{F}:2: error: ovs_tunnel_type: missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)"
+        )]
+    );
+    assert_eq!(
+        errors("patch0", &["ovs_type OVSPatchPort", "ovs_bridge br1"]),
+        [format!(
+            "{F}:2: error: ovs_patch_peer: missing; an OVSPatchPort needs its peer"
+        )]
+    );
+    let m = ok(
+        "gre1",
+        &[
+            "ovs_type OVSTunnel",
+            "ovs_bridge br1",
+            "ovs_tunnel_type gre",
+            "ovs_tunnel_options options:remote_ip=192.0.2.2",
+        ],
+    );
+    assert_eq!(
+        m.tunnel_options.as_deref(),
+        Some("options:remote_ip=192.0.2.2")
+    );
+    assert_eq!(
+        warnings(
+            "t",
+            &[
+                "ovs_type OVSTunnel",
+                "ovs_bridge br1",
+                "ovs_tunnel_type grex"
+            ]
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn interface_names() {
+    assert_eq!(
+        errors("averyveryverylongname", &["ovs_type OVSBridge"]),
+        [format!(
+            "{F}:2: error: iface: interface name \"averyveryverylongname\" is longer than 15 bytes"
+        )]
+    );
+    assert_eq!(
+        errors("p", &["ovs_type OVSPort", "ovs_bridge br/0"]),
+        [format!(
+            "{F}:3: error: ovs_bridge: interface name \"br/0\" contains '/', which the kernel refuses"
+        )]
+    );
+    assert_eq!(
+        errors("br0", &["ovs_type OVSBridge", "ovs_ports eth0 eth0:1"]),
+        [format!(
+            "{F}:3: error: ovs_ports: interface name \"eth0:1\" contains ':', which the kernel refuses"
+        )]
+    );
+}
+
+#[test]
+fn mtu_range() {
+    assert_eq!(
+        ok("br0", &["ovs_type OVSBridge", "ovs_mtu 9000"]).mtu,
+        Some(9000)
+    );
+    assert_eq!(
+        errors("br0", &["ovs_type OVSBridge", "ovs_mtu 67"]),
+        [format!(
+            "{F}:3: error: ovs_mtu: MTU 67 is outside 68..65535"
+        )]
+    );
+    assert_eq!(
+        errors("br0", &["ovs_type OVSBridge", "ovs_mtu 70000"]).len(),
+        1
+    );
+}
+
+#[test]
+fn fake_bridge_spellings() {
+    let fake = Some(FakeBridge {
+        parent: "ovsbr0".into(),
+        vlan: VlanId(2),
+    });
+    let m = ok(
+        "ovsbr0v2",
+        &["ovs_type OVSBridge", "ovs_vlan_parent ovsbr0", "ovs_vlan 2"],
+    );
+    assert_eq!(m.fake, fake);
+    // ifupdown2 spelling; ovs_options is consumed
+    let m = ok("ovsbr0v2", &["ovs_type OVSBridge", "ovs_options ovsbr0 2"]);
+    assert_eq!((m.fake.clone(), m.options), (fake.clone(), None));
+    let m = ok(
+        "ovsbr0v2",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_bridge ovsbr0",
+            "ovs_options ovsbr0 2",
+        ],
+    );
+    assert_eq!((m.fake, m.bridge), (fake, None));
+    // ordinary ovs_options on a bridge stay raw
+    let m = ok(
+        "br0",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_options -- set bridge br0 stp_enable=true",
+        ],
+    );
+    assert!(m.fake.is_none() && m.options.is_some());
+    assert_eq!(
+        errors(
+            "v",
+            &["ovs_type OVSBridge", "ovs_bridge br0", "ovs_options br1 2"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_options: VLAN bridge parent br1 conflicts with br0 from ovs_bridge"
+        )]
+    );
+    assert_eq!(
+        errors("v", &["ovs_type OVSBridge", "ovs_vlan 2"]),
+        [format!(
+            "{F}:3: error: ovs_vlan: a VLAN bridge needs ovs_vlan_parent"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "v",
+            &["ovs_type OVSBridge", "ovs_vlan_parent br0", "ovs_vlan 4096"]
+        ),
+        [
+            format!("{F}:4: error: ovs_vlan: VLAN id 4096 is outside 0..4095"),
+            format!("{F}:3: error: ovs_vlan_parent: a VLAN bridge needs ovs_vlan"),
+        ]
+    );
+    assert_eq!(
+        errors("v", &["ovs_type OVSBridge", "ovs_bridge br0"]),
+        [format!(
+            "{F}:3: error: ovs_bridge: on an OVSBridge names the parent of a VLAN bridge, but no VLAN is given (ovs_vlan)"
+        )]
+    );
+}
+
+#[test]
+fn repeats() {
+    // same value twice (inet + inet6, or inherits) is fine
+    ok("br0", &["ovs_type OVSBridge", "ovs_type OVSBridge"]);
+    assert_eq!(
+        errors(
+            "p",
+            &["ovs_type OVSPort", "ovs_bridge br0", "ovs_bridge br1"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_bridge: \"br1\" conflicts with \"br0\" given at line 3"
+        )]
+    );
+    let m = ok(
+        "br0",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_extra set a b",
+            "ovs_extra set c d",
+            "ovs_extra set a b",
+        ],
+    );
+    assert_eq!(m.extra.as_deref(), Some("set a b -- set c d"));
+}
+
+#[test]
+fn unknown_options_warn() {
+    let a = run(
+        "br0",
+        &["ovs_type OVSBridge", "ovs_prots eth0", "ovs_frobnicate 1"],
+    );
+    assert!(a.errors.is_empty());
+    let w: Vec<String> = a.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w,
+        [
+            format!("{F}:3: warning: ovs_prots: unknown option; did you mean ovs_ports?"),
+            format!("{F}:4: warning: ovs_frobnicate: unknown option"),
+        ]
+    );
+    // only unknown ovs_* names: not an OVS interface
+    let a = run("eth0", &["ovs_brdige br0"]);
+    assert_eq!((a.iface, a.errors.len(), a.warnings.len()), (None, 0, 1));
+}
+
+#[test]
+fn sysctls() {
+    let m = ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_disable_ipv6 on",
+            "ovs_arp_filter 1",
+            "ovs_arp_ignore 1",
+            "ovs_arp_announce 2",
+        ],
+    );
+    assert!(m.disable_ipv6);
+    assert_eq!(
+        (m.arp_filter, m.arp_ignore, m.arp_announce),
+        (Some(true), Some(1), Some(2))
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_disable_ipv6 maybe"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_disable_ipv6: \"maybe\" is not yes or no (also accepted: on/off, true/false, 1/0)"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &["ovs_type OVSIntPort", "ovs_bridge br0", "ovs_arp_ignore 9"]
+        ),
+        [format!(
+            "{F}:4: error: ovs_arp_ignore: arp_ignore value 9 is outside 0..8"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_arp_announce 3"
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_arp_announce: arp_announce value 3 is outside 0..2"
+        )]
+    );
+    assert_eq!(
+        warnings(
+            "p",
+            &["ovs_type OVSIntPort", "ovs_bridge br0", "ovs_arp_ignore 5"]
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn route_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rt_tables"), "100 mgmt\n").unwrap();
+    let ctx = Context {
+        iproute2_dirs: vec![dir.path().to_path_buf()],
+    };
+    let base = ["ovs_type OVSIntPort", "ovs_bridge br0"];
+    let with = |extra: &[&str]| {
+        let mut l: Vec<&str> = base.to_vec();
+        l.extend_from_slice(extra);
+        analyze("p", &raws(&l), &ctx)
+    };
+    let a = with(&[
+        "ovs_route_table mgmt",
+        "ovs_route default via 192.0.2.1",
+        "ovs_route 198.51.100.0/24 via 192.0.2.2",
+        "ovs_route_pref 900",
+    ]);
+    assert!(a.errors.is_empty() && a.warnings.is_empty(), "{a:?}");
+    let m = a.iface.unwrap();
+    assert_eq!(m.route_table, Some(RouteTable::Name("mgmt".into())));
+    assert_eq!(m.routes.len(), 2);
+    assert_eq!(m.route_pref, 900);
+    let a = with(&["ovs_route_table 100"]);
+    assert_eq!(a.iface.unwrap().route_table, Some(RouteTable::Id(100)));
+    let a = with(&["ovs_route_table nosuch"]);
+    assert_eq!(
+        a.errors[0].to_string(),
+        format!(
+            "{F}:4: error: ovs_route_table: unknown routing table name \"nosuch\" (not in rt_tables or rt_tables.d/*.conf under {})",
+            dir.path().display()
+        )
+    );
+    let a = with(&["ovs_route default via 192.0.2.1"]);
+    assert_eq!(
+        a.errors[0].to_string(),
+        format!("{F}:4: error: ovs_route: needs ovs_route_table (the table the routes go to)")
+    );
+    let a = with(&["ovs_route_table 0"]);
+    assert_eq!(a.errors.len(), 1);
+    let a = with(&["ovs_route_table 100", "ovs_route_pref 0"]);
+    assert_eq!(a.errors.len(), 1);
+    let a = with(&["ovs_route_pref 900"]);
+    assert_eq!((a.errors.len(), a.warnings.len()), (0, 1));
+}
+
+#[test]
+fn environment() {
+    let vars = [
+        ("PATH", "/bin"),
+        ("IFACE", "vlan100"),
+        ("IF_OVS_TYPE", "OVSIntPort"),
+        ("IF_OVS_BRIDGE", "br1"),
+        ("IF_OVS_OPTIONS", "tag=100"),
+        ("IF_OVS_ROUTE_TABLE", "100"),
+        (
+            "IF_OVS_ROUTE",
+            "default via 192.0.2.1\n198.51.100.0/24 via 192.0.2.2",
+        ),
+        ("IF_ADDRESS", "192.0.2.9"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    let m = from_env("vlan100", vars).unwrap().unwrap();
+    assert_eq!(m.tag, Some(VlanId(100)));
+    assert_eq!(
+        m.routes,
+        ["default via 192.0.2.1", "198.51.100.0/24 via 192.0.2.2"]
+    );
+    assert_eq!(
+        from_env("eth0", [("IF_ADDRESS".to_string(), "x".to_string())]),
+        Ok(None)
+    );
+    let errs = from_env(
+        "p",
+        [
+            ("IF_OVS_TYPE".to_string(), "OVSPort".to_string()),
+            ("IF_OVS_TAG".to_string(), "5000".to_string()),
+        ],
+    )
+    .unwrap_err();
+    let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        shown,
+        [
+            "p: error: ovs_bridge: missing; an OVSPort needs the bridge it belongs to",
+            "p: error: ovs_tag: VLAN id 5000 is outside 0..4095",
+        ]
+    );
+    // repeated values as ifupdown exports them: conflicting
+    let errs = from_env(
+        "p",
+        [
+            ("IF_OVS_TYPE".to_string(), "OVSPort".to_string()),
+            ("IF_OVS_BRIDGE".to_string(), "br0\nbr1".to_string()),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        errs[0].to_string(),
+        "p: error: ovs_bridge: \"br1\" conflicts with \"br0\""
+    );
+}
+
+#[test]
+fn canonical_names() {
+    assert_eq!(canonical_name("ovs-type"), "ovs_type");
+    assert_eq!(canonical_name("OVS_Bridge"), "ovs_bridge");
+    assert_eq!(canonical_name("my.opt"), "myopt");
+}

@@ -1,0 +1,146 @@
+//! Building a lab's private file system view: tmpfs mounts, overlays, the bind-mounted
+//! binary and the ifupdown hooks. All mounts happen inside the lab's mount namespace
+//! (private propagation), so the host never sees them.
+
+use std::path::Path;
+
+use super::error::LabError;
+use super::{Hooks, Lab};
+
+/// Directories every machine under test gets a fresh tmpfs on (after `/run`).
+const PRIVATE_DIRS: &[&str] = &[
+    "/etc/network",
+    "/etc/openvswitch",
+    "/var/log/openvswitch",
+    "/var/lib/openvswitch",
+];
+
+/// Directories created in the private `/run`.
+const RUN_DIRS: &[&str] = &["/run/network", "/run/openvswitch", "/run/lock"];
+
+/// The hook directories of ifupdown.
+pub const HOOK_DIRS: &[&str] = &[
+    "/etc/network/if-pre-up.d",
+    "/etc/network/if-up.d",
+    "/etc/network/if-down.d",
+    "/etc/network/if-post-down.d",
+];
+
+/// Where the binary appears inside the lab.
+pub const BINARY: &str = "/usr/sbin/ifupdown-ovs";
+
+/// Debian's own OVS hook script.
+pub const DEBIAN_HOOK: &str = "/usr/share/openvswitch/scripts/ifupdown.sh";
+
+impl Lab {
+    /// Mounts a fresh, empty tmpfs on `dir` (which must exist) inside the lab.
+    pub fn tmpfs(&self, dir: &str) -> Result<(), LabError> {
+        self.ok(&["mount", "-t", "tmpfs", "-o", "mode=0755", "lab-tmpfs", dir])?;
+        self.private.borrow_mut().push(dir.to_string());
+        Ok(())
+    }
+
+    /// Makes `dir` writable inside the lab: an overlay whose lower layer is the
+    /// host's directory and whose upper layer lives in the lab's `/run/lab`.
+    pub fn overlay(&self, dir: &str) -> Result<(), LabError> {
+        let base = format!(
+            "/run/lab/overlay/{}",
+            dir.trim_matches('/').replace('/', "_")
+        );
+        let upper = format!("{base}/upper");
+        let work = format!("{base}/work");
+        self.ok(&["mkdir", "-p", &upper, &work])?;
+        let opts = format!("lowerdir={dir},upperdir={upper},workdir={work}");
+        self.ok(&["mount", "-t", "overlay", "-o", &opts, "lab-overlay", dir])?;
+        self.private.borrow_mut().push(dir.to_string());
+        Ok(())
+    }
+
+    /// Makes the host file `src` appear at `dest` inside the lab (bind mount onto an
+    /// empty file; `dest`'s directory must be writable, e.g. via [`Lab::overlay`]).
+    pub fn bind_file(&self, src: &Path, dest: &str) -> Result<(), LabError> {
+        let src = src
+            .to_str()
+            .ok_or_else(|| self.setup_error(format!("{src:?}: not UTF-8")))?;
+        if !self.exists(src)? {
+            return Err(self.setup_error(format!(
+                "{src} does not exist or is hidden inside the lab (it lies under a directory \
+                 the lab replaces?)"
+            )));
+        }
+        self.ok(&["touch", dest])?;
+        self.ok(&["mount", "--bind", src, dest]).map(|_| ())
+    }
+
+    /// Links the hooks `kind` says into `/etc/network/if-*.d/`; removes ours and
+    /// Debian's first, so a test can switch hooks in the middle.
+    pub fn install_hooks(&self, kind: Hooks) -> Result<(), LabError> {
+        for dir in HOOK_DIRS {
+            for name in ["ifupdown-ovs", "openvswitch"] {
+                self.ok(&["rm", "-f", &format!("{dir}/{name}")])?;
+            }
+        }
+        match kind {
+            Hooks::None => {}
+            Hooks::Ours => {
+                if !self.exists(BINARY)? {
+                    return Err(self.setup_error(format!(
+                        "Hooks::Ours needs {BINARY}: give LabOptions::binary"
+                    )));
+                }
+                for dir in HOOK_DIRS {
+                    self.ok(&["ln", "-s", BINARY, &format!("{dir}/ifupdown-ovs")])?;
+                }
+            }
+            Hooks::Debian => {
+                for dir in ["/etc/network/if-pre-up.d", "/etc/network/if-post-down.d"] {
+                    self.ok(&["ln", "-s", DEBIAN_HOOK, &format!("{dir}/openvswitch")])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything `Lab::new` promises (see the module documentation).
+    pub(super) fn setup_system(&self) -> Result<(), LabError> {
+        self.setup_run()?;
+        for dir in PRIVATE_DIRS {
+            self.tmpfs(dir)?;
+        }
+        for dir in self.options.tmpfs.clone() {
+            self.tmpfs(&dir)?;
+        }
+        let mut dirs = vec!["mkdir", "-p", "/etc/network/interfaces.d"];
+        dirs.extend_from_slice(HOOK_DIRS);
+        self.ok(&dirs)?;
+        self.write_interfaces("# /etc/network/interfaces of the ifupdown-ovs test lab\n")?;
+        self.overlay("/etc/iproute2")?;
+        if let Some(binary) = self.options.binary.clone() {
+            self.overlay("/usr/sbin")?;
+            self.bind_file(&binary, BINARY)?;
+        }
+        self.install_hooks(self.options.hooks)
+    }
+
+    /// What a peer gets: a private `/run`, `lo` up, a hostname.
+    pub(super) fn setup_peer(&self) -> Result<(), LabError> {
+        self.setup_run()
+    }
+
+    fn setup_run(&self) -> Result<(), LabError> {
+        self.tmpfs("/run")?;
+        let mut dirs = vec!["mkdir", "-p"];
+        dirs.extend_from_slice(RUN_DIRS);
+        self.ok(&dirs)?;
+        self.ok(&["ip", "link", "set", "dev", "lo", "up"])?;
+        let host: String = self.name.chars().take(64).collect();
+        self.ok(&["hostname", &host]).map(|_| ())
+    }
+
+    pub(super) fn setup_error(&self, message: String) -> LabError {
+        LabError::Setup {
+            lab: self.name.clone(),
+            message,
+        }
+    }
+}

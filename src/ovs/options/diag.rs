@@ -1,0 +1,164 @@
+//! Errors and warnings about one interface's options, and the collector that the
+//! checks report into.
+
+use std::fmt;
+
+use crate::interfaces::Position;
+
+/// A problem that makes an interface's OVS configuration unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// A value that does not parse or is out of range.
+    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    Invalid {
+        iface: String,
+        option: String,
+        pos: Option<Position>,
+        message: String,
+    },
+    /// Something the interface kind requires is absent.
+    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    Missing {
+        iface: String,
+        option: String,
+        pos: Option<Position>,
+        message: String,
+    },
+    /// Two values that cannot both hold.
+    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    Conflict {
+        iface: String,
+        option: String,
+        pos: Option<Position>,
+        message: String,
+    },
+}
+
+impl OptionError {
+    fn parts(&self) -> (&str, &str, Option<&Position>, &str) {
+        match self {
+            OptionError::Invalid {
+                iface,
+                option,
+                pos,
+                message,
+            }
+            | OptionError::Missing {
+                iface,
+                option,
+                pos,
+                message,
+            }
+            | OptionError::Conflict {
+                iface,
+                option,
+                pos,
+                message,
+            } => (iface, option, pos.as_ref(), message),
+        }
+    }
+    pub fn iface(&self) -> &str {
+        self.parts().0
+    }
+    pub fn option(&self) -> &str {
+        self.parts().1
+    }
+    pub fn pos(&self) -> Option<&Position> {
+        self.parts().2
+    }
+    pub fn message(&self) -> &str {
+        self.parts().3
+    }
+}
+
+/// Something that works but is probably not what was meant (unknown option name, an
+/// option the interface kind ignores).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionWarning {
+    pub iface: String,
+    pub option: String,
+    pub pos: Option<Position>,
+    pub message: String,
+}
+
+impl fmt::Display for OptionWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: warning: {}: {}",
+            place(&self.pos, &self.iface),
+            self.option,
+            self.message
+        )
+    }
+}
+
+fn place(pos: &Option<Position>, iface: &str) -> String {
+    match pos {
+        Some(p) => p.to_string(),
+        None => iface.to_string(),
+    }
+}
+
+/// Collects diagnostics for one interface.
+pub(super) struct Diag<'a> {
+    pub iface: &'a str,
+    pub errors: Vec<OptionError>,
+    pub warnings: Vec<OptionWarning>,
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    Invalid,
+    Missing,
+    Conflict,
+}
+
+impl Diag<'_> {
+    pub(super) fn error(
+        &mut self,
+        kind: Kind,
+        option: &str,
+        pos: Option<&Position>,
+        message: String,
+    ) {
+        let (iface, option, pos) = (self.iface.to_string(), option.to_string(), pos.cloned());
+        self.errors.push(match kind {
+            Kind::Invalid => OptionError::Invalid {
+                iface,
+                option,
+                pos,
+                message,
+            },
+            Kind::Missing => OptionError::Missing {
+                iface,
+                option,
+                pos,
+                message,
+            },
+            Kind::Conflict => OptionError::Conflict {
+                iface,
+                option,
+                pos,
+                message,
+            },
+        });
+    }
+    pub(super) fn warn(&mut self, option: &str, pos: Option<&Position>, message: String) {
+        self.warnings.push(OptionWarning {
+            iface: self.iface.to_string(),
+            option: option.to_string(),
+            pos: pos.cloned(),
+            message,
+        });
+    }
+}
+
+/// `at line 3` (same file as `here`), `at FILE:3`, or nothing without a position.
+pub(super) fn where_first(first: &Option<Position>, here: &Option<Position>) -> String {
+    match (first, here) {
+        (Some(f), Some(h)) if f.file == h.file => format!(" given at line {}", f.line),
+        (Some(f), _) => format!(" given at {f}"),
+        (None, _) => String::new(),
+    }
+}

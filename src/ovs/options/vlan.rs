@@ -1,0 +1,233 @@
+//! VLANs: the VLAN ("fake") bridge spellings, and a port's tag, trunks and vlan_mode
+//! from their own options or from words of `ovs_options`.
+
+use super::diag::{Diag, Kind};
+use super::spec::Opts;
+use super::values::{check_ifname, parse_trunks};
+use crate::ovs::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
+
+/// VLAN ("fake") bridge spellings: `ovs_vlan_parent P` + `ovs_vlan V`, or ifupdown2's
+/// `ovs_options P V` with an optional `ovs_bridge P`.
+pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
+    let mut parents: Vec<(&str, String)> = Vec::new();
+    let mut vids: Vec<(&str, VlanId)> = Vec::new();
+    if let Some(p) = o
+        .get("ovs_vlan_parent")
+        .and_then(|_| o.ifname("ovs_vlan_parent", d))
+    {
+        parents.push(("ovs_vlan_parent", p));
+    }
+    if let Some(v) = o
+        .get("ovs_vlan")
+        .and_then(|_| o.parsed("ovs_vlan", d, |s| s.parse::<VlanId>()))
+    {
+        vids.push(("ovs_vlan", v));
+    }
+    if let Some(p) = o.get("ovs_bridge").and_then(|_| o.ifname("ovs_bridge", d)) {
+        parents.push(("ovs_bridge", p));
+    }
+    if let Some(opts) = &m.options {
+        let words: Vec<&str> = opts.split_whitespace().collect();
+        if let [p, v] = words.as_slice()
+            && !p.contains('=')
+            && !p.starts_with('-')
+            && v.bytes().all(|b| b.is_ascii_digit())
+        {
+            match (check_ifname(p), v.parse::<VlanId>()) {
+                (Ok(()), Ok(vid)) => {
+                    parents.push(("ovs_options", p.to_string()));
+                    vids.push(("ovs_options", vid));
+                    m.options = None;
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    d.error(Kind::Invalid, "ovs_options", o.pos("ovs_options"), e.0)
+                }
+            }
+        }
+    }
+    for (name, p) in parents.iter().skip(1) {
+        if *p != parents[0].1 {
+            d.error(
+                Kind::Conflict,
+                name,
+                o.pos(name),
+                format!(
+                    "VLAN bridge parent {p} conflicts with {} from {}",
+                    parents[0].1, parents[0].0
+                ),
+            );
+        }
+    }
+    for (name, v) in vids.iter().skip(1) {
+        if *v != vids[0].1 {
+            d.error(
+                Kind::Conflict,
+                name,
+                o.pos(name),
+                format!("VLAN {v} conflicts with {} from {}", vids[0].1, vids[0].0),
+            );
+        }
+    }
+    match (parents.first(), vids.first()) {
+        (Some((_, parent)), Some((_, vlan))) => {
+            if *parent == m.name {
+                d.error(
+                    Kind::Invalid,
+                    parents[0].0,
+                    o.pos(parents[0].0),
+                    "a VLAN bridge cannot be its own parent".into(),
+                );
+            } else {
+                m.fake = Some(FakeBridge {
+                    parent: parent.clone(),
+                    vlan: *vlan,
+                });
+            }
+        }
+        (Some((name, _)), None) => {
+            let message = if *name == "ovs_bridge" {
+                "on an OVSBridge names the parent of a VLAN bridge, but no VLAN is given (ovs_vlan)"
+            } else {
+                "a VLAN bridge needs ovs_vlan"
+            };
+            d.error(Kind::Missing, name, o.pos(name), message.into());
+        }
+        (None, Some((name, _))) => d.error(
+            Kind::Missing,
+            name,
+            o.pos(name),
+            "a VLAN bridge needs ovs_vlan_parent".into(),
+        ),
+        (None, None) => {}
+    }
+    if m.ports.contains(&m.name) {
+        d.error(
+            Kind::Invalid,
+            "ovs_ports",
+            o.pos("ovs_ports"),
+            format!("a bridge cannot list itself ({})", m.name),
+        );
+    }
+}
+
+/// Where a VLAN setting came from: its own option or a word of `ovs_options`.
+struct Source<T> {
+    value: T,
+    option: &'static str,
+}
+
+/// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their `ovs_options` words.
+pub(super) fn vlan_settings(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
+    let tag = o
+        .get("ovs_tag")
+        .and_then(|_| o.parsed("ovs_tag", d, |s| s.parse::<VlanId>()));
+    let trunks = o
+        .get("ovs_trunks")
+        .and_then(|_| o.parsed("ovs_trunks", d, parse_trunks));
+    let mode = o
+        .get("ovs_vlan_mode")
+        .and_then(|_| o.parsed("ovs_vlan_mode", d, |s| s.parse::<VlanMode>()));
+    let (mut w_tag, mut w_trunks, mut w_mode) = (None, None, None);
+    for word in m.options.as_deref().unwrap_or("").split_whitespace() {
+        let Some((key, value)) = word.split_once('=') else {
+            continue;
+        };
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        if value.contains('$') {
+            continue;
+        }
+        let pos = o.pos("ovs_options");
+        let bad = |d: &mut Diag, e: ValueError| {
+            d.error(
+                Kind::Invalid,
+                "ovs_options",
+                pos,
+                format!("{word}: {}", e.0),
+            )
+        };
+        match key {
+            "tag" => match value.parse::<VlanId>() {
+                Ok(v) => w_tag = Some(v),
+                Err(e) => bad(d, e),
+            },
+            "trunks" => match parse_trunks(value) {
+                Ok(v) => w_trunks = Some(v),
+                Err(e) => bad(d, e),
+            },
+            "vlan_mode" => match value.parse::<VlanMode>() {
+                Ok(v) => w_mode = Some(v),
+                Err(e) => bad(d, e),
+            },
+            _ => {}
+        }
+    }
+    let tag = merge(o, d, "ovs_tag", "tag", tag, w_tag, |v| v.to_string());
+    let trunks = merge(o, d, "ovs_trunks", "trunks", trunks, w_trunks, |v| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let mode = merge(o, d, "ovs_vlan_mode", "vlan_mode", mode, w_mode, |v| {
+        v.to_string()
+    });
+
+    match (mode.as_ref().map(|s| s.value), &tag, &trunks) {
+        (Some(VlanMode::Trunk), Some(t), _) => d.error(
+            Kind::Conflict,
+            t.option,
+            o.pos(t.option),
+            "a trunk port (vlan_mode trunk) cannot have a tag; use native-untagged or native-tagged for a native VLAN".into(),
+        ),
+        (Some(VlanMode::Access), _, Some(tr)) => d.error(
+            Kind::Conflict,
+            tr.option,
+            o.pos(tr.option),
+            "an access port (vlan_mode access) cannot have trunks".into(),
+        ),
+        (None, Some(_), Some(tr)) => d.error(
+            Kind::Conflict,
+            tr.option,
+            o.pos(tr.option),
+            "a port with a tag and no vlan_mode is an access port and cannot have trunks; set ovs_vlan_mode native-untagged or native-tagged".into(),
+        ),
+        _ => {}
+    }
+    m.tag = tag.map(|s| s.value);
+    m.trunks = trunks.map(|s| s.value).unwrap_or_default();
+    m.vlan_mode = mode.map(|s| s.value);
+}
+
+/// The typed option wins; the same setting in `ovs_options` fills in when it is absent;
+/// different values are an error.
+fn merge<T: PartialEq>(
+    o: &Opts,
+    d: &mut Diag,
+    option: &'static str,
+    word: &str,
+    typed: Option<T>,
+    from_options: Option<T>,
+    show: impl Fn(&T) -> String,
+) -> Option<Source<T>> {
+    match (typed, from_options) {
+        (Some(a), Some(b)) if a != b => {
+            d.error(
+                Kind::Conflict,
+                option,
+                o.pos(option),
+                format!(
+                    "{} conflicts with {word}={} in ovs_options",
+                    show(&a),
+                    show(&b)
+                ),
+            );
+            Some(Source { value: a, option })
+        }
+        (Some(a), _) => Some(Source { value: a, option }),
+        (None, Some(b)) => Some(Source {
+            value: b,
+            option: "ovs_options",
+        }),
+        (None, None) => None,
+    }
+}

@@ -210,13 +210,11 @@ fn parse_iface(ws: &[String]) -> Result<IfaceLine, GrammarError> {
         return Err(GrammarError::UnknownMethod);
     }
     let mut ignored = None;
-    if !keyword {
-        if let Some(w) = it.next() {
-            if w == "inherits" {
-                keyword = true;
-            } else {
-                ignored = Some(w.clone());
-            }
+    if !keyword && let Some(w) = it.next() {
+        if w == "inherits" {
+            keyword = true;
+        } else {
+            ignored = Some(w.clone());
         }
     }
     let mut inherits = None;

@@ -1,10 +1,13 @@
 //! The interfaces(5) language of ifupdown 0.8: physical lines to logical lines
-//! ([`lines`]), nom grammar for each stanza kind ([`grammar`]) and the resolved,
+//! ([`lines`]), nom grammar for each line kind ([`grammar`]), the resolved,
 //! queryable configuration with `source`, `source-directory`, `inherits` and allow
-//! classes ([`config`]).
+//! classes ([`config`]), the file lookup of `source` lines ([`source`]) and the
+//! interface patterns of `auto`/`allow-` lines ([`pattern`]).
 
 pub mod config;
 pub mod grammar;
 pub mod lines;
+pub mod pattern;
+pub mod source;
 
-pub use config::{Config, Iface, Mapping, Opt, ParseError, Position};
+pub use config::{Config, Iface, Listing, Mapping, Opt, ParseError, Position, Warning};

@@ -81,11 +81,11 @@ fn processes_in(namespaces: &[String]) -> Vec<String> {
             continue;
         }
         for ns in ["net", "mnt", "pid"] {
-            if let Ok(link) = fs::read_link(format!("/proc/{name}/ns/{ns}")) {
-                if namespaces.contains(&link.display().to_string()) {
-                    let comm = fs::read_to_string(format!("/proc/{name}/comm")).unwrap_or_default();
-                    found.push(format!("{name} {}", comm.trim()));
-                }
+            if let Ok(link) = fs::read_link(format!("/proc/{name}/ns/{ns}"))
+                && namespaces.contains(&link.display().to_string())
+            {
+                let comm = fs::read_to_string(format!("/proc/{name}/comm")).unwrap_or_default();
+                found.push(format!("{name} {}", comm.trim()));
             }
         }
     }

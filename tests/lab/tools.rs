@@ -74,8 +74,8 @@ pub fn check_root_and_tools() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "the ifupdown-ovs test lab cannot run here:\n  - {}\nRun the lab tests as root on Debian \
-             with: {INSTALL_HINT}\n(.ci/run installs all of it.)",
+            "the ifupdown-ovs test lab cannot run here:\n  - {}\nLab tests must run as root with \
+             these Debian packages installed:\n  {INSTALL_HINT}\n(.ci/run installs all of it.)",
             problems.join("\n  - ")
         ))
     }

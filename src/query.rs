@@ -1,8 +1,286 @@
-//! TODO
+//! `ifupdown-ovs query`: print an interface's options, or list an allow class, the
+//! way `ifquery` (ifupdown 0.8) does.
+//!
+//! `query IFACE` prints `name: value` for every option of every stanza of IFACE, in
+//! file order, after `inherits` (a value joined from repeated options spans several
+//! lines, as in ifquery). IFACE may be `PHYS=LOGICAL`. Like ifquery, mapping scripts
+//! whose pattern matches the name are run (argv `SCRIPT PHYS`, `map` lines on stdin)
+//! and give the logical name. Not done: the values ifquery derives itself from the
+//! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
+//! inet6 defaults like `dad-attempts`), and ifquery's use of the state in
+//! /run/network/ifstate.
+//!
+//! `query --list [--allow CLASS]` prints the physical names of the class (default
+//! `auto`, which always starts with `lo`), patterns expanded against the kernel's
+//! interfaces; an entry without a stanza or mapping is reported unknown (exit 1).
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
 use crate::cli::QueryArgs;
 use crate::error::Error;
+use crate::interfaces::{Config, Mapping, pattern};
 
 pub fn run(args: &QueryArgs) -> Result<i32, Error> {
-    let _ = args;
-    Err(Error::Other("query: not implemented yet".into()))
+    let cfg = Config::load(&args.file.interfaces)?;
+    for w in &cfg.warnings {
+        eprintln!("ifupdown-ovs: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    let (text, errors) = if args.list {
+        if args.iface.is_some() {
+            return Err(Error::Usage(
+                "either use --list or give an interface, not both".into(),
+            ));
+        }
+        list(&cfg, args.allow.as_deref().unwrap_or("auto"))
+    } else {
+        let Some(target) = args.iface.as_deref() else {
+            return Err(Error::Usage("no interface given".into()));
+        };
+        query(&cfg, target, args.allow.as_deref(), &run_mapping)
+    };
+    out.write_all(text.as_bytes()).map_err(|e| Error::Io {
+        what: "writing to standard output".into(),
+        source: e,
+    })?;
+    for e in &errors {
+        eprintln!("ifupdown-ovs: {e}");
+    }
+    Ok(if errors.is_empty() { 0 } else { 1 })
+}
+
+/// `ifquery --list --allow CLASS`: output text and error messages.
+pub fn list(cfg: &Config, class: &str) -> (String, Vec<String>) {
+    let listing = cfg.list_with(class, &pattern::system_interfaces(), &pattern::sys_attr);
+    let text = listing.names.iter().map(|n| format!("{n}\n")).collect();
+    let errors = listing
+        .unknown
+        .iter()
+        .map(|n| format!("unknown interface {n}"))
+        .collect();
+    (text, errors)
+}
+
+/// Whether `phys` is in allow class `class` (patterns expanded; `PHYS=LOGICAL`
+/// entries count by their physical part).
+fn in_class(cfg: &Config, class: &str, phys: &str) -> bool {
+    let devs = pattern::system_interfaces();
+    let mut entries: Vec<String> = Vec::new();
+    if class == "auto" {
+        entries.push("lo".into());
+    }
+    for e in cfg.allowed(class) {
+        entries.extend(pattern::expand(e, &devs, &pattern::sys_attr));
+    }
+    entries
+        .iter()
+        .any(|e| e.split_once('=').map_or(e.as_str(), |(p, _)| p) == phys)
+}
+
+/// Runs a mapping script: `(mapping, physical name)` -> new logical name, or `None`
+/// to keep the name.
+pub type MappingRunner = dyn Fn(&Mapping, &str) -> Option<String>;
+
+/// `ifquery [--allow CLASS] TARGET`: output text and error messages.
+pub fn query(
+    cfg: &Config,
+    target: &str,
+    allow: Option<&str>,
+    mapper: &MappingRunner,
+) -> (String, Vec<String>) {
+    let (phys, mut logical) = match target.split_once('=') {
+        Some((p, l)) => (p.to_string(), l.to_string()),
+        None => (target.to_string(), target.to_string()),
+    };
+    if let Some(class) = allow
+        && !in_class(cfg, class, &phys)
+    {
+        return (String::new(), Vec::new());
+    }
+    if !cfg.has_logical(&logical) {
+        return (String::new(), vec![format!("unknown interface {logical}")]);
+    }
+    for m in &cfg.mappings {
+        if m.patterns.iter().any(|p| pattern::fnmatch(p, &logical))
+            && let Some(new) = mapper(m, &phys)
+        {
+            logical = new;
+        }
+    }
+    let implicit_lo = logical == "lo" && !cfg.loopback_declared;
+    let mut found = implicit_lo;
+    let mut text = String::new();
+    for iface in cfg.stanzas(&logical) {
+        found = true;
+        for o in cfg.resolved_options(iface) {
+            text.push_str(&format!("{}: {}\n", o.name, o.value));
+        }
+    }
+    if !found {
+        return (text, vec![format!("unknown interface {phys}")]);
+    }
+    (text, Vec::new())
+}
+
+/// Run a mapping script as ifupdown does: argv `[script, physical]`, each `map` line
+/// on stdin, the first line of its output (trailing white space removed) is the new
+/// logical name if it exits with status 0.
+pub fn run_mapping(m: &Mapping, phys: &str) -> Option<String> {
+    let script = m.script.as_deref()?;
+    let mut child = match Command::new(script)
+        .arg(phys)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ifupdown-ovs: mapping script {script}: {e}");
+            return None;
+        }
+    };
+    let input: String = m.maps.iter().map(|l| format!("{l}\n")).collect();
+    let stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let Some(mut s) = stdin {
+            let _ = s.write_all(input.as_bytes());
+        }
+    });
+    let mut output = Vec::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_end(&mut output);
+    }
+    let _ = writer.join();
+    let status = child.wait().ok()?;
+    if !status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output);
+    let first = text.split('\n').next().unwrap_or("");
+    let name = first.trim_end_matches(crate::interfaces::lines::is_c_space_char);
+    if output.is_empty() {
+        None
+    } else {
+        Some(name.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(text: &str) -> Config {
+        Config::parse_str(text, Path::new("t")).unwrap()
+    }
+
+    fn no_map(_: &Mapping, _: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn prints_all_stanzas_after_inherits() {
+        let c = cfg("iface t inet manual\n mtu 1\n\
+             iface x inet manual inherits t\n mtu 2\n a b\n b c\n b d\niface x inet6 auto\n p q\n");
+        let (text, errs) = query(&c, "x", None, &no_map);
+        assert_eq!(text, "mtu: 1\n2\na: b\nb: c\nd\np: q\n");
+        assert!(errs.is_empty());
+    }
+
+    #[test]
+    fn unknown_interface() {
+        let c = cfg("iface x inet manual\n");
+        let (text, errs) = query(&c, "y", None, &no_map);
+        assert_eq!(text, "");
+        assert_eq!(errs, vec!["unknown interface y"]);
+    }
+
+    #[test]
+    fn implicit_lo_prints_nothing() {
+        let c = cfg("iface x inet manual\n");
+        assert_eq!(query(&c, "lo", None, &no_map), (String::new(), vec![]));
+        let c = cfg("iface foo inet loopback\n");
+        assert_eq!(
+            query(&c, "lo", None, &no_map).1,
+            vec!["unknown interface lo"]
+        );
+    }
+
+    #[test]
+    fn physical_equals_logical() {
+        let c = cfg("auto eth0=x\niface x inet manual\n a b\n");
+        assert_eq!(query(&c, "eth0=x", None, &no_map).0, "a: b\n");
+        assert_eq!(
+            query(&c, "eth0", None, &no_map).1,
+            vec!["unknown interface eth0"]
+        );
+        // --allow: an interface outside the class is skipped silently
+        assert_eq!(
+            query(&c, "x", Some("auto"), &no_map),
+            (String::new(), vec![])
+        );
+        assert_eq!(
+            query(&c, "x", Some("foo"), &no_map),
+            (String::new(), vec![])
+        );
+        assert_eq!(query(&c, "eth0=x", Some("auto"), &no_map).0, "a: b\n");
+    }
+
+    #[test]
+    fn mapping_changes_the_logical_name() {
+        let c = cfg("mapping eth*\n script s\n map m\niface home inet manual\n a b\n");
+        let mapper = |m: &Mapping, phys: &str| {
+            assert_eq!(m.maps, vec!["m"]);
+            assert_eq!(phys, "eth0");
+            Some("home".to_string())
+        };
+        assert_eq!(query(&c, "eth0", None, &mapper), ("a: b\n".into(), vec![]));
+        // A mapping that gives nothing known: ifquery says unknown interface PHYS.
+        assert_eq!(
+            query(&c, "eth0", None, &no_map).1,
+            vec!["unknown interface eth0"]
+        );
+    }
+
+    #[test]
+    fn run_mapping_uses_argv_and_stdin() {
+        let m = Mapping {
+            patterns: vec!["*".into()],
+            script: Some("/bin/echo".into()),
+            maps: vec![],
+            pos: crate::interfaces::Position {
+                file: "t".into(),
+                line: 1,
+            },
+        };
+        assert_eq!(run_mapping(&m, "eth0"), Some("eth0".into()));
+        let failing = Mapping {
+            script: Some("/bin/false".into()),
+            ..m.clone()
+        };
+        assert_eq!(run_mapping(&failing, "eth0"), None);
+        let missing = Mapping {
+            script: Some("/nonexistent/script".into()),
+            ..m.clone()
+        };
+        assert_eq!(run_mapping(&missing, "eth0"), None);
+        let cat = Mapping {
+            script: Some("/bin/cat".into()),
+            maps: vec!["first  ".into(), "second".into()],
+            ..m
+        };
+        // `cat /dev/stdin` echoes the map lines: the first one, trimmed, is the name.
+        assert_eq!(run_mapping(&cat, "/dev/stdin"), Some("first".into()));
+    }
+
+    #[test]
+    fn list_uses_class() {
+        let c = cfg("auto br0\nallow-ovs br0 nope\niface br0 inet manual\n");
+        let (text, errs) = list(&c, "ovs");
+        assert_eq!(text, "br0\n");
+        assert_eq!(errs, vec!["unknown interface nope"]);
+        let (text, _) = list(&c, "auto");
+        assert_eq!(text, "lo\nbr0\n");
+    }
 }

@@ -31,7 +31,7 @@ use spec::{SPECS, collect};
 
 pub use diag::{OptionError, OptionWarning};
 pub use spec::known_options;
-pub use values::{check_ifname, did_you_mean, edit_distance, parse_trunks};
+pub use values::{check_ifname, did_you_mean, edit_distance, parse_hwaddress, parse_trunks};
 
 /// One source of an option: a stanza line (with position) or an `IF_*` variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,12 @@ impl Analysis {
 /// The options of one stanza (`resolved` = after `inherits`, see
 /// [`Config::resolved_options`]).
 pub fn from_stanza(iface: &Iface, resolved: &[Opt]) -> Result<Option<OvsIface>, Vec<OptionError>> {
-    analyze(&iface.name, &raw_from_opts(resolved), &Context::default()).into_result()
+    analyze(
+        &iface.name,
+        &raw_from_stanza(iface, resolved),
+        &Context::default(),
+    )
+    .into_result()
 }
 
 /// The options of the stanza a hook runs for, from the process environment.
@@ -110,19 +115,44 @@ pub fn for_interface(cfg: &Config, name: &str, ctx: &Context) -> Analysis {
 /// The raw options of every stanza of `name`, after `inherits`, in file order.
 pub fn raw_for_interface(cfg: &Config, name: &str) -> Vec<RawOption> {
     cfg.stanzas(name)
-        .flat_map(|st| raw_from_opts(&cfg.resolved_options(st)))
+        .flat_map(|st| raw_from_stanza(st, &cfg.resolved_options(st)))
         .collect()
 }
 
-/// Stanza options as raw options (names normalised like ifupdown's `IF_*` names).
-pub fn raw_from_opts(opts: &[Opt]) -> Vec<RawOption> {
-    opts.iter()
-        .map(|o| RawOption {
-            name: canonical_name(&o.name),
-            value: o.value.clone(),
-            pos: Some(o.pos.clone()),
-        })
-        .collect()
+/// A stanza's resolved options as raw options, names normalised like ifupdown's
+/// `IF_*` names. A resolved value holding newlines (repeats, or a template's value
+/// followed by the stanza's own) becomes one raw option per line; lines that match
+/// the stanza's own options, from the end, get those options' positions.
+pub fn raw_from_stanza(iface: &Iface, resolved: &[Opt]) -> Vec<RawOption> {
+    let mut out = Vec::new();
+    for opt in resolved {
+        let name = canonical_name(&opt.name);
+        let mut own: Vec<&Opt> = iface
+            .options
+            .iter()
+            .filter(|o| canonical_name(&o.name) == name)
+            .collect();
+        let mut lines: Vec<RawOption> = opt
+            .value
+            .split('\n')
+            .rev()
+            .map(|line| {
+                let line = line.trim();
+                let pos = match own.last() {
+                    Some(o) if o.value.trim() == line => own.pop().map(|o| o.pos.clone()),
+                    _ => None,
+                };
+                RawOption {
+                    name: name.clone(),
+                    value: line.to_string(),
+                    pos: Some(pos.unwrap_or_else(|| opt.pos.clone())),
+                }
+            })
+            .collect();
+        lines.reverse();
+        out.extend(lines);
+    }
+    out
 }
 
 /// `IF_*` variables as raw options; a value holding newlines (a repeated option, as

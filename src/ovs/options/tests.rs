@@ -763,3 +763,48 @@ fn canonical_names() {
     assert_eq!(canonical_name("OVS_Bridge"), "ovs_bridge");
     assert_eq!(canonical_name("my.opt"), "myopt");
 }
+
+#[test]
+fn stanza_lines_keep_their_positions() {
+    let opt = |name: &str, value: &str, line| Opt {
+        name: name.into(),
+        value: value.into(),
+        pos: pos(line),
+    };
+    let iface = Iface {
+        name: "p".into(),
+        family: "inet".into(),
+        method: "manual".into(),
+        inherits: Some("tmpl".into()),
+        options: vec![opt("ovs_bridge", "br1", 7), opt("ovs-type", "OVSPort", 8)],
+        pos: pos(6),
+    };
+    // resolved: template's ovs_bridge br0 (line 3) then the stanza's own br1
+    let resolved = [
+        opt("ovs_bridge", "br0\nbr1", 3),
+        opt("ovs-type", "OVSPort", 8),
+    ];
+    let r = raw_from_stanza(&iface, &resolved);
+    let got: Vec<(&str, &str, usize)> = r
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.value.as_str(),
+                r.pos.as_ref().unwrap().line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ovs_bridge", "br0", 3),
+            ("ovs_bridge", "br1", 7),
+            ("ovs_type", "OVSPort", 8)
+        ]
+    );
+    assert_eq!(
+        from_stanza(&iface, &resolved).unwrap_err()[0].to_string(),
+        format!("{F}:7: error: ovs_bridge: \"br1\" conflicts with \"br0\" given at line 3")
+    );
+}

@@ -1,0 +1,250 @@
+//! Unit tests of whole-configuration checks on configurations parsed from strings.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+const F: &str = "/etc/network/interfaces";
+
+fn diags(text: &str) -> Vec<String> {
+    let cfg = Config::parse_str(text, Path::new(F)).expect("parses");
+    check_config(&cfg, &CheckEnv::default())
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+fn clean(text: &str) {
+    assert_eq!(diags(text), Vec::<String>::new());
+}
+
+const BRIDGE: &str = "iface br0 inet manual\n  ovs_type OVSBridge\n";
+
+#[test]
+fn a_valid_bridge_with_ports() {
+    clean(
+        "auto br0\niface br0 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0 p1\n\n\
+         iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\n\n\
+         iface p1 inet static\n  address 192.0.2.1/24\n  ovs_type OVSIntPort\n  ovs_bridge br0\n",
+    );
+}
+
+#[test]
+fn bridge_must_exist_and_be_a_bridge() {
+    assert_eq!(
+        diags("iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br9\n"),
+        [format!(
+            "{F}:3: error: ovs_bridge: no stanza for bridge br9"
+        )]
+    );
+    assert_eq!(
+        diags(
+            "iface br0 inet manual\niface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\n"
+        ),
+        [format!(
+            "{F}:4: error: ovs_bridge: br0 is not an OVSBridge (its stanza (line 1) has no ovs_type)"
+        )]
+    );
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\niface eth1 inet manual\n  ovs_type OVSPort\n  ovs_bridge eth0\n"
+        )),
+        [format!(
+            "{F}:8: error: ovs_bridge: eth0 is an OVSPort, not an OVSBridge"
+        )]
+    );
+}
+
+#[test]
+fn ports_must_exist_and_belong() {
+    assert_eq!(
+        diags("iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\n"),
+        [format!("{F}:3: error: ovs_ports: no stanza for port eth0")]
+    );
+    assert_eq!(
+        diags(
+            "iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\niface eth0 inet manual\n"
+        ),
+        [format!(
+            "{F}:3: error: ovs_ports: eth0 has no ovs_type (its stanza (line 4))"
+        )]
+    );
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}iface br1 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\niface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\n"
+        )),
+        [format!(
+            "{F}:5: error: ovs_ports: eth0 belongs to bridge br0 (its stanza (line 6))"
+        )]
+    );
+}
+
+#[test]
+fn duplicate_macs() {
+    let text = format!(
+        "{BRIDGE}iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n  ovs_mac 02:00:00:00:00:01\n\
+         iface p2 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n  hwaddress ether 02:00:00:00:00:01\n\
+         iface eth5 inet manual\n  hwaddress 02:00:00:00:00:01\n"
+    );
+    assert_eq!(
+        diags(&text),
+        [
+            format!("{F}:10: error: hwaddress: 02:00:00:00:00:01 is also the MAC of p1 (line 6)"),
+            format!("{F}:12: error: hwaddress: 02:00:00:00:00:01 is also the MAC of p1 (line 6)"),
+        ]
+    );
+    // inet + inet6 stanzas of one interface are one interface
+    clean(&format!(
+        "{BRIDGE}iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n  ovs_mac 02:00:00:00:00:01\n\
+         iface p1 inet6 manual\n  ovs_mac 02:00:00:00:00:01\n"
+    ));
+}
+
+#[test]
+fn patch_peers() {
+    let patch = |name: &str, br: &str, peer: &str| {
+        format!(
+            "iface {name} inet manual\n  ovs_type OVSPatchPort\n  ovs_bridge {br}\n  ovs_patch_peer {peer}\n"
+        )
+    };
+    let bridges = "iface br0 inet manual\n  ovs_type OVSBridge\niface br1 inet manual\n  ovs_type OVSBridge\n";
+    clean(&format!(
+        "{bridges}{}{}",
+        patch("patch0", "br0", "patch1"),
+        patch("patch1", "br1", "patch0")
+    ));
+    assert_eq!(
+        diags(&format!("{bridges}{}", patch("patch0", "br0", "patch1"))),
+        [format!(
+            "{F}:8: error: ovs_patch_peer: no stanza for peer patch1"
+        )]
+    );
+    assert_eq!(
+        diags(&format!(
+            "{bridges}{}{}{}",
+            patch("patch0", "br0", "patch1"),
+            patch("patch1", "br1", "patch2"),
+            patch("patch2", "br1", "patch1")
+        )),
+        [format!(
+            "{F}:8: error: ovs_patch_peer: patch1 is not reciprocal: its peer is patch2, not patch0"
+        )]
+    );
+    assert_eq!(
+        diags(&format!("{bridges}{}", patch("patch0", "br0", "br1"))),
+        [format!(
+            "{F}:8: error: ovs_patch_peer: br1 is an OVSBridge, not an OVSPatchPort"
+        )]
+    );
+}
+
+#[test]
+fn vlan_bridge_parents() {
+    let fake = |name: &str, parent: &str, vid: u16| {
+        format!(
+            "iface {name} inet manual\n  ovs_type OVSBridge\n  ovs_vlan_parent {parent}\n  ovs_vlan {vid}\n"
+        )
+    };
+    clean(&format!("{BRIDGE}{}", fake("br0v1", "br0", 1)));
+    assert_eq!(
+        diags(&fake("br0v1", "br0", 1)),
+        [format!(
+            "{F}:3: error: ovs_vlan_parent: no stanza for parent bridge br0"
+        )]
+    );
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}{}{}",
+            fake("br0v1", "br0", 1),
+            fake("br0v1v2", "br0v1", 2)
+        )),
+        [format!(
+            "{F}:9: error: ovs_vlan_parent: parent br0v1 is itself a VLAN bridge"
+        )]
+    );
+    // ifupdown2 spelling points at ovs_options
+    assert_eq!(
+        diags("iface v1 inet manual\n  ovs_type OVSBridge\n  ovs_options br0 1\n"),
+        [format!(
+            "{F}:3: error: ovs_options: no stanza for parent bridge br0"
+        )]
+    );
+    // datapath of a VLAN bridge is its parent's
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}{}  ovs_datapath_type netdev\n",
+            fake("br0v1", "br0", 1)
+        )),
+        [format!(
+            "{F}:7: warning: ovs_datapath_type: a VLAN bridge uses the datapath of its parent br0 (system, the default)"
+        )]
+    );
+}
+
+#[test]
+fn options_split_across_inet_and_inet6() {
+    // ovs_type only in the inet stanza; ovs_bridge in the inet6 one: one interface
+    clean(&format!(
+        "{BRIDGE}iface p1 inet static\n  address 192.0.2.1/24\n  ovs_type OVSIntPort\n\
+         iface p1 inet6 static\n  address 2001:db8::1/64\n  ovs_bridge br0\n"
+    ));
+    // different values in the two stanzas conflict
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n  ovs_tag 1\n\
+             iface p1 inet6 manual\n  ovs_tag 2\n"
+        )),
+        [format!(
+            "{F}:8: error: ovs_tag: \"2\" conflicts with \"1\" given at line 6"
+        )]
+    );
+}
+
+#[test]
+fn sorted_by_line_with_warnings() {
+    let out = diags(
+        "iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br9\n  ovs_brdige x\n\
+         iface br1 inet manual\n  ovs_type OVSBridge\n  ovs_tag 5\n",
+    );
+    assert_eq!(
+        out,
+        [
+            format!("{F}:3: error: ovs_bridge: no stanza for bridge br9"),
+            format!("{F}:4: warning: ovs_brdige: unknown option; did you mean ovs_bridge?"),
+            format!(
+                "{F}:7: warning: ovs_tag: has no effect on an OVSBridge (only on OVSPort, OVSIntPort, OVSBond, OVSPatchPort, OVSTunnel)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn run_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let args = |p: PathBuf| CheckArgs {
+        file: crate::cli::InterfacesFile { interfaces: p },
+    };
+    assert_eq!(run(&args(write("ok", BRIDGE))).unwrap(), 0);
+    assert_eq!(
+        run(&args(write(
+            "warn",
+            "iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_xyzzy 1\n"
+        )))
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        run(&args(write(
+            "bad",
+            "iface br0 inet manual\n  ovs_type OVSBrdge\n"
+        )))
+        .unwrap(),
+        1
+    );
+    assert!(run(&args(dir.path().join("missing"))).is_err());
+}

@@ -296,3 +296,23 @@ fn nics_are_found_in_fixtures() {
     );
     assert!(lab::nics_named_in("auto br0\niface br0 inet dhcp\n").is_empty());
 }
+
+#[test]
+fn wait_for_polls_until_true_or_times_out() -> Result<(), LabError> {
+    let peer = Lab::peer("smoke-wait")?;
+    peer.ok(&[
+        "setsid",
+        "-f",
+        "sh",
+        "-c",
+        "sleep 0.2; ip link add w7 type veth peer name w7p",
+    ])?;
+    peer.wait_for("w7 exists", Duration::from_secs(5), || {
+        peer.link_exists("w7")
+    })?;
+    let never = peer.wait_for("w8 exists", Duration::from_millis(100), || {
+        peer.link_exists("w8")
+    });
+    assert!(matches!(never, Err(LabError::Setup { .. })), "{never:?}");
+    Ok(())
+}

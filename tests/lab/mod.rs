@@ -280,6 +280,52 @@ impl Lab {
                 .any(|dir| path.starts_with(dir))
     }
 
+    /// Polls `check` (every 20 ms) until it returns `Ok(true)`; fails with a
+    /// [`LabError::Setup`] naming `what` after `timeout`. Errors of `check` end it.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> Result<bool, LabError>,
+    ) -> Result<(), LabError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if check()? {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(self.setup_error(format!("{what}: still not true after {timeout:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Prints the lab's state (OVS, links, routes, end of the OVS logs) to stderr;
+    /// done automatically when a test panics while a lab is alive.
+    pub fn dump(&self) {
+        eprintln!("===== state of lab {} =====", self.name);
+        let mut commands: Vec<Vec<&str>> = vec![
+            vec!["ip", "-br", "addr"],
+            vec!["ip", "route", "show", "table", "all"],
+        ];
+        if self.system {
+            commands.insert(0, vec!["ovs-vsctl", "--timeout=3", "show"]);
+            for log in [
+                "/var/log/openvswitch/ovs-vswitchd.log",
+                "/var/log/openvswitch/ovsdb-server.log",
+            ] {
+                commands.push(vec!["tail", "-n", "20", log]);
+            }
+        }
+        for argv in commands {
+            eprintln!("--- {}", argv.join(" "));
+            match self.run(&argv) {
+                Ok(out) => eprint!("{}{}", out.stdout, out.stderr),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+    }
+
     fn install_bytes(&self, path: &str, bytes: &[u8], mode: &str) -> Result<(), LabError> {
         if !self.is_private(path) {
             return Err(self.setup_error(format!(
@@ -296,6 +342,9 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dump();
+        }
         if self.system {
             // Stop the daemons cleanly (by pidfile); killing the lab's init below
             // removes whatever else runs in it.

@@ -253,6 +253,14 @@ fn files_and_errors_carry_context() -> Result<(), LabError> {
     assert!(!Path::new("/etc/network/interfaces.d/x").exists());
     host.write_file("/etc/iproute2/rt_tables.d/lab.conf", "100 lab\n")?;
     assert!(!Path::new("/etc/iproute2/rt_tables.d/lab.conf").exists());
+    // Whatever a program writes to /etc, /var/lib or /tmp stays in the lab.
+    let marker = format!("lab-marker-{}", std::process::id());
+    for dir in ["/etc", "/var/lib", "/tmp"] {
+        let path = format!("{dir}/{marker}");
+        host.ok(&["touch", &path])?;
+        assert!(host.exists(&path)?);
+        assert!(!Path::new(&path).exists(), "{path} appeared on the host");
+    }
     let script = "/run/lab-echo";
     host.write_executable(script, "#!/bin/sh\necho out; echo err >&2; exit 3\n")?;
     // Writing outside the lab's private mounts would change the host: refused.

@@ -24,10 +24,11 @@
 //!
 //! What a lab (`Lab::new`) provides, all private to it:
 //! - mount, network, UTS and PID namespaces; `lo` up; hostname = lab name;
-//! - tmpfs on `/run` (with `/run/network`, `/run/openvswitch`, `/run/lock`),
-//!   `/etc/network` (with the four `if-*.d` dirs and `interfaces.d`), `/etc/openvswitch`,
-//!   `/var/log/openvswitch`, `/var/lib/openvswitch`;
-//! - a writable copy-on-write `/etc/iproute2` and `/usr/sbin` (overlays);
+//! - tmpfs on `/run` (with `/run/network`, `/run/openvswitch`, `/run/lock`), `/tmp`;
+//! - private copy-on-write overlays of `/etc`, `/var/lib` and `/usr/sbin`: tests (and
+//!   the programs they run) may write there, e.g. `/etc/iproute2/rt_tables`;
+//! - fresh empty tmpfs on `/etc/network` (with the four `if-*.d` dirs and
+//!   `interfaces.d`), `/etc/openvswitch`, `/var/log/openvswitch`, `/var/lib/openvswitch`;
 //! - the built binary at `/usr/sbin/ifupdown-ovs` (bind mount) and, per [`Hooks`],
 //!   our four hook links, Debian's hook, or no hook at all.
 //!
@@ -139,8 +140,9 @@ impl Lab {
         Ok(lab)
     }
 
-    /// A plain namespace for a peer host or switch: private network, private `/run`,
-    /// `lo` up; the host's `/etc` is visible read-only in spirit (do not write it).
+    /// A plain namespace for a peer host: private network, `/run`, `/tmp`, overlays
+    /// of `/etc` and `/var/lib`; `lo` up; no OVS, no hooks. (A simulated switch with
+    /// its own OVS is a `Lab::with_options(.., Hooks::None ..)` instead.)
     pub fn peer(name: &str) -> Result<Lab, LabError> {
         require_root_and_tools();
         let lab = Lab {
@@ -224,8 +226,8 @@ impl Lab {
     }
 
     /// Writes `text` to `path` inside the lab (mode 0644; parent dirs created).
-    /// `path` must lie in a private mount of the lab (`/etc/network`, `/run`,
-    /// `/etc/iproute2`, `/usr/sbin`, ... or one added with `tmpfs`/`overlay`),
+    /// `path` must lie in a private mount of the lab (`/etc`, `/run`, `/tmp`,
+    /// `/var/lib`, `/usr/sbin`, ... or one added with `tmpfs`/`overlay`),
     /// so that a typo can never write to the host.
     pub fn write_file(&self, path: &str, text: &str) -> Result<(), LabError> {
         self.install_bytes(path, text.as_bytes(), "0644")

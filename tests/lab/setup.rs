@@ -7,7 +7,15 @@ use std::path::Path;
 use super::error::LabError;
 use super::{Hooks, Lab};
 
-/// Directories every machine under test gets a fresh tmpfs on (after `/run`).
+/// Directories every lab (machine or peer) sees as a private copy-on-write overlay of
+/// the host's: whatever a tested program writes there (resolv.conf, DHCP leases,
+/// rt_tables, ...) stays in the lab.
+const OVERLAID_DIRS: &[&str] = &["/etc", "/var/lib"];
+
+/// Directories every lab gets an empty tmpfs on (besides `/run`).
+const LAB_TMPFS: &[&str] = &["/tmp"];
+
+/// Directories every machine under test gets a fresh, empty tmpfs on.
 const PRIVATE_DIRS: &[&str] = &[
     "/etc/network",
     "/etc/openvswitch",
@@ -114,7 +122,6 @@ impl Lab {
         dirs.extend_from_slice(HOOK_DIRS);
         self.ok(&dirs)?;
         self.write_interfaces("# /etc/network/interfaces of the ifupdown-ovs test lab\n")?;
-        self.overlay("/etc/iproute2")?;
         if let Some(binary) = self.options.binary.clone() {
             self.overlay("/usr/sbin")?;
             self.bind_file(&binary, BINARY)?;
@@ -122,16 +129,23 @@ impl Lab {
         self.install_hooks(self.options.hooks)
     }
 
-    /// What a peer gets: a private `/run`, `lo` up, a hostname.
+    /// What a peer gets: private `/run`, `/tmp`, `/etc`, `/var/lib`; `lo` up; a hostname.
     pub(super) fn setup_peer(&self) -> Result<(), LabError> {
         self.setup_run()
     }
 
+    /// Private `/run` (overlays keep their upper layers there), `/tmp`, overlays.
     fn setup_run(&self) -> Result<(), LabError> {
         self.tmpfs("/run")?;
         let mut dirs = vec!["mkdir", "-p"];
         dirs.extend_from_slice(RUN_DIRS);
         self.ok(&dirs)?;
+        for dir in LAB_TMPFS {
+            self.tmpfs(dir)?;
+        }
+        for dir in OVERLAID_DIRS {
+            self.overlay(dir)?;
+        }
         self.ok(&["ip", "link", "set", "dev", "lo", "up"])?;
         let host: String = self.name.chars().take(64).collect();
         self.ok(&["hostname", &host]).map(|_| ())

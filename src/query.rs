@@ -78,9 +78,9 @@ fn in_class(cfg: &Config, class: &str, phys: &str) -> bool {
         .any(|e| e.split_once('=').map_or(e.as_str(), |(p, _)| p) == phys)
 }
 
-/// Runs a mapping script: `(mapping, physical name)` -> new logical name, or `None`
-/// to keep the name.
-pub type MappingRunner = dyn Fn(&Mapping, &str) -> Option<String>;
+/// Runs a mapping script: `(mapping, physical name)` -> new logical name, or the
+/// error message that makes ifquery stop.
+pub type MappingRunner = dyn Fn(&Mapping, &str) -> Result<String, String>;
 
 /// `ifquery [--allow CLASS] TARGET`: output text and error messages.
 pub fn query(
@@ -102,10 +102,11 @@ pub fn query(
         return (String::new(), vec![format!("unknown interface {logical}")]);
     }
     for m in &cfg.mappings {
-        if m.patterns.iter().any(|p| pattern::fnmatch(p, &logical))
-            && let Some(new) = mapper(m, &phys)
-        {
-            logical = new;
+        if m.patterns.iter().any(|p| pattern::fnmatch(p, &logical)) {
+            match mapper(m, &phys) {
+                Ok(new) => logical = new,
+                Err(e) => return (String::new(), vec![e]),
+            }
         }
     }
     let implicit_lo = logical == "lo" && !cfg.loopback_declared;
@@ -124,22 +125,20 @@ pub fn query(
 }
 
 /// Run a mapping script as ifupdown does: argv `[script, physical]`, each `map` line
-/// on stdin, the first line of its output (trailing white space removed) is the new
-/// logical name if it exits with status 0.
-pub fn run_mapping(m: &Mapping, phys: &str) -> Option<String> {
-    let script = m.script.as_deref()?;
-    let mut child = match Command::new(script)
+/// on stdin; it must exit with status 0 and print a line, whose text (trailing white
+/// space removed) is the new logical name. Errors are ifquery's messages.
+pub fn run_mapping(m: &Mapping, phys: &str) -> Result<String, String> {
+    let script = m.script.as_deref().unwrap_or("(null)");
+    let failed = || format!("error trying to executing mapping script {script} on {phys}");
+    if m.script.is_none() {
+        return Err(failed());
+    }
+    let mut child = Command::new(script)
         .arg(phys)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("ifupdown-ovs: mapping script {script}: {e}");
-            return None;
-        }
-    };
+        .map_err(|e| format!("executing \"{script}\" failed: {e}; {}", failed()))?;
     let input: String = m.maps.iter().map(|l| format!("{l}\n")).collect();
     let stdin = child.stdin.take();
     let writer = std::thread::spawn(move || {
@@ -152,18 +151,18 @@ pub fn run_mapping(m: &Mapping, phys: &str) -> Option<String> {
         let _ = s.read_to_end(&mut output);
     }
     let _ = writer.join();
-    let status = child.wait().ok()?;
-    if !status.success() {
-        return None;
+    match child.wait() {
+        Ok(status) if status.success() => {}
+        _ => return Err(failed()),
+    }
+    if output.is_empty() {
+        return Err(format!("no output from mapping script {script} on {phys}"));
     }
     let text = String::from_utf8_lossy(&output);
     let first = text.split('\n').next().unwrap_or("");
-    let name = first.trim_end_matches(crate::interfaces::lines::is_c_space_char);
-    if output.is_empty() {
-        None
-    } else {
-        Some(name.to_string())
-    }
+    Ok(first
+        .trim_end_matches(crate::interfaces::lines::is_c_space_char)
+        .to_string())
 }
 
 #[cfg(test)]
@@ -175,8 +174,8 @@ mod tests {
         Config::parse_str(text, Path::new("t")).unwrap()
     }
 
-    fn no_map(_: &Mapping, _: &str) -> Option<String> {
-        None
+    fn no_map(_: &Mapping, phys: &str) -> Result<String, String> {
+        Ok(phys.to_string())
     }
 
     #[test]
@@ -233,13 +232,19 @@ mod tests {
         let mapper = |m: &Mapping, phys: &str| {
             assert_eq!(m.maps, vec!["m"]);
             assert_eq!(phys, "eth0");
-            Some("home".to_string())
+            Ok("home".to_string())
         };
         assert_eq!(query(&c, "eth0", None, &mapper), ("a: b\n".into(), vec![]));
         // A mapping that gives nothing known: ifquery says unknown interface PHYS.
         assert_eq!(
             query(&c, "eth0", None, &no_map).1,
             vec!["unknown interface eth0"]
+        );
+        // A failing script stops the query with its message.
+        let failing = |_: &Mapping, _: &str| Err("boom".to_string());
+        assert_eq!(
+            query(&c, "eth0", None, &failing),
+            (String::new(), vec!["boom".to_string()])
         );
     }
 
@@ -254,24 +259,44 @@ mod tests {
                 line: 1,
             },
         };
-        assert_eq!(run_mapping(&m, "eth0"), Some("eth0".into()));
+        assert_eq!(run_mapping(&m, "eth0"), Ok("eth0".into()));
         let failing = Mapping {
             script: Some("/bin/false".into()),
             ..m.clone()
         };
-        assert_eq!(run_mapping(&failing, "eth0"), None);
+        assert_eq!(
+            run_mapping(&failing, "eth0"),
+            Err("error trying to executing mapping script /bin/false on eth0".into())
+        );
+        let silent = Mapping {
+            script: Some("/bin/true".into()),
+            ..m.clone()
+        };
+        assert_eq!(
+            run_mapping(&silent, "eth0"),
+            Err("no output from mapping script /bin/true on eth0".into())
+        );
+        let none = Mapping {
+            script: None,
+            ..m.clone()
+        };
+        assert!(run_mapping(&none, "eth0").unwrap_err().contains("(null)"));
         let missing = Mapping {
             script: Some("/nonexistent/script".into()),
             ..m.clone()
         };
-        assert_eq!(run_mapping(&missing, "eth0"), None);
+        assert!(
+            run_mapping(&missing, "eth0")
+                .unwrap_err()
+                .contains("/nonexistent/script")
+        );
         let cat = Mapping {
             script: Some("/bin/cat".into()),
             maps: vec!["first  ".into(), "second".into()],
             ..m
         };
         // `cat /dev/stdin` echoes the map lines: the first one, trimmed, is the name.
-        assert_eq!(run_mapping(&cat, "/dev/stdin"), Some("first".into()));
+        assert_eq!(run_mapping(&cat, "/dev/stdin"), Ok("first".into()));
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //!     let wire = Lab::peer("bridge-up-peer")?;    // a plain namespace on the other end
 //!     host.add_veth("eth0", &wire, "eth0")?;       // a "physical NIC"
 //!     host.start_ovs()?;
-//!     host.write_interfaces("auto br0\niface br0 inet manual\n  ovs_type OVSBridge\n")?;
+//!     host.write_interfaces(
+//!         "auto br0\niface br0 inet manual\n  ovs_type OVSBridge\n  ovs_datapath_type netdev\n",
+//!     )?;
 //!     host.ifup(&["br0"])?;
 //!     assert!(host.vsctl(&["list-br"])?.contains("br0"));
 //!     Ok(())
@@ -35,6 +37,12 @@
 //! Commands run through `nsenter` with a clean environment (`PATH`, `LANG`, `HOME`;
 //! `RUST_LOG`/`RUST_BACKTRACE`/`TERM` passed through), stdin from `/dev/null` unless
 //! given, cwd `/`, and a time limit ([`LabOptions::timeout`]).
+//!
+//! There is no OVS kernel module: every bridge needs `datapath_type=netdev`
+//! (`ovs_datapath_type netdev`, or `ovs_extra set bridge ${IFACE} datapath_type=netdev`
+//! for Debian's hook). No `dummy` or 802.1q modules either: use veths.
+//! When a test panics with a lab alive, the lab prints its state (`ovs-vsctl show`,
+//! addresses, routes, OVS logs) to stderr before it is torn down.
 //!
 //! A lab dies with the thread that created it (and with the test process): keep a
 //! `Lab` in the thread (test) that made it. Names only label things (hostname,

@@ -2,6 +2,10 @@
 //! validating them from a stanza or the hook environment ([`options`]), and running
 //! ovs-vsctl transactions ([`vsctl`]).
 
+pub mod json;
 pub mod model;
 pub mod options;
+pub mod process;
+pub mod state;
 pub mod vsctl;
+pub mod words;

@@ -170,11 +170,11 @@ impl<'a> Whole<'a> {
         }
     }
 
-    /// ` (line N)` or ` (FILE:N)` for the first stanza of `name`, seen from `here`.
+    /// ` at line N` or ` at FILE:N` for the first stanza of `name`, seen from `here`.
     fn stanza_at(&self, name: &str, here: Option<&Position>) -> String {
         match (self.cfg.stanzas(name).next(), here) {
-            (Some(st), Some(h)) if st.pos.file == h.file => format!(" (line {})", st.pos.line),
-            (Some(st), _) => format!(" ({})", st.pos),
+            (Some(st), Some(h)) if st.pos.file == h.file => format!(" at line {}", st.pos.line),
+            (Some(st), _) => format!(" at {}", st.pos),
             (None, _) => String::new(),
         }
     }
@@ -295,24 +295,26 @@ impl<'a> Whole<'a> {
         }
     }
 
-    /// The same MAC (ovs_mac, or hwaddress on any stanza) on two interfaces.
+    /// The same fixed MAC (`ovs_mac`, or `hwaddress` standing for it) on two OVS
+    /// interfaces. Other interfaces may share MACs on purpose (VLAN devices, bonds).
+    /// When both come from one template line, the second interface's stanza is named.
     fn duplicate_macs(&self, names: &[&str], out: &mut Vec<Diagnostic>) {
         let mut seen: Vec<(Mac, &str, Option<Position>)> = Vec::new();
         for name in names {
             let a = &self.all[name];
-            let ours = a.iface.as_ref().and_then(|m| m.mac);
-            let (mac, option) = match ours {
-                Some(mac) if a.positions.contains_key("ovs_mac") => (mac, "ovs_mac"),
-                Some(mac) => (mac, "hwaddress"),
-                None => match self.plain_hwaddress(name) {
-                    Some(mac) => (mac, "hwaddress"),
-                    None => continue,
-                },
+            let Some(mac) = a.iface.as_ref().and_then(|m| m.mac) else {
+                continue;
             };
-            let pos = a.positions.get(option).cloned();
-            if let Some((_, first, first_pos)) =
-                seen.iter().find(|(m, n, _)| *m == mac && n != name)
-            {
+            let option = if a.positions.contains_key("ovs_mac") {
+                "ovs_mac"
+            } else {
+                "hwaddress"
+            };
+            let mut pos = a.positions.get(option).cloned();
+            if let Some((_, first, first_pos)) = seen.iter().find(|(m, _, _)| *m == mac) {
+                if pos.is_some() && pos == *first_pos {
+                    pos = self.cfg.stanzas(name).next().map(|st| st.pos.clone());
+                }
                 let at = match (first_pos, &pos) {
                     (Some(f), Some(h)) if f.file == h.file => format!(" (line {})", f.line),
                     (Some(f), _) => format!(" ({f})"),
@@ -327,14 +329,6 @@ impl<'a> Whole<'a> {
             }
             seen.push((mac, name, pos));
         }
-    }
-
-    /// `hwaddress` of an interface that is not ours, if it is a valid MAC.
-    fn plain_hwaddress(&self, name: &str) -> Option<Mac> {
-        options::raw_for_interface(self.cfg, name)
-            .into_iter()
-            .filter(|r| r.name == "hwaddress")
-            .find_map(|r| options::parse_hwaddress(&r.value).ok().flatten())
     }
 }
 

@@ -84,6 +84,9 @@ pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
                 });
             }
         }
+        // A given but invalid value is reported already.
+        (Some(_), None) if o.get("ovs_vlan").is_some() => {}
+        (None, Some(_)) if o.get("ovs_vlan_parent").is_some() => {}
         (Some((name, _)), None) => {
             let message = if *name == "ovs_bridge" {
                 "on an OVSBridge names the parent of a VLAN bridge, but no VLAN is given (ovs_vlan)"

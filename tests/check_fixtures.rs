@@ -1,0 +1,87 @@
+//! `ifupdown-ovs check` on the fixture files: every broken fixture gives exactly the
+//! diagnostics its `# expect: LINE: ...` header lines announce and exit status 1;
+//! every example and parser fixture passes (no error, exit status 0).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// (exit status, stdout lines) of `ifupdown-ovs check -i FILE`.
+fn check(file: &Path) -> (i32, Vec<String>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ifupdown-ovs"))
+        .arg("check")
+        .arg("-i")
+        .arg(file)
+        .env_remove("IFACE")
+        .env_remove("PHASE")
+        .env_remove("MODE")
+        .output()
+        .expect("run ifupdown-ovs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (
+        out.status.code().unwrap_or(-1),
+        stdout.lines().map(str::to_string).collect(),
+    )
+}
+
+#[test]
+fn broken_fixtures_report_exactly_their_problem() {
+    let files = fixtures("broken");
+    assert!(files.len() >= 30, "broken fixtures missing: {files:?}");
+    let mut failures = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read fixture");
+        let expected: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .map(|rest| format!("{}:{rest}", file.display()))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{}: no `# expect:` line",
+            file.display()
+        );
+        let (code, lines) = check(file);
+        if code != 1 || lines != expected {
+            failures.push(format!(
+                "{}: exit {code}\n  expected: {expected:#?}\n  got: {lines:#?}",
+                file.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn examples_and_parser_fixtures_pass() {
+    let files: Vec<PathBuf> = ["examples", "parse"]
+        .iter()
+        .flat_map(|d| fixtures(d))
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("seed-vlan.interfaces")),
+        "examples missing"
+    );
+    let mut failures = Vec::new();
+    for file in &files {
+        let (code, lines) = check(file);
+        if code != 0 || lines.iter().any(|l| l.contains(": error: ")) {
+            failures.push(format!("{}: exit {code}: {lines:#?}", file.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -807,3 +807,16 @@ fn stanza_lines_keep_their_positions() {
         format!("{F}:7: error: ovs_bridge: \"br1\" conflicts with \"br0\" given at line 3")
     );
 }
+
+#[test]
+fn every_option_is_documented() {
+    let doc = include_str!("../../../docs/options.md");
+    let headings: Vec<&str> = doc.lines().filter(|l| l.starts_with("### ")).collect();
+    for name in known_options() {
+        let quoted = format!("`{name}`");
+        assert!(
+            headings.iter().any(|h| h.contains(&quoted)),
+            "docs/options.md has no heading for {name}"
+        );
+    }
+}

@@ -112,6 +112,35 @@ pub fn for_interface(cfg: &Config, name: &str, ctx: &Context) -> Analysis {
     analyze(name, &raw_for_interface(cfg, name), ctx)
 }
 
+/// What a hook run sees: the environment (`IF_*`, the truth for the stanza being
+/// processed) in the place of the stanza of family `addrfam` (`ADDRFAM`), and the other
+/// stanzas of `logical` (`LOGICAL`) from the file, merged as in [`for_interface`]. The
+/// model is named `iface` (`IFACE`). Without a file, or when the file has no stanza of
+/// that family, the environment alone.
+pub fn for_hook(
+    cfg: Option<&Config>,
+    iface: &str,
+    logical: &str,
+    addrfam: &str,
+    vars: impl IntoIterator<Item = (String, String)>,
+    ctx: &Context,
+) -> Analysis {
+    let env = raw_from_env(vars);
+    let Some(cfg) = cfg.filter(|c| c.stanzas(logical).any(|st| st.family == addrfam)) else {
+        return analyze(iface, &env, ctx);
+    };
+    let mut raws = Vec::new();
+    let mut env = Some(env);
+    for st in cfg.stanzas(logical) {
+        if st.family == addrfam {
+            raws.extend(env.take().unwrap_or_default());
+        } else {
+            raws.extend(raw_from_stanza(st, &cfg.resolved_options(st)));
+        }
+    }
+    analyze(iface, &raws, ctx)
+}
+
 /// The raw options of every stanza of `name`, after `inherits`, in file order.
 pub fn raw_for_interface(cfg: &Config, name: &str) -> Vec<RawOption> {
     cfg.stanzas(name)

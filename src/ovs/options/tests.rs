@@ -820,3 +820,60 @@ fn every_option_is_documented() {
         );
     }
 }
+
+#[test]
+fn hook_merges_environment_with_other_stanzas() {
+    let cfg = Config::parse_str(
+        "iface p1 inet static\n  address 192.0.2.1/24\n  ovs_type OVSIntPort\n  ovs_bridge br0\n\
+         iface p1 inet6 static\n  address 2001:db8::1/64\n  ovs_mac 02:00:00:00:00:01\n",
+        std::path::Path::new(F),
+    )
+    .unwrap();
+    let ctx = Context::default();
+    let env = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // the inet6 run: its own env has only ovs_mac, the inet stanza gives the rest
+    let a = for_hook(
+        Some(&cfg),
+        "p1",
+        "p1",
+        "inet6",
+        env(&[("IF_OVS_MAC", "02:00:00:00:00:01")]),
+        &ctx,
+    );
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let m = a.iface.unwrap();
+    assert_eq!(
+        (m.kind, m.bridge.as_deref()),
+        (OvsType::IntPort, Some("br0"))
+    );
+    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 1])));
+    // env wins over the file for its own stanza (ifup -o, or a changed file)
+    let a = for_hook(
+        Some(&cfg),
+        "p1",
+        "p1",
+        "inet",
+        env(&[("IF_OVS_TYPE", "OVSIntPort"), ("IF_OVS_BRIDGE", "br9")]),
+        &ctx,
+    );
+    assert_eq!(a.iface.unwrap().bridge.as_deref(), Some("br9"));
+    // no file: the environment alone
+    let a = for_hook(
+        None,
+        "p1",
+        "p1",
+        "inet6",
+        env(&[("IF_OVS_MAC", "02:00:00:00:00:01")]),
+        &ctx,
+    );
+    assert_eq!(a.errors.len(), 1);
+    assert_eq!(
+        a.errors[0].to_string(),
+        "p1: error: ovs_type: missing, but ovs_mac is given (ovs_* options need an ovs_type)"
+    );
+}

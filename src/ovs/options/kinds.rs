@@ -18,7 +18,7 @@ pub(super) fn build(
     ctx: &Context,
     d: &mut Diag,
 ) -> Option<OvsIface> {
-    let o = Opts { given };
+    let o = Opts { given, kind: None };
     if o.get("ovs_type").is_none() {
         if let Some(first) = first_known {
             d.error(
@@ -34,6 +34,10 @@ pub(super) fn build(
         return None;
     }
     let kind = o.parsed("ovs_type", d, |s| s.parse::<OvsType>())?;
+    let o = Opts {
+        given,
+        kind: Some(kind),
+    };
     let type_pos = o.pos("ovs_type");
     if let Err(e) = check_ifname(iface_name) {
         d.error(Kind::Invalid, "iface", type_pos, e.0);
@@ -53,69 +57,49 @@ pub(super) fn build(
             );
         }
     }
-    let applies = |name: &str| {
-        given.contains_key(name)
-            && SPECS
-                .iter()
-                .any(|s| s.name == name && s.applies.contains(&kind))
-    };
-    let get_if = |name: &str| applies(name).then_some(());
-
     let mut m = OvsIface {
         name: iface_name.to_string(),
         kind,
         bridge: None,
-        ports: get_if("ovs_ports").map_or_else(Vec::new, |()| o.ifnames("ovs_ports", d)),
-        bonds: get_if("ovs_bonds").map_or_else(Vec::new, |()| o.ifnames("ovs_bonds", d)),
+        ports: o.ifnames("ovs_ports", d),
+        bonds: o.ifnames("ovs_bonds", d),
         options: o.raw("ovs_options"),
         extra: o.raw("ovs_extra"),
-        patch_peer: get_if("ovs_patch_peer").and_then(|()| o.ifname("ovs_patch_peer", d)),
-        tunnel_type: get_if("ovs_tunnel_type")
-            .and_then(|()| o.text("ovs_tunnel_type", d).map(str::to_string)),
-        tunnel_options: get_if("ovs_tunnel_options").and_then(|()| o.raw("ovs_tunnel_options")),
-        mtu: get_if("ovs_mtu")
-            .and_then(|()| o.parsed("ovs_mtu", d, |s| values::parse_bounded(s, 68, 65535, "MTU"))),
+        patch_peer: o.ifname("ovs_patch_peer", d),
+        tunnel_type: o.text("ovs_tunnel_type", d).map(str::to_string),
+        tunnel_options: o.raw("ovs_tunnel_options"),
+        mtu: o.parsed("ovs_mtu", d, |s| values::parse_bounded(s, 68, 65535, "MTU")),
         fake: None,
         tag: None,
         trunks: Vec::new(),
         vlan_mode: None,
-        mac: get_if("ovs_mac").and_then(|()| o.parsed("ovs_mac", d, |s| s.parse::<Mac>())),
-        datapath_type: get_if("ovs_datapath_type").and_then(|()| {
-            o.parsed("ovs_datapath_type", d, |s| match s {
-                "netdev" | "system" => Ok(s.to_string()),
-                _ => Err(crate::ovs::model::ValueError(format!(
-                    "unknown datapath type \"{s}\" (expected netdev or system)"
-                ))),
-            })
+        mac: o.parsed("ovs_mac", d, |s| s.parse::<Mac>()),
+        datapath_type: o.parsed("ovs_datapath_type", d, |s| match s {
+            "netdev" | "system" => Ok(s.to_string()),
+            _ => Err(crate::ovs::model::ValueError(format!(
+                "unknown datapath type \"{s}\" (expected netdev or system)"
+            ))),
         }),
-        disable_ipv6: get_if("ovs_disable_ipv6")
-            .and_then(|()| o.parsed("ovs_disable_ipv6", d, values::parse_bool))
+        disable_ipv6: o
+            .parsed("ovs_disable_ipv6", d, values::parse_bool)
             .unwrap_or(false),
-        route_table: get_if("ovs_route_table").and_then(|()| route_table(&o, ctx, d)),
-        route_pref: get_if("ovs_route_pref")
-            .and_then(|()| route_pref(&o, d))
-            .unwrap_or(DEFAULT_ROUTE_PREF),
-        routes: if applies("ovs_route") {
-            o.get("ovs_route")
-                .map(|g| g.lines.clone())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        },
-        arp_filter: get_if("ovs_arp_filter")
-            .and_then(|()| o.parsed("ovs_arp_filter", d, values::parse_bool)),
-        arp_ignore: get_if("ovs_arp_ignore").and_then(|()| {
-            o.parsed("ovs_arp_ignore", d, |s| {
+        route_table: route_table(&o, ctx, d),
+        route_pref: route_pref(&o, d).unwrap_or(DEFAULT_ROUTE_PREF),
+        routes: o
+            .get("ovs_route")
+            .map(|g| g.lines.clone())
+            .unwrap_or_default(),
+        arp_filter: o.parsed("ovs_arp_filter", d, values::parse_bool),
+        arp_ignore: o
+            .parsed("ovs_arp_ignore", d, |s| {
                 values::parse_bounded(s, 0, 8, "arp_ignore value")
             })
-            .map(|n| n as u8)
-        }),
-        arp_announce: get_if("ovs_arp_announce").and_then(|()| {
-            o.parsed("ovs_arp_announce", d, |s| {
+            .map(|n| n as u8),
+        arp_announce: o
+            .parsed("ovs_arp_announce", d, |s| {
                 values::parse_bounded(s, 0, 2, "arp_announce value")
             })
-            .map(|n| n as u8)
-        }),
+            .map(|n| n as u8),
     };
 
     if let Some(tt) = &m.tunnel_type
@@ -137,7 +121,7 @@ pub(super) fn build(
             "values 4..7 are reserved by the kernel (use 0..3 or 8)".into(),
         );
     }
-    if applies("ovs_route") && m.route_table.is_none() && !given.contains_key("ovs_route_table") {
+    if o.get("ovs_route").is_some() && o.get("ovs_route_table").is_none() {
         d.error(
             Kind::Missing,
             "ovs_route",
@@ -145,7 +129,7 @@ pub(super) fn build(
             "needs ovs_route_table (the table the routes go to)".into(),
         );
     }
-    if applies("ovs_route_pref") && !given.contains_key("ovs_route_table") {
+    if o.get("ovs_route_pref").is_some() && o.get("ovs_route_table").is_none() {
         d.warn(
             "ovs_route_pref",
             o.pos("ovs_route_pref"),

@@ -162,11 +162,20 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
 /// Typed accessors over the collected options.
 pub(super) struct Opts<'a> {
     pub given: &'a BTreeMap<&'static str, Given>,
+    /// When known, options that do not apply to this kind read as absent.
+    pub kind: Option<OvsType>,
 }
 
 impl<'a> Opts<'a> {
     pub(super) fn get(&self, name: &str) -> Option<&'a Given> {
-        self.given.get(name)
+        let applies = |k| {
+            SPECS
+                .iter()
+                .any(|s| s.name == name && s.applies.contains(&k))
+        };
+        self.given
+            .get(name)
+            .filter(|_| self.kind.is_none_or(applies))
     }
     pub(super) fn pos(&self, name: &str) -> Option<&'a Position> {
         self.get(name).and_then(|g| g.pos.as_ref())

@@ -10,7 +10,7 @@ use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::interfaces::{Config, ParseError, Position};
 use crate::ovs::model::{Mac, OvsIface, OvsType};
-use crate::ovs::options::{self, Analysis};
+use crate::ovs::options::{self, Analysis, short_pos};
 
 /// What the checks may look up outside the configuration.
 #[derive(Debug, Clone, Default)]
@@ -172,11 +172,9 @@ impl<'a> Whole<'a> {
 
     /// ` at line N` or ` at FILE:N` for the first stanza of `name`, seen from `here`.
     fn stanza_at(&self, name: &str, here: Option<&Position>) -> String {
-        match (self.cfg.stanzas(name).next(), here) {
-            (Some(st), Some(h)) if st.pos.file == h.file => format!(" at line {}", st.pos.line),
-            (Some(st), _) => format!(" at {}", st.pos),
-            (None, _) => String::new(),
-        }
+        self.cfg.stanzas(name).next().map_or(String::new(), |st| {
+            format!(" at {}", short_pos(&st.pos, here))
+        })
     }
 
     fn check(&self, m: &OvsIface, a: &Analysis, out: &mut Vec<Diagnostic>) {
@@ -315,11 +313,9 @@ impl<'a> Whole<'a> {
                 if pos.is_some() && pos == *first_pos {
                     pos = self.cfg.stanzas(name).next().map(|st| st.pos.clone());
                 }
-                let at = match (first_pos, &pos) {
-                    (Some(f), Some(h)) if f.file == h.file => format!(" (line {})", f.line),
-                    (Some(f), _) => format!(" ({f})"),
-                    (None, _) => String::new(),
-                };
+                let at = first_pos.as_ref().map_or(String::new(), |f| {
+                    format!(" ({})", short_pos(f, pos.as_ref()))
+                });
                 out.push(Diagnostic {
                     pos: pos.clone(),
                     iface: name.to_string(),

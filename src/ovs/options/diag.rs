@@ -154,11 +154,10 @@ impl Diag<'_> {
     }
 }
 
-/// `at line 3` (same file as `here`), `at FILE:3`, or nothing without a position.
-pub(super) fn where_first(first: &Option<Position>, here: &Option<Position>) -> String {
-    match (first, here) {
-        (Some(f), Some(h)) if f.file == h.file => format!(" given at line {}", f.line),
-        (Some(f), _) => format!(" given at {f}"),
-        (None, _) => String::new(),
+/// `line 3` when `target` is in the same file as `here`, else `FILE:3`.
+pub fn short_pos(target: &Position, here: Option<&Position>) -> String {
+    match here {
+        Some(h) if h.file == target.file => format!("line {}", target.line),
+        _ => target.to_string(),
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::RawOption;
-use super::diag::{Diag, Kind, where_first};
+use super::diag::{Diag, Kind, short_pos};
 use super::values::{check_ifname, did_you_mean};
 use crate::interfaces::Position;
 use crate::ovs::model::{OvsType, ValueError};
@@ -134,7 +134,10 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
                         format!(
                             "\"{value}\" conflicts with \"{}\"{}",
                             entry.text,
-                            where_first(&entry.pos, &raw.pos)
+                            entry.pos.as_ref().map_or(String::new(), |f| format!(
+                                " given at {}",
+                                short_pos(f, raw.pos.as_ref())
+                            ))
                         ),
                     );
                 }

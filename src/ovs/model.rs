@@ -71,7 +71,9 @@ pub struct OvsIface {
     pub ports: Vec<String>,
     /// `ovs_bonds`: members of a bond.
     pub bonds: Vec<String>,
-    /// `ovs_options`, raw (split at apply time with the hook environment).
+    /// `ovs_options`, raw (split at apply time with the hook environment). None when
+    /// it held ifupdown2's VLAN bridge spelling `PARENT VID` (then see `fake`). Its
+    /// `tag=`/`trunks=`/`vlan_mode=` words are also reflected in the typed fields.
     pub options: Option<String>,
     /// `ovs_extra`, raw.
     pub extra: Option<String>,
@@ -83,9 +85,9 @@ pub struct OvsIface {
     pub mtu: Option<u32>,
     /// VLAN bridge parent and VLAN.
     pub fake: Option<FakeBridge>,
-    /// Access tag (`Port.tag`).
+    /// Access tag (`Port.tag`), from `ovs_tag` or `tag=` in `ovs_options`.
     pub tag: Option<VlanId>,
-    /// `Port.trunks`.
+    /// `Port.trunks`, sorted, without duplicates (empty: none given).
     pub trunks: Vec<VlanId>,
     pub vlan_mode: Option<VlanMode>,
     /// Fixed MAC, kept in `Interface.mac` (internal ports, bridges).

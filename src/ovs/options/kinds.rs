@@ -222,7 +222,7 @@ fn hw_mac(m: &mut OvsIface, hwaddress: Option<&RawOption>, o: &Opts, d: &mut Dia
 fn port_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
     let kind = m.kind;
     let type_pos = o.pos("ovs_type");
-    match o.get("ovs_bridge").and_then(|_| o.ifname("ovs_bridge", d)) {
+    match o.ifname("ovs_bridge", d) {
         Some(b) if b == m.name => d.error(
             Kind::Invalid,
             "ovs_bridge",

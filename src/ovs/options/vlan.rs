@@ -11,19 +11,13 @@ use crate::ovs::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
 pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
     let mut parents: Vec<(&str, String)> = Vec::new();
     let mut vids: Vec<(&str, VlanId)> = Vec::new();
-    if let Some(p) = o
-        .get("ovs_vlan_parent")
-        .and_then(|_| o.ifname("ovs_vlan_parent", d))
-    {
+    if let Some(p) = o.ifname("ovs_vlan_parent", d) {
         parents.push(("ovs_vlan_parent", p));
     }
-    if let Some(v) = o
-        .get("ovs_vlan")
-        .and_then(|_| o.parsed("ovs_vlan", d, |s| s.parse::<VlanId>()))
-    {
+    if let Some(v) = o.parsed("ovs_vlan", d, |s| s.parse::<VlanId>()) {
         vids.push(("ovs_vlan", v));
     }
-    if let Some(p) = o.get("ovs_bridge").and_then(|_| o.ifname("ovs_bridge", d)) {
+    if let Some(p) = o.ifname("ovs_bridge", d) {
         parents.push(("ovs_bridge", p));
     }
     if let Some(opts) = &m.options {
@@ -121,15 +115,9 @@ struct Source<T> {
 
 /// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their `ovs_options` words.
 pub(super) fn vlan_settings(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
-    let tag = o
-        .get("ovs_tag")
-        .and_then(|_| o.parsed("ovs_tag", d, |s| s.parse::<VlanId>()));
-    let trunks = o
-        .get("ovs_trunks")
-        .and_then(|_| o.parsed("ovs_trunks", d, parse_trunks));
-    let mode = o
-        .get("ovs_vlan_mode")
-        .and_then(|_| o.parsed("ovs_vlan_mode", d, |s| s.parse::<VlanMode>()));
+    let tag = o.parsed("ovs_tag", d, |s| s.parse::<VlanId>());
+    let trunks = o.parsed("ovs_trunks", d, parse_trunks);
+    let mode = o.parsed("ovs_vlan_mode", d, |s| s.parse::<VlanMode>());
     let (mut w_tag, mut w_trunks, mut w_mode) = (None, None, None);
     for word in m.options.as_deref().unwrap_or("").split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {

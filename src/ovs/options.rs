@@ -29,7 +29,7 @@ use diag::Diag;
 use kinds::build;
 use spec::{SPECS, collect};
 
-pub use diag::{OptionError, OptionWarning};
+pub use diag::{OptionError, OptionWarning, short_pos};
 pub use spec::known_options;
 pub use values::{check_ifname, did_you_mean, edit_distance, parse_hwaddress, parse_trunks};
 

@@ -2,10 +2,14 @@
 //! validating them from a stanza or the hook environment ([`options`]), and running
 //! ovs-vsctl transactions ([`vsctl`]).
 
+pub mod converge;
+pub mod daemon;
+pub mod desired;
 pub mod json;
 pub mod model;
 pub mod options;
 pub mod process;
+pub mod scene;
 pub mod state;
 pub mod vsctl;
 pub mod words;

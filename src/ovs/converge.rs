@@ -1,0 +1,580 @@
+//! Desired + observed -> one ovs-vsctl transaction. Pure functions, no I/O.
+//!
+//! Up: create what is missing (`--may-exist add-br/add-port/add-bond`), move a port
+//! that sits on another bridge, fix bond members, then `set` every column we want
+//! together with our ownership marks, and clear the columns we set before that are
+//! no longer configured (recorded in `external_ids:ifupdown-ovs-columns`). Columns
+//! and keys we never set are not touched.
+//!
+//! Down: delete our port; delete our bridge unless it still holds ports that
+//! nobody declared and that are not ours (VM taps, veths) — then only our ports go
+//! and the bridge stays, with a warning.
+
+use std::collections::BTreeSet;
+
+use super::desired::{Node, RowConfig, Shape, Table};
+use super::state::{COLUMNS_KEY, OWNER_KEY, Observed, PortRow, Row};
+use super::vsctl::{Transaction, quote_string};
+
+/// A change that would destroy something that is not ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{name}: cannot change it into {want}: it exists as {have} with ports ifupdown-ovs did not create ({}); move them away or delete the bridge with ovs-vsctl first",
+    ports.join(", ")
+)]
+pub struct ConvergeError {
+    pub name: String,
+    pub have: String,
+    pub want: String,
+    pub ports: Vec<String>,
+}
+
+fn is_ours(row: &Row) -> bool {
+    row.external_ids.contains_key(OWNER_KEY)
+}
+
+fn names(ports: &[&PortRow]) -> Vec<String> {
+    ports.iter().map(|p| p.row.name.clone()).collect()
+}
+
+/// The transaction that brings `nodes` (in order: bridges before their ports) from
+/// `observed` to their desired state. Empty only when `nodes` is.
+pub fn up(nodes: &[Node], observed: &Observed) -> Result<Transaction, ConvergeError> {
+    let mut tx = Transaction::new();
+    for n in nodes {
+        structure(n, observed, &mut tx)?;
+        for r in &n.rows {
+            row_commands(r, &n.name, observed, &mut tx);
+        }
+    }
+    for n in nodes {
+        for c in &n.extra {
+            tx.push(c.iter().cloned());
+        }
+    }
+    Ok(tx)
+}
+
+/// Make the node exist with the right kind, bridge and members.
+fn structure(n: &Node, o: &Observed, tx: &mut Transaction) -> Result<(), ConvergeError> {
+    let name = n.name.as_str();
+    // Our ports on a bridge we are about to delete and re-create, or foreign ones.
+    let foreign_on = |bridge: &str| -> Vec<String> {
+        let ports: Vec<&PortRow> = if o.bridge(bridge).is_some() {
+            o.ports_of_real(bridge)
+        } else {
+            o.ports_on(bridge)
+        };
+        names(
+            &ports
+                .into_iter()
+                .filter(|p| !is_ours(&p.row))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let recreate = |have: String, want: &str, tx: &mut Transaction| {
+        let ports = foreign_on(name);
+        if !ports.is_empty() {
+            return Err(ConvergeError {
+                name: name.to_string(),
+                have,
+                want: want.to_string(),
+                ports,
+            });
+        }
+        tx.push(["del-br", name]);
+        Ok(())
+    };
+    match &n.shape {
+        Shape::Bridge => {
+            if let Some((parent, vlan)) = o.fake_bridge(name) {
+                recreate(
+                    format!("a VLAN bridge ({parent} VLAN {vlan})"),
+                    "a bridge",
+                    tx,
+                )?;
+            }
+            tx.push(["--may-exist", "add-br", name]);
+        }
+        Shape::FakeBridge { parent, vlan } => {
+            let want = format!("a VLAN bridge ({parent} VLAN {vlan})");
+            match o.fake_bridge(name) {
+                Some((p, v)) if p == parent && v == i64::from(*vlan) => {}
+                Some((p, v)) => recreate(format!("a VLAN bridge ({p} VLAN {v})"), &want, tx)?,
+                None if o.bridge(name).is_some() => recreate("a bridge".into(), &want, tx)?,
+                None => {}
+            }
+            tx.push([
+                "--may-exist".to_string(),
+                "add-br".into(),
+                name.into(),
+                parent.clone(),
+                vlan.to_string(),
+            ]);
+        }
+        Shape::Bond { members } => {
+            let bridge = n.bridge.clone().unwrap_or_default();
+            let have = o.interfaces_of(name);
+            let is_bond = o.port(name).is_some() && have != [name.to_string()];
+            let same_bridge = o.bridge_of(name).as_deref() == Some(bridge.as_str());
+            if o.port(name).is_some() && (!is_bond || !same_bridge) {
+                tx.push(["del-port", name]);
+            }
+            if is_bond && same_bridge {
+                for m in members.iter().filter(|m| !have.contains(m)) {
+                    free_member(m, name, o, tx);
+                    tx.push(["--may-exist", "add-bond-iface", name, m.as_str()]);
+                }
+                for m in have.iter().filter(|m| !members.contains(m)) {
+                    tx.push(["--if-exists", "del-bond-iface", name, m.as_str()]);
+                }
+            } else {
+                for m in members {
+                    free_member(m, name, o, tx);
+                }
+                let mut cmd = vec![
+                    "--fake-iface".to_string(),
+                    "add-bond".into(),
+                    bridge,
+                    name.into(),
+                ];
+                cmd.extend(members.iter().cloned());
+                tx.push(cmd);
+            }
+        }
+        _ => {
+            let bridge = n.bridge.clone().unwrap_or_default();
+            if let Some(p) = o.port(name) {
+                let moved = o.bridge_of(name).as_deref() != Some(bridge.as_str());
+                let not_plain = p.fake_bridge || o.interfaces_of(name) != [name.to_string()];
+                if moved || not_plain {
+                    tx.push(["del-port", name]);
+                }
+            }
+            tx.push(["--may-exist", "add-port", bridge.as_str(), name]);
+        }
+    }
+    Ok(())
+}
+
+/// A bond member that is still a port of its own (ours, from an earlier
+/// configuration) must stop being one first.
+fn free_member(member: &str, bond: &str, o: &Observed, tx: &mut Transaction) {
+    if member != bond
+        && let Some(p) = o.port(member)
+        && is_ours(&p.row)
+    {
+        tx.push(["--if-exists", "del-port", member]);
+    }
+}
+
+fn observed_row<'a>(o: &'a Observed, table: Table, name: &str) -> Option<&'a Row> {
+    match table {
+        Table::Bridge => o.bridge(name).map(|b| &b.row),
+        Table::Port => o.port(name).map(|p| &p.row),
+        Table::Interface => o.interface(name).map(|i| &i.row),
+    }
+}
+
+/// `set` our columns and marks; revert the columns we managed before and no longer do.
+fn row_commands(r: &RowConfig, owner: &str, o: &Observed, tx: &mut Transaction) {
+    let table = r.table.to_string();
+    let before = observed_row(o, r.table, &r.name)
+        .map(Row::managed)
+        .unwrap_or_default();
+    for col in before
+        .iter()
+        .filter(|c| !r.settings.iter().any(|s| &s.column == *c))
+    {
+        tx.push(revert(r.table, &r.name, col));
+    }
+    let mut cmd = vec!["set".to_string(), table, r.name.clone()];
+    cmd.extend(r.settings.iter().map(|s| s.word()));
+    if r.mark {
+        let cols: Vec<&str> = r.settings.iter().map(|s| s.column.as_str()).collect();
+        cmd.push(format!("external_ids:{OWNER_KEY}={}", quote_string(owner)));
+        cmd.push(format!(
+            "external_ids:{COLUMNS_KEY}={}",
+            quote_string(&cols.join(","))
+        ));
+    }
+    if cmd.len() > 3 {
+        tx.push(cmd);
+    }
+}
+
+/// Columns that are not optional: reverting means their schema default.
+fn default_of(table: Table, column: &str) -> Option<&'static str> {
+    match (table, column) {
+        (Table::Bridge, "datapath_type") | (Table::Interface, "type") => Some("\"\""),
+        (Table::Bridge, "stp_enable" | "rstp_enable" | "mcast_snooping_enable")
+        | (Table::Port, "bond_fake_iface" | "protected") => Some("false"),
+        (Table::Port, "bond_updelay" | "bond_downdelay") => Some("0"),
+        (Table::Interface, c) if c.starts_with("ingress_policing_") => Some("0"),
+        _ => None,
+    }
+}
+
+/// The command that undoes our setting of `col` (`column` or `column:key`).
+fn revert(table: Table, name: &str, col: &str) -> Vec<String> {
+    let t = table.to_string();
+    if let Some((column, key)) = col.split_once(':') {
+        return vec![
+            "remove".into(),
+            t,
+            name.into(),
+            column.into(),
+            quote_string(key),
+        ];
+    }
+    match default_of(table, col) {
+        Some(d) => vec!["set".into(), t, name.into(), format!("{col}={d}")],
+        None => vec!["clear".into(), t, name.into(), col.into()],
+    }
+}
+
+/// What an ifdown leaves behind on purpose.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Down {
+    pub tx: Transaction,
+    /// One line each, for the user.
+    pub warnings: Vec<String>,
+}
+
+/// Remove `n`. `declared` holds every interface the configuration puts on this
+/// bridge (for a bridge node): those count as ours even without a mark.
+pub fn down(n: &Node, o: &Observed, declared: &BTreeSet<String>) -> Down {
+    let mut d = Down::default();
+    let name = n.name.as_str();
+    if !n.is_bridge() {
+        if let Some(p) = o.port(name) {
+            let on_declared = o.bridge_of(name) == n.bridge;
+            if is_ours(&p.row) || on_declared {
+                d.tx.push(["--if-exists", "del-port", name]);
+            }
+        }
+        return d;
+    }
+    let real = o.bridge(name).is_some();
+    if !real && o.fake_bridge(name).is_none() {
+        return d;
+    }
+    let ours_or_declared = |p: &PortRow| is_ours(&p.row) || declared.contains(&p.row.name);
+    let ports: Vec<&PortRow> = if real {
+        o.ports_of_real(name)
+    } else {
+        o.ports_on(name)
+    };
+    let foreign: Vec<&PortRow> = ports
+        .iter()
+        .copied()
+        .filter(|p| !ours_or_declared(p))
+        .collect();
+    if foreign.is_empty() {
+        d.tx.push(["--if-exists", "del-br", name]);
+        return d;
+    }
+    // Keep the bridge; take away what is ours, fake bridges only when empty of others.
+    for p in ports.iter().filter(|p| ours_or_declared(p)) {
+        if p.fake_bridge {
+            let others = o
+                .ports_on(&p.row.name)
+                .into_iter()
+                .any(|q| !ours_or_declared(q));
+            if !others {
+                d.tx.push(["--if-exists", "del-br", p.row.name.as_str()]);
+            }
+        } else if !foreign.is_empty() {
+            d.tx.push(["--if-exists", "del-port", p.row.name.as_str()]);
+        }
+    }
+    d.warnings.push(format!(
+        "{name}: bridge kept: it has ports ifupdown-ovs did not create ({}); delete it with `ovs-vsctl del-br {name}` when they are gone",
+        names(&foreign).join(", ")
+    ));
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovs::desired::{Setting, bare_port};
+    use crate::ovs::state::tests::observed;
+
+    fn lines(tx: &Transaction) -> Vec<String> {
+        tx.commands.iter().map(|c| c.join(" ")).collect()
+    }
+
+    fn row(table: Table, name: &str, settings: &[(&str, &str)]) -> RowConfig {
+        RowConfig {
+            table,
+            name: name.into(),
+            settings: settings
+                .iter()
+                .map(|(c, v)| Setting {
+                    column: c.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            mark: true,
+        }
+    }
+
+    fn port(name: &str, bridge: &str, shape: Shape, port_cols: &[(&str, &str)]) -> Node {
+        Node {
+            name: name.into(),
+            shape,
+            bridge: Some(bridge.into()),
+            rows: vec![
+                row(Table::Port, name, port_cols),
+                row(Table::Interface, name, &[]),
+            ],
+            extra: vec![],
+        }
+    }
+
+    fn bridge(name: &str) -> Node {
+        Node {
+            name: name.into(),
+            shape: Shape::Bridge,
+            bridge: None,
+            rows: vec![row(Table::Bridge, name, &[("datapath_type", "netdev")])],
+            extra: vec![vec![
+                "set".into(),
+                "Bridge".into(),
+                name.into(),
+                "stp_enable=true".into(),
+            ]],
+        }
+    }
+
+    #[test]
+    fn fresh_bridge_with_port_is_one_transaction() {
+        let nodes = [
+            bridge("br0"),
+            port(
+                "eth0",
+                "br0",
+                Shape::System,
+                &[("tag", "1"), ("vlan_mode", "native-untagged")],
+            ),
+        ];
+        let tx = up(&nodes, &Observed::default()).unwrap();
+        assert_eq!(
+            lines(&tx),
+            [
+                "--may-exist add-br br0",
+                "set Bridge br0 datapath_type=netdev external_ids:ifupdown-ovs=\"br0\" external_ids:ifupdown-ovs-columns=\"datapath_type\"",
+                "--may-exist add-port br0 eth0",
+                "set Port eth0 tag=1 vlan_mode=native-untagged external_ids:ifupdown-ovs=\"eth0\" external_ids:ifupdown-ovs-columns=\"tag,vlan_mode\"",
+                "set Interface eth0 external_ids:ifupdown-ovs=\"eth0\" external_ids:ifupdown-ovs-columns=\"\"",
+                "set Bridge br0 stp_enable=true",
+            ]
+        );
+    }
+
+    /// Debian's hook runs `--may-exist add-port br0 eth0 tag=5`: on a second run
+    /// with the tag removed from the configuration, nothing happens and tag=5 stays.
+    /// We clear what we set before and is no longer configured, and leave the
+    /// columns others set.
+    #[test]
+    fn converge_clears_what_we_set_before_only() {
+        let mut o = observed(&[("br0", &[("eth0", Some(5), false, true, &[])])]);
+        let p = o.ports.iter_mut().find(|p| p.row.name == "eth0").unwrap();
+        p.row.external_ids.insert(
+            COLUMNS_KEY.into(),
+            "tag,other_config:lacp-time,bond_updelay".into(),
+        );
+        let nodes = [port(
+            "eth0",
+            "br0",
+            Shape::System,
+            &[("vlan_mode", "trunk")],
+        )];
+        let tx = up(&nodes, &o).unwrap();
+        assert_eq!(
+            lines(&tx),
+            [
+                "--may-exist add-port br0 eth0",
+                "clear Port eth0 tag",
+                "remove Port eth0 other_config \"lacp-time\"",
+                "set Port eth0 bond_updelay=0",
+                "set Port eth0 vlan_mode=trunk external_ids:ifupdown-ovs=\"eth0\" external_ids:ifupdown-ovs-columns=\"vlan_mode\"",
+                "set Interface eth0 external_ids:ifupdown-ovs=\"eth0\" external_ids:ifupdown-ovs-columns=\"\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn port_on_another_bridge_moves() {
+        let o = observed(&[("br1", &[("eth0", None, false, false, &[])]), ("br0", &[])]);
+        let tx = up(&[port("eth0", "br0", Shape::System, &[])], &o).unwrap();
+        assert_eq!(
+            lines(&tx)[..2],
+            ["del-port eth0", "--may-exist add-port br0 eth0"]
+        );
+        // already there: no del-port
+        let o = observed(&[("br0", &[("eth0", None, false, false, &[])])]);
+        let tx = up(&[port("eth0", "br0", Shape::System, &[])], &o).unwrap();
+        assert_eq!(lines(&tx)[0], "--may-exist add-port br0 eth0");
+    }
+
+    #[test]
+    fn port_on_fake_bridge() {
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v2", Some(2), true, true, &[]),
+                ("vm1", Some(2), false, false, &[]),
+            ],
+        )]);
+        // vm1 is on v2 (tag 2): nothing to move
+        let tx = up(&[port("vm1", "v2", Shape::System, &[])], &o).unwrap();
+        assert_eq!(lines(&tx)[0], "--may-exist add-port v2 vm1");
+        let tx = up(&[port("vm1", "br0", Shape::System, &[])], &o).unwrap();
+        assert_eq!(lines(&tx)[0], "del-port vm1");
+    }
+
+    #[test]
+    fn fake_bridges() {
+        let fake = |vlan| Node {
+            name: "v2".into(),
+            shape: Shape::FakeBridge {
+                parent: "br0".into(),
+                vlan,
+            },
+            bridge: None,
+            rows: vec![row(Table::Port, "v2", &[])],
+            extra: vec![],
+        };
+        let tx = up(&[fake(2)], &Observed::default()).unwrap();
+        assert_eq!(lines(&tx)[0], "--may-exist add-br v2 br0 2");
+        // VLAN changed, only our ports on it: re-create
+        let o = observed(&[("br0", &[("v2", Some(3), true, true, &[])])]);
+        let tx = up(&[fake(2)], &o).unwrap();
+        assert_eq!(
+            lines(&tx)[..2],
+            ["del-br v2", "--may-exist add-br v2 br0 2"]
+        );
+        // VLAN changed with a VM port on it: refuse, naming the port
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v2", Some(3), true, true, &[]),
+                ("vnet0", Some(3), false, false, &[]),
+            ],
+        )]);
+        let e = up(&[fake(2)], &o).unwrap_err();
+        assert_eq!(e.ports, ["vnet0"]);
+        assert!(e.to_string().contains("a VLAN bridge (br0 VLAN 3)"), "{e}");
+    }
+
+    #[test]
+    fn bonds() {
+        let bond = |members: &[&str]| Node {
+            name: "bond0".into(),
+            shape: Shape::Bond {
+                members: members.iter().map(|m| m.to_string()).collect(),
+            },
+            bridge: Some("br2".into()),
+            rows: vec![row(Table::Port, "bond0", &[("bond_mode", "balance-slb")])],
+            extra: vec![],
+        };
+        let tx = up(&[bond(&["eth2", "eth3"])], &Observed::default()).unwrap();
+        assert_eq!(lines(&tx)[0], "--fake-iface add-bond br2 bond0 eth2 eth3");
+        let o = observed(&[(
+            "br2",
+            &[
+                ("bond0", None, false, true, &["eth2", "eth3"]),
+                ("eth4", None, false, true, &[]),
+            ],
+        )]);
+        let tx = up(&[bond(&["eth2", "eth4"])], &o).unwrap();
+        assert_eq!(
+            lines(&tx)[..3],
+            [
+                "--if-exists del-port eth4",
+                "--may-exist add-bond-iface bond0 eth4",
+                "--if-exists del-bond-iface bond0 eth3"
+            ]
+        );
+        // a plain port of that name becomes a bond
+        let o = observed(&[("br2", &[("bond0", None, false, true, &[])])]);
+        let tx = up(&[bond(&["eth2", "eth3"])], &o).unwrap();
+        assert_eq!(
+            lines(&tx)[..2],
+            [
+                "del-port bond0",
+                "--fake-iface add-bond br2 bond0 eth2 eth3"
+            ]
+        );
+    }
+
+    #[test]
+    fn down_port_and_gone_bridge() {
+        let n = port("eth0", "br0", Shape::System, &[]);
+        assert!(
+            down(&n, &Observed::default(), &BTreeSet::new())
+                .tx
+                .is_empty()
+        );
+        let o = observed(&[("br0", &[("eth0", None, false, false, &[])])]);
+        assert_eq!(
+            lines(&down(&n, &o, &BTreeSet::new()).tx),
+            ["--if-exists del-port eth0"]
+        );
+        // same name on another bridge, not ours: leave it
+        let o = observed(&[("br9", &[("eth0", None, false, false, &[])])]);
+        assert!(down(&n, &o, &BTreeSet::new()).tx.is_empty());
+    }
+
+    /// Debian's hook runs `del-br`, which deletes a VM's tap along with the bridge.
+    #[test]
+    fn down_bridge_keeps_foreign_ports() {
+        let o = observed(&[(
+            "br0",
+            &[
+                ("eth0", None, false, true, &[]),
+                ("p1", None, false, false, &[]),
+                ("v2", Some(2), true, true, &[]),
+                ("vnet0", None, false, false, &[]),
+            ],
+        )]);
+        let declared: BTreeSet<String> = ["p1".to_string()].into();
+        let d = down(&bridge("br0"), &o, &declared);
+        assert_eq!(
+            lines(&d.tx),
+            [
+                "--if-exists del-port eth0",
+                "--if-exists del-port p1",
+                "--if-exists del-br v2"
+            ]
+        );
+        assert_eq!(d.warnings.len(), 1);
+        assert!(d.warnings[0].contains("(vnet0)"), "{:?}", d.warnings);
+        // all ours: the bridge goes
+        let o = observed(&[(
+            "br0",
+            &[
+                ("eth0", None, false, true, &[]),
+                ("p1", None, false, false, &[]),
+            ],
+        )]);
+        let d = down(&bridge("br0"), &o, &declared);
+        assert_eq!(lines(&d.tx), ["--if-exists del-br br0"]);
+        assert!(d.warnings.is_empty());
+    }
+
+    #[test]
+    fn bare_ports_are_marked() {
+        let tx = up(&[bare_port("br0", "tap9")], &Observed::default()).unwrap();
+        assert_eq!(
+            lines(&tx),
+            [
+                "--may-exist add-port br0 tap9",
+                "set Port tap9 external_ids:ifupdown-ovs=\"tap9\" external_ids:ifupdown-ovs-columns=\"\"",
+                "set Interface tap9 external_ids:ifupdown-ovs=\"tap9\" external_ids:ifupdown-ovs-columns=\"\"",
+            ]
+        );
+    }
+}

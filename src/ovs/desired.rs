@@ -1,0 +1,600 @@
+//! Typed desired state: what one interface's stanza wants in OVSDB, as [`Node`]s
+//! (a bridge, a VLAN bridge or a port) with the rows and columns we set on them and
+//! the `ovs_extra` commands to run after. Built from the validated [`OvsIface`];
+//! `ovs_options`, `ovs_tunnel_options` and `ovs_extra` are split here with the
+//! hook environment (see [`super::words`]).
+//!
+//! `ovs_options` words become `set` columns on the row Debian's hook passed them to
+//! (the Port of a port or bond, the Bridge of a bridge), so a re-run converges them
+//! instead of `--may-exist add-port ... tag=5` leaving an old value in place.
+
+use std::fmt;
+
+use super::model::{Mac, OvsIface, OvsType};
+use super::vsctl::{assignment, quote_string, split_assignment};
+use super::words::{self, Expand, WordsError};
+
+/// The three tables we write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Bridge,
+    Port,
+    Interface,
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Table::Bridge => "Bridge",
+            Table::Port => "Port",
+            Table::Interface => "Interface",
+        })
+    }
+}
+
+/// One column (`tag`) or map key (`other_config:hwaddr`) and its value in
+/// ovs-vsctl syntax (already quoted where needed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub column: String,
+    pub value: String,
+}
+
+impl Setting {
+    /// The `column[:key]=value` word for ovs-vsctl `set`.
+    pub fn word(&self) -> String {
+        format!("{}={}", self.column, self.value)
+    }
+}
+
+/// The columns we set on one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowConfig {
+    pub table: Table,
+    pub name: String,
+    pub settings: Vec<Setting>,
+    /// Mark the row as ours (owner and managed columns). False only for a setting we
+    /// make on a row someone else owns (the hwaddr pin on an undeclared bridge).
+    pub mark: bool,
+}
+
+impl RowConfig {
+    fn new(table: Table, name: &str) -> RowConfig {
+        RowConfig {
+            table,
+            name: name.to_string(),
+            settings: Vec::new(),
+            mark: true,
+        }
+    }
+
+    /// Add a setting unless the column is already set (first one wins).
+    fn set(&mut self, column: &str, value: String) {
+        let column = normalize_column(column);
+        if !self.settings.iter().any(|s| s.column == column) {
+            self.settings.push(Setting { column, value });
+        }
+    }
+
+    /// Add a user's `column[:key]=value` word.
+    fn set_word(&mut self, word: &str) -> bool {
+        match split_assignment(&assignment(word)) {
+            Some((lhs, value)) => {
+                self.set(lhs, value.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `external-ids:x` -> `external_ids:x` (ovs-vsctl accepts both; we record one).
+fn normalize_column(col: &str) -> String {
+    match col.split_once(':') {
+        Some((c, k)) => format!("{}:{k}", c.replace('-', "_")),
+        None => col.replace('-', "_"),
+    }
+}
+
+/// What a node is in OVS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    Bridge,
+    FakeBridge {
+        parent: String,
+        vlan: u16,
+    },
+    /// A port from an existing network device (`OVSPort`).
+    System,
+    Internal,
+    Bond {
+        members: Vec<String>,
+    },
+    Patch,
+    Tunnel,
+}
+
+/// One interface's desired OVS state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The interface (stanza) configuring this node; the owner mark of its rows.
+    pub name: String,
+    pub shape: Shape,
+    /// The bridge (real or VLAN bridge) holding a port; None for bridges.
+    pub bridge: Option<String>,
+    pub rows: Vec<RowConfig>,
+    /// `ovs_extra` commands, split and expanded.
+    pub extra: Vec<Vec<String>>,
+}
+
+impl Node {
+    pub fn is_bridge(&self) -> bool {
+        matches!(self.shape, Shape::Bridge | Shape::FakeBridge { .. })
+    }
+
+    /// Interfaces that must exist in OVS once this node is applied (checked
+    /// after the transaction: `ofport`, `error`).
+    pub fn interfaces(&self) -> Vec<String> {
+        match &self.shape {
+            Shape::Bond { members } => members.clone(),
+            _ => vec![self.name.clone()],
+        }
+    }
+
+    /// Kernel devices this node brings up, in order (a patch port or tunnel has none).
+    pub fn devices(&self) -> Vec<String> {
+        match &self.shape {
+            Shape::Patch | Shape::Tunnel => Vec::new(),
+            Shape::Bond { members } => {
+                let mut d = vec![self.name.clone()];
+                d.extend(members.iter().cloned());
+                d
+            }
+            _ => vec![self.name.clone()],
+        }
+    }
+
+    /// Devices that exist without us (system ports, bond members): their link is
+    /// taken down again and their sysctls restored on ifdown.
+    pub fn persistent_devices(&self) -> Vec<String> {
+        match &self.shape {
+            Shape::System => vec![self.name.clone()],
+            Shape::Bond { members } => members.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Why a node could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{iface}: {option}: {message}")]
+pub struct DesiredError {
+    pub iface: String,
+    pub option: String,
+    pub message: String,
+}
+
+/// How to expand one interface's options: variables for all of them, command
+/// substitution for ovs_extra only.
+pub struct Expansion<'a> {
+    pub vars: &'a dyn Fn(&str) -> Option<String>,
+    /// For ovs_extra; ovs_options and ovs_tunnel_options never run commands.
+    pub extra_subst: words::Subst<'a>,
+}
+
+/// Build the node for `m`. `pin` is the bridge MAC to pin when the bridge has no
+/// `ovs_mac` of its own (see [`pinned_mac`]); `with_extra` says whether its
+/// `ovs_extra` runs in this transaction.
+pub fn node(
+    m: &OvsIface,
+    ex: &Expansion,
+    pin: Option<Mac>,
+    with_extra: bool,
+) -> Result<Node, DesiredError> {
+    let err = |option: &str, e: String| DesiredError {
+        iface: m.name.clone(),
+        option: option.to_string(),
+        message: e,
+    };
+    let no_subst = Expand {
+        vars: ex.vars,
+        subst: words::Subst::Forbidden,
+    };
+    let split = |option: &str, text: &Option<String>| -> Result<Vec<String>, DesiredError> {
+        match text {
+            Some(t) => {
+                words::split(t, &no_subst).map_err(|e: WordsError| err(option, e.to_string()))
+            }
+            None => Ok(Vec::new()),
+        }
+    };
+    let options = split("ovs_options", &m.options)?;
+    let assign = |row: &mut RowConfig, option: &str, ws: &[String]| -> Result<(), DesiredError> {
+        for w in ws {
+            if !row.set_word(w) {
+                return Err(err(
+                    option,
+                    format!(
+                        "`{w}` is not COLUMN[:KEY]=VALUE (a column of the {} table)",
+                        row.table
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+
+    let mut rows = Vec::new();
+    let shape;
+    match m.kind {
+        OvsType::Bridge => {
+            let mut iface = RowConfig::new(Table::Interface, &m.name);
+            if let Some(mtu) = m.mtu {
+                iface.set("mtu_request", mtu.to_string());
+            }
+            match &m.fake {
+                Some(f) => {
+                    shape = Shape::FakeBridge {
+                        parent: f.parent.clone(),
+                        vlan: f.vlan.0,
+                    };
+                    let mut port = RowConfig::new(Table::Port, &m.name);
+                    assign(&mut port, "ovs_options", &options)?;
+                    if let Some(mac) = m.mac {
+                        iface.set("mac", quote_string(&mac.to_string()));
+                    }
+                    rows.push(port);
+                }
+                None => {
+                    shape = Shape::Bridge;
+                    let mut br = RowConfig::new(Table::Bridge, &m.name);
+                    if let Some(dp) = &m.datapath_type {
+                        br.set("datapath_type", dp.clone());
+                    }
+                    if let Some(mac) = m.mac.or(pin) {
+                        br.set("other_config:hwaddr", quote_string(&mac.to_string()));
+                    }
+                    assign(&mut br, "ovs_options", &options)?;
+                    rows.push(br);
+                }
+            }
+            rows.push(iface);
+        }
+        _ => {
+            let mut port = RowConfig::new(Table::Port, &m.name);
+            if let Some(tag) = m.tag {
+                port.set("tag", tag.to_string());
+            }
+            if !m.trunks.is_empty() {
+                let t: Vec<String> = m.trunks.iter().map(|v| v.to_string()).collect();
+                port.set("trunks", t.join(","));
+            }
+            if let Some(mode) = m.vlan_mode {
+                port.set("vlan_mode", mode.to_string());
+            }
+            assign(&mut port, "ovs_options", &options)?;
+            rows.push(port);
+            let mtu = |row: &mut RowConfig| {
+                if let Some(mtu) = m.mtu {
+                    row.set("mtu_request", mtu.to_string());
+                }
+            };
+            match m.kind {
+                OvsType::Bond => {
+                    shape = Shape::Bond {
+                        members: m.bonds.clone(),
+                    };
+                    for member in &m.bonds {
+                        let mut r = RowConfig::new(Table::Interface, member);
+                        mtu(&mut r);
+                        rows.push(r);
+                    }
+                }
+                _ => {
+                    let mut iface = RowConfig::new(Table::Interface, &m.name);
+                    shape = match m.kind {
+                        OvsType::IntPort => {
+                            iface.set("type", "internal".into());
+                            if let Some(mac) = m.mac {
+                                iface.set("mac", quote_string(&mac.to_string()));
+                            }
+                            mtu(&mut iface);
+                            Shape::Internal
+                        }
+                        OvsType::PatchPort => {
+                            iface.set("type", "patch".into());
+                            let peer = m.patch_peer.clone().unwrap_or_default();
+                            iface.set("options:peer", quote_string(&peer));
+                            Shape::Patch
+                        }
+                        OvsType::Tunnel => {
+                            let tt = m.tunnel_type.clone().unwrap_or_default();
+                            iface.set("type", quote_string(&tt));
+                            let tw = split("ovs_tunnel_options", &m.tunnel_options)?;
+                            assign(&mut iface, "ovs_tunnel_options", &tw)?;
+                            Shape::Tunnel
+                        }
+                        _ => {
+                            mtu(&mut iface);
+                            Shape::System
+                        }
+                    };
+                    rows.push(iface);
+                }
+            }
+        }
+    }
+
+    let extra = match (&m.extra, with_extra) {
+        (Some(text), true) => {
+            let ex_extra = Expand {
+                vars: ex.vars,
+                subst: ex.extra_subst,
+            };
+            let ws = words::split(text, &ex_extra).map_err(|e| err("ovs_extra", e.to_string()))?;
+            words::commands(ws)
+                .into_iter()
+                .map(|c| c.iter().map(|w| assignment(w)).collect())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+
+    Ok(Node {
+        name: m.name.clone(),
+        shape,
+        bridge: if m.kind == OvsType::Bridge {
+            None
+        } else {
+            m.bridge.clone()
+        },
+        rows,
+        extra,
+    })
+}
+
+/// A port that `ovs_ports` lists but no stanza describes: added as a plain port of
+/// the bridge (ifupdown2 does the same), owned by the bridge's stanza.
+pub fn bare_port(bridge: &str, port: &str) -> Node {
+    Node {
+        name: port.to_string(),
+        shape: Shape::System,
+        bridge: Some(bridge.to_string()),
+        rows: vec![
+            RowConfig::new(Table::Port, port),
+            RowConfig::new(Table::Interface, port),
+        ],
+        extra: Vec::new(),
+    }
+}
+
+/// The MAC we pin on a bridge (`other_config:hwaddr`) that has no `ovs_mac` while
+/// one of its ports has a fixed MAC. Without it, OVS gives the bridge's local port
+/// the lowest MAC among its ports — internal ports included — so a fixed MAC of an
+/// internal port (e.g. 00:01:02:03:04:05) would show up on the bridge as well and
+/// the two interfaces would answer for the same address. The pinned MAC is stable
+/// across reboots and distinct per host and bridge: a locally administered unicast
+/// address from a hash of `seed` (the machine id) and the bridge name.
+pub fn pinned_mac(seed: &str, bridge: &str) -> Mac {
+    // FNV-1a, 64 bit: small, and stable across Rust versions (unlike DefaultHasher).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in "ifupdown-ovs\0"
+        .bytes()
+        .chain(seed.bytes())
+        .chain(std::iter::once(0))
+        .chain(bridge.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let b = h.to_be_bytes();
+    Mac([(b[0] & 0xfc) | 0x02, b[1], b[2], b[3], b[4], b[5]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovs::model::{FakeBridge, VlanId, VlanMode};
+
+    pub(crate) fn model(name: &str, kind: OvsType) -> OvsIface {
+        OvsIface {
+            name: name.into(),
+            kind,
+            bridge: None,
+            ports: vec![],
+            bonds: vec![],
+            options: None,
+            extra: None,
+            patch_peer: None,
+            tunnel_type: None,
+            tunnel_options: None,
+            mtu: None,
+            fake: None,
+            tag: None,
+            trunks: vec![],
+            vlan_mode: None,
+            mac: None,
+            datapath_type: None,
+            disable_ipv6: false,
+            route_table: None,
+            route_pref: 1000,
+            routes: vec![],
+            arp_filter: None,
+            arp_ignore: None,
+            arp_announce: None,
+        }
+    }
+
+    fn vars(n: &str) -> Option<String> {
+        (n == "IFACE").then(|| "vlan100".to_string())
+    }
+
+    fn build(m: &OvsIface) -> Result<Node, DesiredError> {
+        let ex = Expansion {
+            vars: &vars,
+            extra_subst: words::Subst::Keep,
+        };
+        node(m, &ex, None, true)
+    }
+
+    fn words_of(r: &RowConfig) -> Vec<String> {
+        r.settings.iter().map(Setting::word).collect()
+    }
+
+    #[test]
+    fn internal_port_with_vlan_mac_and_options() {
+        let mut m = model("vlan100", OvsType::IntPort);
+        m.bridge = Some("br1".into());
+        m.tag = Some(VlanId(100));
+        m.mac = Some(Mac([0, 1, 2, 3, 4, 5]));
+        m.mtu = Some(1400);
+        m.options = Some("tag=100 other_config:descr='mgmt port' mac=\"x\"".into());
+        m.extra = Some("set interface ${IFACE} external-ids:iface-id=$(hostname -s)".into());
+        let n = build(&m).unwrap();
+        assert_eq!(n.shape, Shape::Internal);
+        assert_eq!(n.bridge.as_deref(), Some("br1"));
+        assert_eq!(
+            words_of(&n.rows[0]),
+            ["tag=100", "other_config:descr=\"mgmt port\"", "mac=x"]
+        );
+        assert_eq!(n.rows[1].table, Table::Interface);
+        assert_eq!(
+            words_of(&n.rows[1]),
+            [
+                "type=internal",
+                "mac=\"00:01:02:03:04:05\"",
+                "mtu_request=1400"
+            ]
+        );
+        assert_eq!(
+            n.extra,
+            [vec![
+                "set".to_string(),
+                "interface".into(),
+                "vlan100".into(),
+                "external-ids:iface-id=\"$(hostname -s)\"".into()
+            ]]
+        );
+        assert_eq!(n.devices(), ["vlan100"]);
+    }
+
+    #[test]
+    fn bridge_and_fake_bridge() {
+        let mut b = model("ovsbr0", OvsType::Bridge);
+        b.datapath_type = Some("netdev".into());
+        b.mtu = Some(9000);
+        let pin = pinned_mac("machine", "ovsbr0");
+        let ex = Expansion {
+            vars: &vars,
+            extra_subst: words::Subst::Forbidden,
+        };
+        let n = node(&b, &ex, Some(pin), false).unwrap();
+        assert_eq!(n.shape, Shape::Bridge);
+        assert_eq!(
+            words_of(&n.rows[0]),
+            [
+                "datapath_type=netdev".to_string(),
+                format!("other_config:hwaddr=\"{pin}\"")
+            ]
+        );
+        assert_eq!(words_of(&n.rows[1]), ["mtu_request=9000"]);
+        assert!(n.is_bridge());
+
+        let mut f = model("ovsbr0v2", OvsType::Bridge);
+        f.fake = Some(FakeBridge {
+            parent: "ovsbr0".into(),
+            vlan: VlanId(2),
+        });
+        f.mac = Some(Mac([2, 0, 0, 0, 0, 2]));
+        let n = build(&f).unwrap();
+        assert_eq!(
+            n.shape,
+            Shape::FakeBridge {
+                parent: "ovsbr0".into(),
+                vlan: 2
+            }
+        );
+        assert_eq!(n.rows[0].table, Table::Port);
+        assert_eq!(words_of(&n.rows[1]), ["mac=\"02:00:00:00:00:02\""]);
+    }
+
+    #[test]
+    fn bond_patch_tunnel() {
+        let mut m = model("bond0", OvsType::Bond);
+        m.bridge = Some("br2".into());
+        m.bonds = vec!["eth2".into(), "eth3".into()];
+        m.options = Some("bond_mode=balance-tcp lacp=active".into());
+        m.mtu = Some(9000);
+        m.vlan_mode = Some(VlanMode::Trunk);
+        let n = build(&m).unwrap();
+        assert_eq!(
+            words_of(&n.rows[0]),
+            ["vlan_mode=trunk", "bond_mode=balance-tcp", "lacp=active"]
+        );
+        assert_eq!(n.rows[1].name, "eth2");
+        assert_eq!(words_of(&n.rows[2]), ["mtu_request=9000"]);
+        assert_eq!(n.devices(), ["bond0", "eth2", "eth3"]);
+        assert_eq!(n.interfaces(), ["eth2", "eth3"]);
+        assert_eq!(n.persistent_devices(), ["eth2", "eth3"]);
+
+        let mut p = model("patch0", OvsType::PatchPort);
+        p.bridge = Some("br0".into());
+        p.patch_peer = Some("patch1".into());
+        let n = build(&p).unwrap();
+        assert_eq!(
+            words_of(&n.rows[1]),
+            ["type=patch", "options:peer=\"patch1\""]
+        );
+        assert!(n.devices().is_empty());
+
+        let mut t = model("gre1", OvsType::Tunnel);
+        t.bridge = Some("br1".into());
+        t.tunnel_type = Some("gre".into());
+        t.tunnel_options = Some("options:remote_ip=192.0.2.2 options:key=1".into());
+        let n = build(&t).unwrap();
+        assert_eq!(
+            words_of(&n.rows[1]),
+            [
+                "type=\"gre\"",
+                "options:remote_ip=\"192.0.2.2\"",
+                "options:key=\"1\""
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_words_are_errors_with_context() {
+        let mut m = model("eth0", OvsType::Port);
+        m.bridge = Some("br0".into());
+        m.options = Some("tag=5 --bogus".into());
+        let e = build(&m).unwrap_err();
+        assert_eq!(e.option, "ovs_options");
+        assert!(
+            e.to_string()
+                .starts_with("eth0: ovs_options: `--bogus` is not"),
+            "{e}"
+        );
+        m.options = Some("x=$(date)".into());
+        let e = build(&m).unwrap_err();
+        assert!(e.message.contains("only allowed in ovs_extra"), "{e}");
+        m.options = Some("'unterminated".into());
+        assert!(build(&m).is_err());
+    }
+
+    #[test]
+    fn pinned_mac_is_stable_local_unicast() {
+        let a = pinned_mac("m1", "br0");
+        assert_eq!(a, pinned_mac("m1", "br0"));
+        assert_ne!(a, pinned_mac("m1", "br1"));
+        assert_ne!(a, pinned_mac("m2", "br0"));
+        assert_eq!(a.0[0] & 0x03, 0x02, "locally administered, unicast: {a}");
+    }
+
+    #[test]
+    fn bare_port_rows() {
+        let n = bare_port("br0", "vnet9");
+        assert_eq!(n.shape, Shape::System);
+        assert_eq!(n.rows.len(), 2);
+        assert!(n.extra.is_empty());
+    }
+}

@@ -1,0 +1,523 @@
+//! The configuration as the hooks see it: every OVS interface of the interfaces
+//! file, validated, with the environment its options expand in — and, for the
+//! stanza a hook runs for, the hook environment (`IF_*`) as the truth (DESIGN.md
+//! decision 1). Other stanzas come from the file: a port brought up before its
+//! bridge needs the bridge's options, a bridge batches its `ovs_ports`, and an
+//! interface's inet and inet6 stanzas are merged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use super::desired::{self, Expansion, Node};
+use super::model::{Mac, OvsIface, OvsType};
+use super::options::{self, Context, RawOption};
+use super::words::Subst;
+use crate::interfaces::Config;
+
+/// The PATH ifupdown gives its hooks.
+pub const HOOK_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What ifupdown passed to a hook run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookEnv {
+    pub iface: String,
+    pub logical: String,
+    pub addrfam: String,
+    pub method: String,
+    pub mode: String,
+    pub phase: String,
+    pub verbosity: String,
+    pub path: String,
+    /// `IF_*` variables, in environment order.
+    pub vars: Vec<(String, String)>,
+}
+
+impl HookEnv {
+    /// From a list of environment variables (None without `IFACE`, `MODE`, `PHASE`).
+    pub fn from_vars(env: impl IntoIterator<Item = (String, String)>) -> Option<HookEnv> {
+        let mut h = HookEnv::default();
+        let mut seen = (false, false, false);
+        for (k, v) in env {
+            match k.as_str() {
+                "IFACE" => {
+                    seen.0 = true;
+                    h.iface = v
+                }
+                "MODE" => {
+                    seen.1 = true;
+                    h.mode = v
+                }
+                "PHASE" => {
+                    seen.2 = true;
+                    h.phase = v
+                }
+                "LOGICAL" => h.logical = v,
+                "ADDRFAM" => h.addrfam = v,
+                "METHOD" => h.method = v,
+                "VERBOSITY" => h.verbosity = v,
+                "PATH" => h.path = v,
+                _ if k.starts_with("IF_") => h.vars.push((k, v)),
+                _ => {}
+            }
+        }
+        if h.logical.is_empty() {
+            h.logical = h.iface.clone();
+        }
+        if h.path.is_empty() {
+            h.path = HOOK_PATH.into();
+        }
+        (seen == (true, true, true)).then_some(h)
+    }
+
+    /// Whether any `IF_OVS_*` variable is set.
+    pub fn has_ovs(&self) -> bool {
+        self.vars.iter().any(|(k, _)| k.starts_with("IF_OVS_"))
+    }
+
+    pub fn verbose(&self) -> bool {
+        !self.verbosity.is_empty() && self.verbosity != "0"
+    }
+
+    /// The whole environment a hook sees (what `$VAR` and `$(...)` get).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut e: Vec<(String, String)> = [
+            ("IFACE", &self.iface),
+            ("LOGICAL", &self.logical),
+            ("ADDRFAM", &self.addrfam),
+            ("METHOD", &self.method),
+            ("MODE", &self.mode),
+            ("PHASE", &self.phase),
+            ("VERBOSITY", &self.verbosity),
+            ("PATH", &self.path),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        e.extend(self.vars.iter().cloned());
+        e
+    }
+}
+
+/// One OVS interface: its merged, validated options and its environment.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub model: OvsIface,
+    pub env: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+impl Entry {
+    fn var(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// What the hooks know about the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Scene {
+    /// The interfaces file (for nested `ifup -i FILE`); None when it is the default.
+    pub file: Option<PathBuf>,
+    pub config: Option<Config>,
+    /// OVS interfaces by (logical) name: the entry, or its error lines.
+    entries: BTreeMap<String, Result<Entry, Vec<String>>>,
+    /// The logical name of the stanza the hook runs for.
+    pub current: Option<String>,
+    /// Seed of pinned bridge MACs (the machine id).
+    pub machine_id: String,
+    /// Expand `$(...)` in ovs_extra (hooks) or keep it as written (plan).
+    pub run_substitutions: bool,
+    mode: String,
+    phase: String,
+}
+
+/// Raw options with ovs_* options or `hwaddress`: the ones [`options::analyze`] reads.
+fn has_ovs(raws: &[RawOption]) -> bool {
+    raws.iter().any(|r| r.name.starts_with("ovs_"))
+}
+
+impl Scene {
+    /// Build the scene. `hook` is the environment of the current hook run (its stanza
+    /// wins over the file's); `mode`/`phase` fill the environment of other stanzas.
+    pub fn new(
+        file: Option<PathBuf>,
+        config: Option<Config>,
+        hook: Option<&HookEnv>,
+        mode: &str,
+        phase: &str,
+    ) -> Scene {
+        let mut s = Scene {
+            file,
+            config,
+            machine_id: machine_id(),
+            run_substitutions: hook.is_some(),
+            mode: mode.into(),
+            phase: phase.into(),
+            ..Default::default()
+        };
+        let ctx = Context::default();
+        let names: Vec<String> = s.config.as_ref().map_or_else(Vec::new, |c| {
+            let mut seen = BTreeSet::new();
+            c.ifaces
+                .iter()
+                .filter(|i| seen.insert(i.name.clone()))
+                .map(|i| i.name.clone())
+                .collect()
+        });
+        for name in names {
+            if hook.is_some_and(|h| h.logical == name) {
+                continue;
+            }
+            let raws = s
+                .config
+                .as_ref()
+                .map(|c| options::raw_for_interface(c, &name))
+                .unwrap_or_default();
+            if has_ovs(&raws) {
+                let env = s.file_env(&name);
+                s.entries
+                    .insert(name.clone(), analyze(&name, &raws, &ctx, env));
+            }
+        }
+        if let Some(h) = hook {
+            let raws = s.current_raws(h);
+            if has_ovs(&raws) {
+                s.entries
+                    .insert(h.logical.clone(), analyze(&h.iface, &raws, &ctx, h.env()));
+            }
+            s.current = Some(h.logical.clone());
+        }
+        s
+    }
+
+    /// The current stanza from the environment, the interface's other stanzas from
+    /// the file, in file order.
+    fn current_raws(&self, h: &HookEnv) -> Vec<RawOption> {
+        let env_raws = options::raw_from_env(h.vars.iter().cloned());
+        let Some(c) = &self.config else {
+            return env_raws;
+        };
+        let mut out = Vec::new();
+        let mut placed = false;
+        for st in c.stanzas(&h.logical) {
+            if !placed && st.family == h.addrfam && st.method == h.method {
+                out.extend(env_raws.iter().cloned());
+                placed = true;
+            } else {
+                out.extend(options::raw_from_stanza(st, &c.resolved_options(st)));
+            }
+        }
+        if !placed {
+            out.splice(0..0, env_raws);
+        }
+        out
+    }
+
+    /// The environment a hook would see for stanza `name` (its first stanza).
+    fn file_env(&self, name: &str) -> Vec<(String, String)> {
+        let mut h = HookEnv {
+            iface: name.into(),
+            logical: name.into(),
+            mode: self.mode.clone(),
+            phase: self.phase.clone(),
+            verbosity: "0".into(),
+            path: HOOK_PATH.into(),
+            ..Default::default()
+        };
+        if let Some(c) = &self.config {
+            let mut seen = BTreeSet::new();
+            for (i, st) in c.stanzas(name).enumerate() {
+                if i == 0 {
+                    h.addrfam = st.family.clone();
+                    h.method = st.method.clone();
+                }
+                for o in c.resolved_options(st) {
+                    let var = format!(
+                        "IF_{}",
+                        options::canonical_name(&o.name).to_ascii_uppercase()
+                    );
+                    if seen.insert(var.clone()) {
+                        h.vars.push((var, o.value));
+                    }
+                }
+            }
+        }
+        h.env()
+    }
+
+    /// The OVS entry of `name`: Ok(None) when it has no ovs_* options (or no
+    /// stanza), Err with the error lines when its options are invalid.
+    pub fn entry(&self, name: &str) -> Result<Option<&Entry>, Vec<String>> {
+        match self.entries.get(name) {
+            None => Ok(None),
+            Some(Ok(e)) => Ok(Some(e)),
+            Some(Err(lines)) => Err(lines.clone()),
+        }
+    }
+
+    /// Valid entries, by name.
+    fn valid(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        self.entries
+            .iter()
+            .filter_map(|(n, e)| e.as_ref().ok().map(|e| (n, e)))
+    }
+
+    /// Whether the file has any stanza for `name`.
+    pub fn has_stanza(&self, name: &str) -> bool {
+        self.config
+            .as_ref()
+            .is_some_and(|c| c.stanzas(name).next().is_some())
+    }
+
+    /// Whether `name` is in allow class `class`.
+    pub fn in_class(&self, class: &str, name: &str) -> bool {
+        self.config
+            .as_ref()
+            .is_some_and(|c| c.allowed(class).any(|n| n == name))
+    }
+
+    /// Position of the stanza for (`family`, `method`) among `name`'s stanzas, and
+    /// their count. (0, 1) when the file does not know it.
+    pub fn stanza_index(&self, name: &str, family: &str, method: &str) -> (usize, usize) {
+        let Some(c) = &self.config else {
+            return (0, 1);
+        };
+        let all: Vec<_> = c.stanzas(name).collect();
+        let i = all
+            .iter()
+            .position(|st| st.family == family && st.method == method)
+            .unwrap_or(0);
+        (i, all.len().max(1))
+    }
+
+    /// Build `name`'s node. `with_extra`: include its ovs_extra.
+    pub fn node(&self, name: &str, pin: Option<Mac>, with_extra: bool) -> Result<Node, String> {
+        let e = match self.entry(name) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Err(format!("{name}: no ovs_* options")),
+            Err(lines) => return Err(lines.join("\n")),
+        };
+        let vars = |n: &str| e.var(n);
+        let ex = Expansion {
+            vars: &vars,
+            extra_subst: if self.run_substitutions {
+                Subst::Run(&e.env)
+            } else {
+                Subst::Keep
+            },
+        };
+        desired::node(&e.model, &ex, pin, with_extra).map_err(|err| err.to_string())
+    }
+
+    /// VLAN bridges declared with parent `bridge`.
+    pub fn fakes_of(&self, bridge: &str) -> Vec<String> {
+        self.valid()
+            .filter(|(_, e)| e.model.fake.as_ref().is_some_and(|f| f.parent == bridge))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Port stanzas whose `ovs_bridge` is `bridge`, in name order.
+    pub fn ports_of(&self, bridge: &str) -> Vec<String> {
+        self.valid()
+            .filter(|(_, e)| e.model.kind.is_port() && e.model.bridge.as_deref() == Some(bridge))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Everything the configuration puts on `bridge`: its `ovs_ports`, port stanzas
+    /// naming it, its VLAN bridges and their ports and `ovs_ports`, bond members.
+    pub fn declared_on(&self, bridge: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut bridges = vec![bridge.to_string()];
+        bridges.extend(self.fakes_of(bridge));
+        for b in &bridges {
+            if b != bridge {
+                out.insert(b.clone());
+            }
+            if let Ok(Some(e)) = self.entry(b) {
+                out.extend(e.model.ports.iter().cloned());
+            }
+            out.extend(self.ports_of(b));
+        }
+        out
+    }
+
+    /// The MAC to pin on a real bridge without `ovs_mac` when an internal port or a
+    /// VLAN bridge on it has a fixed MAC (see [`desired::pinned_mac`]).
+    pub fn pin_for(&self, bridge: &str) -> Option<Mac> {
+        if let Ok(Some(e)) = self.entry(bridge)
+            && (e.model.mac.is_some() || e.model.fake.is_some())
+        {
+            return None;
+        }
+        let mut holders = vec![bridge.to_string()];
+        holders.extend(self.fakes_of(bridge));
+        let fixed = self.valid().any(|(n, e)| {
+            let m = &e.model;
+            m.mac.is_some()
+                && ((m.kind == OvsType::IntPort
+                    && m.bridge.as_ref().is_some_and(|b| holders.contains(b)))
+                    || (m.kind == OvsType::Bridge && n != bridge && holders.contains(n)))
+        });
+        fixed.then(|| desired::pinned_mac(&self.machine_id, bridge))
+    }
+}
+
+fn analyze(
+    name: &str,
+    raws: &[RawOption],
+    ctx: &Context,
+    env: Vec<(String, String)>,
+) -> Result<Entry, Vec<String>> {
+    let a = options::analyze(name, raws, ctx);
+    let warnings = a.warnings.iter().map(|w| w.to_string()).collect();
+    if !a.errors.is_empty() {
+        return Err(a.errors.iter().map(|e| e.to_string()).collect());
+    }
+    match a.iface {
+        Some(model) => Ok(Entry {
+            model,
+            env,
+            warnings,
+        }),
+        None => Err(vec![format!("{name}: error: ovs_type: missing or unknown")]),
+    }
+}
+
+/// /etc/machine-id, else the host name, else empty.
+fn machine_id() -> String {
+    std::fs::read_to_string("/etc/machine-id")
+        .or_else(|_| std::fs::read_to_string("/proc/sys/kernel/hostname"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SEED: &str = "\
+auto eth0
+iface eth0 inet manual
+  ovs_type OVSPort
+  ovs_bridge ovsbr0
+  ovs_options tag=1 vlan_mode=native-untagged
+
+auto ovsbr0
+iface ovsbr0 inet manual
+  ovs_type OVSBridge
+  ovs_ports eth0 ovsbr0p1
+  ovs_datapath_type netdev
+
+allow-ovsbr0 ovsbr0p1
+iface ovsbr0p1 inet static
+  address 192.0.2.10/24
+  ovs_type OVSIntPort
+  ovs_bridge ovsbr0
+  ovs_tag 1
+  ovs_mac 00:01:02:03:04:05
+iface ovsbr0p1 inet6 static
+  address 2001:db8::10/64
+  ovs_extra set interface ${IFACE} external-ids:x=${IF_ADDRESS}
+
+auto ovsbr0v2
+iface ovsbr0v2 inet manual
+  ovs_type OVSBridge
+  ovs_vlan_parent ovsbr0
+  ovs_vlan 2
+  ovs_disable_ipv6 yes
+";
+
+    fn scene(hook: Option<&HookEnv>) -> Scene {
+        let c = Config::parse_str(SEED, Path::new("/etc/network/interfaces")).unwrap();
+        Scene::new(None, Some(c), hook, "start", "pre-up")
+    }
+
+    #[test]
+    fn entries_from_file() {
+        let s = scene(None);
+        let p1 = s.entry("ovsbr0p1").unwrap().unwrap();
+        assert_eq!(p1.model.kind, OvsType::IntPort);
+        assert!(p1.model.extra.is_some(), "inet6 stanza's ovs_extra merged");
+        assert_eq!(p1.var("IFACE").as_deref(), Some("ovsbr0p1"));
+        assert_eq!(p1.var("ADDRFAM").as_deref(), Some("inet"));
+        assert_eq!(p1.var("IF_ADDRESS").as_deref(), Some("192.0.2.10/24"));
+        assert!(s.entry("lo").unwrap().is_none());
+        assert_eq!(s.ports_of("ovsbr0"), ["eth0", "ovsbr0p1"]);
+        assert_eq!(s.fakes_of("ovsbr0"), ["ovsbr0v2"]);
+        assert_eq!(
+            s.declared_on("ovsbr0").into_iter().collect::<Vec<_>>(),
+            ["eth0", "ovsbr0p1", "ovsbr0v2"]
+        );
+        assert!(s.in_class("ovsbr0", "ovsbr0p1"));
+        assert!(!s.in_class("ovsbr0", "eth0"));
+        assert_eq!(s.stanza_index("ovsbr0p1", "inet6", "static"), (1, 2));
+        assert_eq!(s.stanza_index("nope", "inet", "manual"), (0, 1));
+    }
+
+    #[test]
+    fn pin_when_a_port_has_a_fixed_mac() {
+        let s = scene(None);
+        assert!(s.pin_for("ovsbr0").is_some());
+        assert_eq!(
+            s.pin_for("ovsbr0v2"),
+            None,
+            "VLAN bridges have no hwaddr of their own"
+        );
+        assert_eq!(s.pin_for("other"), None);
+        let n = s.node("ovsbr0", s.pin_for("ovsbr0"), true).unwrap();
+        assert!(
+            n.rows[0]
+                .settings
+                .iter()
+                .any(|x| x.column == "other_config:hwaddr")
+        );
+    }
+
+    #[test]
+    fn hook_env_is_the_truth_for_its_stanza() {
+        let env: Vec<(String, String)> = [
+            ("IFACE", "eth0"),
+            ("LOGICAL", "eth0"),
+            ("ADDRFAM", "inet"),
+            ("METHOD", "manual"),
+            ("MODE", "start"),
+            ("PHASE", "pre-up"),
+            ("IF_OVS_TYPE", "OVSPort"),
+            ("IF_OVS_BRIDGE", "ovsbr0"),
+            ("IF_OVS_OPTIONS", "tag=7"),
+            ("OTHER", "x"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let h = HookEnv::from_vars(env).unwrap();
+        assert!(h.has_ovs());
+        assert_eq!(h.vars.len(), 3);
+        let s = scene(Some(&h));
+        assert_eq!(s.current.as_deref(), Some("eth0"));
+        let e = s.entry("eth0").unwrap().unwrap();
+        assert_eq!(
+            e.model.tag.map(|t| t.0),
+            Some(7),
+            "env wins over the file's tag=1"
+        );
+        assert!(e.env.iter().any(|(k, _)| k == "IF_OVS_OPTIONS"));
+        assert!(HookEnv::from_vars(vec![("IFACE".to_string(), "x".to_string())]).is_none());
+    }
+
+    #[test]
+    fn invalid_stanza_is_reported_not_fatal() {
+        let text = format!("{SEED}\niface bad inet manual\n  ovs_type OVSPort\n");
+        let c = Config::parse_str(&text, Path::new("/etc/network/interfaces")).unwrap();
+        let s = Scene::new(None, Some(c), None, "start", "pre-up");
+        let e = s.entry("bad").unwrap_err();
+        assert!(e[0].contains("ovs_bridge"), "{e:?}");
+        assert!(s.entry("eth0").unwrap().is_some());
+        assert!(s.node("bad", None, false).is_err());
+    }
+}

@@ -695,6 +695,13 @@ mapping eth* wlan?
     }
 
     #[test]
+    fn lone_backslash_then_indented_line_is_an_unnamed_option() {
+        // ifquery prints ": a b" for this.
+        let c = parse("iface x inet manual\n\\\n a b\n c d\n");
+        assert_eq!(resolved(&c, "x"), pairs(&[("", "a b"), ("c", "d")]));
+    }
+
+    #[test]
     fn dash_and_underscore_are_distinct() {
         let c = parse("iface x inet manual\n ovs-foo a\n ovs_foo b\n");
         assert_eq!(

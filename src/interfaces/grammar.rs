@@ -118,9 +118,11 @@ fn words(i: &str) -> IResult<&str, Vec<&str>> {
     many0(terminated(raw_word, space0)).parse(i)
 }
 
-/// First word and the rest of the line after the white space that follows it.
+/// First word and the rest of the line after the white space that follows it. The
+/// word is empty when the line starts with white space (which happens when a
+/// continuation line supplies it: ifupdown then reads an option named "").
 fn first_word(i: &str) -> IResult<&str, &str> {
-    terminated(raw_word, space0).parse(i)
+    terminated(take_while(|c: char| !is_c_space_char(c)), space0).parse(i)
 }
 
 /// Cut a word to [`MAX_WORD`] bytes (at a character boundary).
@@ -147,7 +149,10 @@ fn is_source_directory(word: &str) -> bool {
 
 /// Classify one logical line. `Ok(None)` for a blank line.
 pub fn parse_line(text: &str) -> Result<Option<Line>, GrammarError> {
-    let Ok((rest, first)) = first_word(text.trim_start_matches(is_c_space_char)) else {
+    if text.trim_start_matches(is_c_space_char).is_empty() {
+        return Ok(None);
+    }
+    let Ok((rest, first)) = first_word(text) else {
         return Ok(None);
     };
     let first = cut(first);
@@ -418,6 +423,18 @@ mod tests {
         assert_eq!(value, "v");
         // multi-byte characters are cut at a boundary
         assert!(cut(&"é".repeat(50)).len() <= 79);
+    }
+
+    #[test]
+    fn leading_space_gives_an_empty_option_name() {
+        // From "\\\n a b": ifupdown's first word is empty.
+        assert_eq!(
+            p(" a b"),
+            Line::Option {
+                name: "".into(),
+                value: "a b".into()
+            }
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@
 /// One logical line with the physical lines it came from (1-based, inclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogicalLine {
-    /// The joined text, without leading or trailing white space. May be empty.
+    /// The joined text, without trailing white space. It starts with white space only
+    /// when the first physical line was just a backslash and the next line is
+    /// indented (ifupdown keeps that white space). May be empty.
     pub text: String,
     /// First physical line.
     pub line: usize,
@@ -128,6 +130,12 @@ mod tests {
     fn backslash_then_space_is_not_continuation() {
         let t = texts("a \\ \nb\n");
         assert_eq!(t, vec![("a \\".into(), 1, 1), ("b".into(), 2, 2)]);
+    }
+
+    #[test]
+    fn continuation_after_lone_backslash_keeps_indent() {
+        let t = texts("  \\\n a b\n");
+        assert_eq!(t, vec![(" a b".into(), 1, 2)]);
     }
 
     #[test]

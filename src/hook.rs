@@ -1,10 +1,55 @@
-//! TODO
-use crate::cli::HookArgs;
-use crate::error::Error;
+//! The ifupdown hook: `/etc/network/if-{pre-up,up,down,post-down}.d/ifupdown-ovs`,
+//! all links to `/usr/sbin/ifupdown-ovs`. ifupdown clears the environment of hooks:
+//! only `IFACE LOGICAL ADDRFAM METHOD MODE PHASE VERBOSITY PATH IF_*` arrive.
+//!
+//! A run: read the environment; leave at once (exit 0, no output, no OVSDB access)
+//! for `IFACE=--all`, for post-up (nothing to do yet), and for stanzas without
+//! `ovs_*` options in the environment or in the interface's other stanzas. Otherwise
+//! build the [`Scene`] (environment + interfaces file), make sure OVS runs (pre-up),
+//! read OVSDB once, plan the phase ([`planner`]) and execute it: one ovs-vsctl
+//! transaction, the check that OVS applied it, sysctls, links, nested ifup/ifdown.
+//! An interface with several stanzas (inet + inet6) is set up at its first stanza's
+//! pre-up and removed at its last stanza's post-down.
+//!
+//! Which interfaces file: `ifup -i FILE` does not tell hooks. As a best effort we
+//! walk up our ancestor processes (`/proc/PID/stat`, `/proc/PID/cmdline`) to the
+//! nearest `ifup`/`ifdown`/`ifquery` and take its `-i`/`--interfaces` argument (and
+//! `--state-dir`), else `/etc/network/interfaces`.
+//!
+//! Failures print one line, `ifupdown-ovs: IFACE: what is wrong`, and exit 1 so
+//! that ifupdown fails that interface (pre-up) or reports it (post-down).
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::cli::{DEFAULT_INTERFACES, HookArgs};
+use crate::error::Error;
+use crate::interfaces::Config;
+use crate::net::link;
+use crate::net::sysctl::{PROC_SYS, Sysctl};
+use crate::ovs::daemon::{self, Health};
+use crate::ovs::model::OvsType;
+use crate::ovs::options;
+use crate::ovs::planner::{self, Inputs, Phase};
+use crate::ovs::scene::{HookEnv, Scene};
+use crate::ovs::state::Observed;
+use crate::ovs::steps::{Plan, Step};
+use crate::ovs::vsctl::Vsctl;
+
+/// ifupdown's default state directory.
+pub const STATE_DIR: &str = "/run/network";
+
+/// `ifupdown-ovs hook [-i FILE]`: run as a hook from the environment, with the
+/// interfaces file given explicitly instead of found from the ancestors.
 pub fn run_cli(args: &HookArgs) -> Result<i32, Error> {
-    let _ = args;
-    Err(Error::Other("hook: not implemented yet".into()))
+    if !is_hook_environment() {
+        return Err(Error::Usage(
+            "hook: IFACE, MODE and PHASE must be set (ifupdown sets them for hooks)".into(),
+        ));
+    }
+    Ok(run(Some(args.file.interfaces.clone())))
 }
 
 /// True when ifupdown runs us as a hook (`MODE`, `PHASE` and `IFACE` are set).
@@ -16,5 +61,458 @@ pub fn is_hook_environment() -> bool {
 
 /// Entry point for ifupdown's run-parts.
 pub fn run_from_environment() -> Result<i32, Error> {
-    Ok(0)
+    Ok(run(None))
+}
+
+fn lossy(v: OsString) -> String {
+    v.to_string_lossy().into_owned()
+}
+
+fn run(file_override: Option<PathBuf>) -> i32 {
+    let vars = std::env::vars_os().map(|(k, v)| (lossy(k), lossy(v)));
+    let Some(h) = HookEnv::from_vars(vars) else {
+        return 0;
+    };
+    match hook(&h, file_override) {
+        Ok(()) => 0,
+        Err(lines) => {
+            for l in lines.lines() {
+                eprintln!("ifupdown-ovs: {l}");
+            }
+            1
+        }
+    }
+}
+
+/// One hook run; Err holds the message (first line prefixed with the interface).
+fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
+    if h.iface == "--all" {
+        return Ok(());
+    }
+    let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
+        return Ok(());
+    };
+    if phase == Phase::PostUp {
+        return Ok(());
+    }
+    let found = match file_override {
+        Some(f) => Invocation {
+            file: Some(f),
+            ..Invocation::default()
+        },
+        None => Invocation::from_ancestors(),
+    };
+    let file = found
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    let config = match Config::load(&file) {
+        Ok(c) => Some(c),
+        Err(_) if !h.has_ovs() => return Ok(()),
+        Err(e) => {
+            eprintln!("ifupdown-ovs: warning: {e}; using only this stanza's options");
+            None
+        }
+    };
+    if !h.has_ovs() {
+        let other = config.as_ref().is_some_and(|c| {
+            options::raw_for_interface(c, &h.logical)
+                .iter()
+                .any(|r| r.name.starts_with("ovs_"))
+        });
+        if !other {
+            return Ok(());
+        }
+    }
+    let shown_file = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
+    let (mode, ph) = phase.mode_phase();
+    let scene = Scene::new(shown_file, config, Some(h), mode, ph);
+    let iface = &h.iface;
+    let entry = match scene.entry(&h.logical) {
+        Ok(Some(e)) => e,
+        Ok(None) => return Ok(()),
+        Err(lines) => return Err(lines.join("\n")),
+    };
+    if h.verbose() {
+        for w in &entry.warnings {
+            eprintln!("ifupdown-ovs: {w}");
+        }
+    }
+    let (idx, count) = scene.stanza_index(&h.logical, &h.addrfam, &h.method);
+    let acts = match phase {
+        Phase::PreUp => idx == 0,
+        Phase::PreDown => idx == 0 && entry.model.kind == OvsType::Bridge,
+        Phase::PostDown => idx + 1 == count,
+        Phase::PostUp => false,
+    };
+    if !acts {
+        return Ok(());
+    }
+    let vsctl = Vsctl::default();
+    let rundir = Path::new(daemon::RUNDIR);
+    let observed = match phase {
+        Phase::PreUp => {
+            daemon::ensure_running(rundir, daemon::START_LIMIT, found.session.as_deref())
+                .map_err(|e| format!("{iface}: {e}"))?;
+            Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
+        }
+        Phase::PostDown => match daemon::health(rundir) {
+            Health::Running => {
+                Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
+            }
+            Health::Down(why) => {
+                if h.verbose() {
+                    eprintln!("ifupdown-ovs: {iface}: {why}; nothing to remove from OVS");
+                }
+                Observed::default()
+            }
+        },
+        _ => Observed::default(),
+    };
+    let state_dir = found.state_dir.clone();
+    let configured = |n: &str| is_configured(&state_dir, n);
+    let inputs = Inputs {
+        scene: &scene,
+        observed: &observed,
+        timeout: vsctl.timeout,
+        configured: &configured,
+        ipv6_default: ipv6_default(),
+        link_exists: &link::exists,
+    };
+    let plan = match phase {
+        Phase::PreUp => planner::pre_up(&inputs, &h.logical),
+        Phase::PreDown => planner::pre_down(&inputs, &h.logical),
+        _ => planner::post_down(&inputs, &h.logical),
+    }
+    .map_err(|e| prefix(iface, &e))?;
+    execute(&plan, &vsctl, h.verbose(), iface)
+}
+
+/// `IFACE: ` before a message unless it already starts with it.
+fn prefix(iface: &str, msg: &str) -> String {
+    if msg.starts_with(&format!("{iface}: ")) || msg.contains(": error: ") {
+        msg.to_string()
+    } else {
+        format!("{iface}: {msg}")
+    }
+}
+
+/// `net.ipv6.conf.default.disable_ipv6` (false when unreadable).
+pub fn ipv6_default() -> bool {
+    Sysctl {
+        key: "net.ipv6.conf.default.disable_ipv6".into(),
+        value: String::new(),
+    }
+    .read_in(Path::new(PROC_SYS))
+    .is_ok_and(|v| v == "1")
+}
+
+/// Whether ifupdown has `name` configured: its `ifstate.NAME` is not empty.
+fn is_configured(state_dir: &Path, name: &str) -> bool {
+    if name.contains('/') {
+        return false;
+    }
+    std::fs::read_to_string(state_dir.join(format!("ifstate.{name}")))
+        .is_ok_and(|s| !s.trim().is_empty())
+}
+
+/// Run the plan's steps in order; stop at the first failure.
+fn execute(plan: &Plan, vsctl: &Vsctl, verbose: bool, iface: &str) -> Result<(), String> {
+    for step in &plan.steps {
+        if verbose {
+            eprintln!("ifupdown-ovs: {}", plan.line(step));
+        }
+        match step {
+            Step::Vsctl(tx) => {
+                vsctl.apply(tx).map_err(|e| {
+                    format!("{iface}: {e} (`ifupdown-ovs plan {iface}` shows the transaction)")
+                })?;
+            }
+            Step::Verify(names) => verify(vsctl, names).map_err(|e| format!("{iface}: {e}"))?,
+            Step::Sysctl(s) => s.apply().map_err(|e| format!("{iface}: {e}"))?,
+            Step::Ip(argv) => link::run_ip(argv).map_err(|e| format!("{iface}: {e}"))?,
+            Step::Ifupdown(argv) => {
+                let status = Command::new(&argv[0]).args(&argv[1..]).status();
+                match status {
+                    Ok(s) if s.success() => {}
+                    Ok(s) => eprintln!(
+                        "ifupdown-ovs: warning: {iface}: `{}` failed ({s})",
+                        argv.join(" ")
+                    ),
+                    Err(e) => eprintln!(
+                        "ifupdown-ovs: warning: {iface}: cannot run {}: {e}",
+                        argv[0]
+                    ),
+                }
+            }
+            Step::Warn(w) => eprintln!("ifupdown-ovs: warning: {w}"),
+        }
+    }
+    Ok(())
+}
+
+/// After a transaction: every interface got an OpenFlow port and has no error.
+/// ovs-vsctl already waited for ovs-vswitchd; an `ofport` still unset gets a
+/// short grace period.
+fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let o = Observed::read(vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
+        let mut pending = false;
+        for n in names {
+            let Some(i) = o.interface(n) else {
+                return Err(format!(
+                    "interface {n} is not in OVSDB after the transaction"
+                ));
+            };
+            if let Some(e) = &i.error {
+                return Err(format!("OVS could not set up interface {n}: {e}"));
+            }
+            match i.ofport {
+                Some(-1) => {
+                    return Err(format!(
+                        "OVS could not set up interface {n} (ofport -1; see /var/log/openvswitch/ovs-vswitchd.log)"
+                    ));
+                }
+                None => pending = true,
+                Some(_) => {}
+            }
+        }
+        if !pending {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "OVS did not give {} an OpenFlow port in time",
+                names.join(", ")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What we learn from the ifup/ifdown process that runs us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Its `-i FILE`, if given.
+    pub file: Option<PathBuf>,
+    /// Its `--state-dir`, else /run/network.
+    pub state_dir: PathBuf,
+    /// Identifies the outermost ifup/ifdown run (pid and start time).
+    pub session: Option<String>,
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Invocation {
+            file: None,
+            state_dir: PathBuf::from(STATE_DIR),
+            session: None,
+        }
+    }
+}
+
+const IFUPDOWN: [&str; 4] = ["ifup", "ifdown", "ifquery", "ifreload"];
+
+impl Invocation {
+    /// Walk up from our parent to the nearest ifup/ifdown (for its arguments) and the
+    /// outermost one (for the session).
+    pub fn from_ancestors() -> Invocation {
+        let mut inv = Invocation::default();
+        let mut nearest = true;
+        let mut pid = std::os::unix::process::parent_id();
+        for _ in 0..64 {
+            if pid <= 1 {
+                break;
+            }
+            let Some((ppid, start)) = stat(pid) else {
+                break;
+            };
+            let argv = cmdline(pid);
+            let prog = argv
+                .first()
+                .and_then(|a| Path::new(a).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if IFUPDOWN.contains(&prog.as_str()) {
+                if nearest {
+                    let (file, state_dir) = parse_ifupdown_args(&argv[1..]);
+                    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+                    inv.file = file.map(|f| match &cwd {
+                        Some(c) if f.is_relative() => c.join(f),
+                        _ => f,
+                    });
+                    if let Some(d) = state_dir {
+                        inv.state_dir = d;
+                    }
+                    nearest = false;
+                }
+                inv.session = Some(format!("{pid}:{start}"));
+            }
+            pid = ppid;
+        }
+        inv
+    }
+}
+
+/// Parent pid and start time (field 22) from /proc/PID/stat.
+fn stat(pid: u32) -> Option<(u32, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // the command name (field 2) is in parentheses and may hold spaces
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some((f.get(1)?.parse().ok()?, f.get(19)?.parse().ok()?))
+}
+
+fn cmdline(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            b.split(|c| *c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `-i FILE` / `-iFILE` / `--interfaces[=]FILE` and `--state-dir[=]DIR` from an
+/// ifupdown argv (without the program name).
+pub fn parse_ifupdown_args(args: &[String]) -> (Option<PathBuf>, Option<PathBuf>) {
+    let (mut file, mut state) = (None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, val) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let takes = ["interfaces", "state-dir", "allow", "exclude"].contains(&name);
+            let val = if takes && val.is_none() {
+                it.next().cloned()
+            } else {
+                val
+            };
+            match name {
+                "interfaces" => file = val.map(PathBuf::from),
+                "state-dir" => state = val.map(PathBuf::from),
+                _ => {}
+            }
+        } else if let Some(cluster) = a.strip_prefix('-') {
+            for (i, c) in cluster.char_indices() {
+                if "iXo".contains(c) {
+                    let rest = &cluster[i + 1..];
+                    let val = if rest.is_empty() {
+                        it.next().cloned()
+                    } else {
+                        Some(rest.to_string())
+                    };
+                    if c == 'i' {
+                        file = val.map(PathBuf::from);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    (file, state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_interfaces_file_in_ifupdown_args() {
+        let p = |a: &[&str]| parse_ifupdown_args(&args(a));
+        assert_eq!(p(&["-a"]), (None, None));
+        assert_eq!(
+            p(&["-i", "/tmp/if", "br0"]).0,
+            Some(PathBuf::from("/tmp/if"))
+        );
+        assert_eq!(p(&["-i/tmp/if"]).0, Some(PathBuf::from("/tmp/if")));
+        assert_eq!(p(&["-vi", "/tmp/if"]).0, Some(PathBuf::from("/tmp/if")));
+        assert_eq!(p(&["--interfaces=/x", "-a"]).0, Some(PathBuf::from("/x")));
+        assert_eq!(p(&["--interfaces", "/x"]).0, Some(PathBuf::from("/x")));
+        assert_eq!(p(&["-o", "i=1", "br0"]).0, None, "-o takes an argument");
+        assert_eq!(
+            p(&["--allow", "-i", "br0"]).0,
+            None,
+            "--allow takes an argument"
+        );
+        assert_eq!(
+            p(&["--state-dir", "/s", "-a"]),
+            (None, Some(PathBuf::from("/s")))
+        );
+        assert_eq!(p(&["--", "-i", "x"]).0, None);
+    }
+
+    #[test]
+    fn ancestors_of_a_test_are_not_ifupdown() {
+        let inv = Invocation::from_ancestors();
+        assert_eq!(inv.file, None);
+        assert_eq!(inv.state_dir, PathBuf::from(STATE_DIR));
+    }
+
+    #[test]
+    fn stat_of_self() {
+        let (ppid, _) = stat(std::process::id()).unwrap();
+        assert_eq!(ppid, std::os::unix::process::parent_id());
+    }
+
+    #[test]
+    fn configured_from_state_files() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("ifstate.eth0"), "eth0\n").unwrap();
+        std::fs::write(d.path().join("ifstate.eth1"), "").unwrap();
+        assert!(is_configured(d.path(), "eth0"));
+        assert!(!is_configured(d.path(), "eth1"));
+        assert!(!is_configured(d.path(), "eth2"));
+        assert!(!is_configured(d.path(), "../x"));
+    }
+
+    #[test]
+    fn quiet_exits() {
+        let h = |iface: &str, mode: &str, phase: &str, vars: &[(&str, &str)]| {
+            let mut v: Vec<(String, String)> = vec![
+                ("IFACE".into(), iface.into()),
+                ("MODE".into(), mode.into()),
+                ("PHASE".into(), phase.into()),
+            ];
+            v.extend(vars.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+            HookEnv::from_vars(v).unwrap()
+        };
+        let missing = Some(PathBuf::from("/nonexistent/interfaces"));
+        assert_eq!(
+            hook(&h("--all", "start", "pre-up", &[]), missing.clone()),
+            Ok(())
+        );
+        assert_eq!(
+            hook(&h("eth0", "start", "post-up", &[]), missing.clone()),
+            Ok(())
+        );
+        assert_eq!(
+            hook(&h("eth0", "start", "pre-up", &[]), missing.clone()),
+            Ok(())
+        );
+        // an invalid OVS stanza is an error naming the option
+        let e = hook(
+            &h("eth0", "start", "pre-up", &[("IF_OVS_TYPE", "OVSPort")]),
+            missing,
+        )
+        .unwrap_err();
+        assert!(e.contains("ovs_bridge"), "{e}");
+    }
+
+    #[test]
+    fn prefixes_once() {
+        assert_eq!(prefix("eth0", "eth0: x"), "eth0: x");
+        assert_eq!(prefix("eth0", "x"), "eth0: x");
+    }
 }

@@ -1,8 +1,90 @@
-//! TODO
-use crate::cli::PlanArgs;
+//! `ifupdown-ovs plan [-i FILE] IFACE [--down]`: print the commands the hooks would
+//! run for `ifup IFACE` (or `ifdown IFACE`), phase by phase, without running them.
+//!
+//! It plans from the interfaces file as the hooks would, with one difference: the
+//! stanza is read from the file, not from an ifupdown environment. When OVS is
+//! running it READS OVSDB (read-only, one ovs-vsctl call) so that the printed
+//! transaction is exactly the converge the hook would run now — what it would move,
+//! recreate or clear. When OVS is not running it plans against an empty database and
+//! says so. `$(...)` in `ovs_extra` is shown as written, not run. The
+//! `ifup --allow=BRIDGE PORTS` line leaves out ports ifupdown already has up, as
+//! the hook would.
+
+use std::path::Path;
+
+use crate::cli::{DEFAULT_INTERFACES, PlanArgs};
 use crate::error::Error;
+use crate::hook::{STATE_DIR, ipv6_default};
+use crate::interfaces::Config;
+use crate::net::link;
+use crate::ovs::daemon::{self, Health};
+use crate::ovs::planner::{self, Inputs, Phase};
+use crate::ovs::scene::Scene;
+use crate::ovs::state::Observed;
+use crate::ovs::steps::Plan;
+use crate::ovs::vsctl::Vsctl;
 
 pub fn run(args: &PlanArgs) -> Result<i32, Error> {
-    let _ = args;
-    Err(Error::Other("plan: not implemented yet".into()))
+    let file = &args.file.interfaces;
+    let config = Config::load(file)?;
+    let name = args.iface.as_str();
+    let vsctl = Vsctl::default();
+    let observed = match daemon::health(Path::new(daemon::RUNDIR)) {
+        Health::Running => {
+            println!("# planned against the running OVSDB (read-only)");
+            Observed::read(&vsctl).map_err(|e| Error::Other(format!("cannot read OVSDB: {e}")))?
+        }
+        Health::Down(why) => {
+            println!("# {why}: planned against an empty OVSDB");
+            Observed::default()
+        }
+    };
+    let phases: &[Phase] = if args.down {
+        &[Phase::PreDown, Phase::PostDown]
+    } else {
+        &[Phase::PreUp, Phase::PostUp]
+    };
+    let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.clone());
+    let mut any_ovs = false;
+    for &phase in phases {
+        let (mode, ph) = phase.mode_phase();
+        let scene = Scene::new(shown.clone(), Some(config.clone()), None, mode, ph);
+        match scene.entry(name) {
+            Ok(Some(_)) => any_ovs = true,
+            Ok(None) => break,
+            Err(lines) => return Err(Error::Other(lines.join("\n"))),
+        }
+        let configured = |n: &str| {
+            std::fs::read_to_string(Path::new(STATE_DIR).join(format!("ifstate.{n}")))
+                .is_ok_and(|s| !s.trim().is_empty())
+        };
+        let inputs = Inputs {
+            scene: &scene,
+            observed: &observed,
+            timeout: vsctl.timeout,
+            configured: &configured,
+            ipv6_default: ipv6_default(),
+            link_exists: &link::exists,
+        };
+        let plan = match phase {
+            Phase::PreUp => planner::pre_up(&inputs, name),
+            Phase::PreDown => planner::pre_down(&inputs, name),
+            Phase::PostDown => planner::post_down(&inputs, name),
+            Phase::PostUp => Ok(Plan::new(vsctl.timeout)),
+        }
+        .map_err(Error::Other)?;
+        println!("# {} ({})", ph, phase.dir());
+        if plan.is_empty() {
+            println!("# nothing");
+        } else {
+            print!("{plan}");
+        }
+    }
+    if !any_ovs {
+        println!(
+            "# {name}: no ovs_* options in {}; the hooks do nothing",
+            file.display()
+        );
+    }
+    Ok(0)
 }

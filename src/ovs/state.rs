@@ -135,7 +135,7 @@ impl Observed {
         for r in rows(b)? {
             o.bridges.push(BridgeRow {
                 row: row(&r),
-                ports: set(r.get("ports")).iter().filter_map(|j| atom(j)).collect(),
+                ports: set(r.get("ports")).iter().filter_map(atom).collect(),
                 datapath_type: r.get("datapath_type").and_then(atom).unwrap_or_default(),
                 other_config: map(r.get("other_config")),
             });
@@ -143,10 +143,7 @@ impl Observed {
         for r in rows(p)? {
             o.ports.push(PortRow {
                 row: row(&r),
-                interfaces: set(r.get("interfaces"))
-                    .iter()
-                    .filter_map(|j| atom(j))
-                    .collect(),
+                interfaces: set(r.get("interfaces")).iter().filter_map(atom).collect(),
                 tag: set(r.get("tag")).first().and_then(|j| match j {
                     Json::Int(i) => Some(*i),
                     _ => None,
@@ -163,7 +160,7 @@ impl Observed {
                     Json::Int(i) => Some(*i),
                     _ => None,
                 }),
-                error: set(r.get("error")).first().and_then(|j| atom(j)),
+                error: set(r.get("error")).first().and_then(atom),
             });
         }
         Ok(o)
@@ -348,10 +345,10 @@ fn map(j: Option<&Json>) -> BTreeMap<String, String> {
         && t == "map"
     {
         for pair in pairs {
-            if let Some([k, v]) = pair.as_array().and_then(|p| <&[Json; 2]>::try_from(p).ok()) {
-                if let (Some(k), Some(v)) = (atom(k), atom(v)) {
-                    out.insert(k, v);
-                }
+            if let Some([k, v]) = pair.as_array().and_then(|p| <&[Json; 2]>::try_from(p).ok())
+                && let (Some(k), Some(v)) = (atom(k), atom(v))
+            {
+                out.insert(k, v);
             }
         }
     }
@@ -364,7 +361,11 @@ pub(crate) mod tests {
 
     /// Build observed state for tests: bridges with ports `(name, tag, fake, ours,
     /// interfaces)`.
-    pub fn observed(bridges: &[(&str, &[(&str, Option<i64>, bool, bool, &[&str])])]) -> Observed {
+    /// A test port: name, tag, fake bridge, ours, interfaces (empty: one, named
+    /// like the port).
+    pub type TestPort<'a> = (&'a str, Option<i64>, bool, bool, &'a [&'a str]);
+
+    pub fn observed(bridges: &[(&str, &[TestPort])]) -> Observed {
         let mut o = Observed::default();
         for (bname, ports) in bridges {
             let mut b = BridgeRow {
@@ -375,8 +376,7 @@ pub(crate) mod tests {
                 },
                 ..Default::default()
             };
-            let local: &[(&str, Option<i64>, bool, bool, &[&str])] =
-                &[(bname, None, false, false, &[])];
+            let local: &[TestPort] = &[(bname, None, false, false, &[])];
             for (pname, tag, fake, ours, ifaces) in local.iter().chain(ports.iter()) {
                 let mut p = PortRow {
                     row: Row {

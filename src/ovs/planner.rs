@@ -1,0 +1,514 @@
+//! What each hook phase does for one interface, as a [`Plan`]:
+//!
+//! - pre-up (first stanza of the interface only): one transaction that creates or
+//!   converges the interface — a port's bridge (and a VLAN bridge's parent) included
+//!   when missing, from the bridge's own stanza; a bridge's `ovs_ports` of class
+//!   `allow-BRIDGE` batched in — then the check that OVS applied it, IPv6 disabled
+//!   if asked (before any link goes up), links up, and for a bridge
+//!   `ifup --allow=BRIDGE PORTS` like Debian's hook.
+//! - post-up: nothing yet (routes and rules come in a later issue).
+//! - pre-down (first stanza): a bridge takes its configured ports down
+//!   (`ifdown PORTS`), before its own addresses go.
+//! - post-down (last stanza): links of system ports down, sysctls restored, one
+//!   transaction removing what is ours.
+
+use super::converge;
+use super::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
+use super::model::OvsType;
+use super::scene::Scene;
+use super::state::Observed;
+use super::steps::{Plan, Step};
+use super::vsctl::quote_string;
+use crate::net::link;
+use crate::net::sysctl::Sysctl;
+
+/// The four hook phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    PreUp,
+    PostUp,
+    PreDown,
+    PostDown,
+}
+
+impl Phase {
+    /// From ifupdown's `MODE` and `PHASE`.
+    pub fn from_hook(mode: &str, phase: &str) -> Option<Phase> {
+        match (mode, phase) {
+            ("start", "pre-up") => Some(Phase::PreUp),
+            ("start", "post-up" | "up") => Some(Phase::PostUp),
+            ("stop", "pre-down" | "down") => Some(Phase::PreDown),
+            ("stop", "post-down") => Some(Phase::PostDown),
+            _ => None,
+        }
+    }
+
+    /// The hook directory, e.g. `if-pre-up.d`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Phase::PreUp => "if-pre-up.d",
+            Phase::PostUp => "if-up.d",
+            Phase::PreDown => "if-down.d",
+            Phase::PostDown => "if-post-down.d",
+        }
+    }
+
+    /// `MODE` and `PHASE` as ifupdown sets them.
+    pub fn mode_phase(self) -> (&'static str, &'static str) {
+        match self {
+            Phase::PreUp => ("start", "pre-up"),
+            Phase::PostUp => ("start", "post-up"),
+            Phase::PreDown => ("stop", "pre-down"),
+            Phase::PostDown => ("stop", "post-down"),
+        }
+    }
+}
+
+/// What planning reads besides the scene.
+pub struct Inputs<'a> {
+    pub scene: &'a Scene,
+    pub observed: &'a Observed,
+    /// ovs-vsctl `--timeout`.
+    pub timeout: u32,
+    /// Whether ifupdown has `name` configured (from its state).
+    pub configured: &'a dyn Fn(&str) -> bool,
+    /// `net.ipv6.conf.default.disable_ipv6`, restored on persistent devices on ifdown.
+    pub ipv6_default: bool,
+    /// Whether the kernel has a device (normally [`link::exists`]).
+    pub link_exists: &'a dyn Fn(&str) -> bool,
+}
+
+fn file_args(scene: &Scene) -> Vec<String> {
+    match &scene.file {
+        Some(f) => vec!["-i".into(), f.display().to_string()],
+        None => Vec::new(),
+    }
+}
+
+/// The OVS entry `name` must have.
+fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a super::model::OvsIface, String> {
+    match inp.scene.entry(name) {
+        Ok(Some(e)) => Ok(&e.model),
+        Ok(None) => Err(format!("{name}: no ovs_* options")),
+        Err(lines) => Err(lines.join("\n")),
+    }
+}
+
+/// pre-up: see the module documentation.
+pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let s = inp.scene;
+    let m = model(inp, name)?;
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut check: Vec<String> = Vec::new();
+    let mut plan = Plan::new(inp.timeout);
+    let mut extra_devices: Vec<String> = Vec::new();
+    if m.kind == OvsType::Bridge {
+        if let Some(f) = &m.fake {
+            prerequisite(inp, name, &f.parent, &mut nodes, 0)?;
+        }
+        nodes.push(s.node(name, s.pin_for(name), true)?);
+        for p in &m.ports {
+            match s.entry(p) {
+                Ok(Some(pe)) => {
+                    if pe.model.kind.is_port()
+                        && pe.model.bridge.as_deref() == Some(name)
+                        && s.in_class(name, p)
+                    {
+                        nodes.push(s.node(p, None, false)?);
+                    }
+                }
+                Ok(None) => {
+                    nodes.push(bare_port(&m.name, p));
+                    if !s.has_stanza(p) {
+                        extra_devices.push(p.clone());
+                    }
+                }
+                Err(_) => plan.push(Step::Warn(format!(
+                    "{p} (in ovs_ports of {name}) is not added: its stanza is invalid"
+                ))),
+            }
+        }
+    } else {
+        let b = m
+            .bridge
+            .clone()
+            .ok_or_else(|| format!("{name}: ovs_bridge is missing"))?;
+        prerequisite(inp, name, &b, &mut nodes, 0)?;
+        nodes.push(s.node(name, None, true)?);
+    }
+    for n in &nodes {
+        let primary = n.name == m.name;
+        let prereq = n.is_bridge() && !primary && (m.kind.is_port() || m.fake.is_some());
+        if primary || prereq {
+            for i in n.interfaces() {
+                if !check.contains(&i) {
+                    check.push(i);
+                }
+            }
+        }
+    }
+    let tx = converge::up(&nodes, inp.observed).map_err(|e| e.to_string())?;
+    plan.push(Step::Vsctl(tx));
+    plan.push(Step::Verify(check));
+    let own = nodes
+        .iter()
+        .find(|n| n.name == m.name)
+        .map(Node::devices)
+        .unwrap_or_default();
+    if m.disable_ipv6 {
+        for d in &own {
+            plan.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
+        }
+    }
+    for d in own.iter().chain(extra_devices.iter()) {
+        plan.push(Step::Ip(link::set_argv(d, true)));
+    }
+    if m.kind == OvsType::Bridge {
+        let ports: Vec<String> = m
+            .ports
+            .iter()
+            .filter(|p| s.config.is_none() || (s.in_class(name, p) && s.has_stanza(p)))
+            .filter(|p| !(inp.configured)(p))
+            .cloned()
+            .collect();
+        if !ports.is_empty() {
+            let mut argv = vec!["ifup".to_string()];
+            argv.extend(file_args(s));
+            argv.push(format!("--allow={name}"));
+            argv.extend(ports);
+            plan.push(Step::Ifupdown(argv));
+        }
+    }
+    Ok(plan)
+}
+
+/// Make sure bridge `b` (holding `name`) is part of the transaction when needed.
+fn prerequisite(
+    inp: &Inputs,
+    name: &str,
+    b: &str,
+    nodes: &mut Vec<Node>,
+    depth: usize,
+) -> Result<(), String> {
+    let s = inp.scene;
+    let o = inp.observed;
+    if depth > 4 {
+        return Err(format!(
+            "{name}: bridge {b}: VLAN bridge parents nest too deep"
+        ));
+    }
+    let exists = o.bridge(b).is_some() || o.fake_bridge(b).is_some();
+    match s.entry(b) {
+        Ok(Some(be)) if be.model.kind == OvsType::Bridge => {
+            if let Some(f) = &be.model.fake {
+                prerequisite(inp, b, &f.parent, nodes, depth + 1)?;
+            }
+            nodes.push(s.node(b, s.pin_for(b), !exists)?);
+            Ok(())
+        }
+        Ok(Some(be)) => Err(format!(
+            "{name}: ovs_bridge {b} is an {}, not an OVSBridge",
+            be.model.kind
+        )),
+        Err(lines) => Err(format!(
+            "{name}: cannot create its bridge {b}, whose stanza is invalid:\n{}",
+            lines.join("\n")
+        )),
+        Ok(None) if !exists => Err(format!(
+            "{name}: bridge {b} does not exist in OVS and {} has no OVSBridge stanza for it",
+            s.file
+                .as_ref()
+                .map_or("/etc/network/interfaces".to_string(), |f| f
+                    .display()
+                    .to_string())
+        )),
+        Ok(None) => {
+            // Someone else's bridge: pin its MAC only if a fixed MAC of ours would leak.
+            let me = s.entry(name).ok().flatten();
+            let fixed =
+                me.is_some_and(|e| e.model.mac.is_some() && e.model.kind == OvsType::IntPort);
+            if fixed
+                && let Some(row) = o.bridge(b)
+                && !row.other_config.contains_key("hwaddr")
+            {
+                let pin = super::desired::pinned_mac(&s.machine_id, b);
+                nodes.push(Node {
+                    name: b.to_string(),
+                    shape: Shape::Bridge,
+                    bridge: None,
+                    rows: vec![RowConfig {
+                        table: Table::Bridge,
+                        name: b.to_string(),
+                        settings: vec![Setting {
+                            column: "other_config:hwaddr".into(),
+                            value: quote_string(&pin.to_string()),
+                        }],
+                        mark: false,
+                    }],
+                    extra: Vec::new(),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// pre-down: a bridge takes its configured ports down first.
+pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let s = inp.scene;
+    let m = model(inp, name)?;
+    let mut plan = Plan::new(inp.timeout);
+    if m.kind != OvsType::Bridge {
+        return Ok(plan);
+    }
+    let mut ports: Vec<String> = Vec::new();
+    let add = |p: &str, ports: &mut Vec<String>| {
+        if p != name && !ports.iter().any(|x| x == p) && (inp.configured)(p) {
+            ports.push(p.to_string());
+        }
+    };
+    let direct = |b: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .entry(b)
+            .ok()
+            .flatten()
+            .map(|e| e.model.ports.clone())
+            .unwrap_or_default();
+        v.extend(s.ports_of(b));
+        v.into_iter().filter(|p| s.has_stanza(p)).collect()
+    };
+    for f in s.fakes_of(name) {
+        for p in direct(&f) {
+            add(&p, &mut ports);
+        }
+    }
+    for f in s.fakes_of(name) {
+        add(&f, &mut ports);
+    }
+    for p in direct(name) {
+        add(&p, &mut ports);
+    }
+    if !ports.is_empty() {
+        let mut argv = vec!["ifdown".to_string()];
+        argv.extend(file_args(s));
+        argv.extend(ports);
+        plan.push(Step::Ifupdown(argv));
+    }
+    Ok(plan)
+}
+
+/// post-down: see the module documentation.
+pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let s = inp.scene;
+    let m = model(inp, name)?;
+    let node = s.node(name, None, false)?;
+    let mut plan = Plan::new(inp.timeout);
+    for d in node.persistent_devices() {
+        if (inp.link_exists)(&d) {
+            plan.push(Step::Ip(link::set_argv(&d, false)));
+            if m.disable_ipv6 {
+                plan.push(Step::Sysctl(Sysctl::disable_ipv6(&d, inp.ipv6_default)));
+            }
+        }
+    }
+    let declared = if node.is_bridge() {
+        s.declared_on(name)
+    } else {
+        Default::default()
+    };
+    let d = converge::down(&node, inp.observed, &declared);
+    plan.push(Step::Vsctl(d.tx));
+    for w in d.warnings {
+        plan.push(Step::Warn(w));
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interfaces::Config;
+    use crate::ovs::state::tests::observed;
+    use std::path::Path;
+
+    const FILE: &str = "\
+allow-ovs br0
+iface br0 inet manual
+  ovs_type OVSBridge
+  ovs_ports eth0 vlan100 tap9
+  ovs_datapath_type netdev
+  ovs_extra set bridge ${IFACE} stp_enable=false
+
+allow-br0 eth0
+iface eth0 inet manual
+  ovs_type OVSPort
+  ovs_bridge br0
+  ovs_disable_ipv6 yes
+
+allow-br0 vlan100
+iface vlan100 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+  ovs_options tag=100
+  ovs_extra set interface ${IFACE} external-ids:iface-id=$(hostname -s)
+
+auto v2
+iface v2 inet manual
+  ovs_type OVSBridge
+  ovs_options br0 2
+  ovs_mac 02:00:00:00:00:02
+
+auto vm1
+iface vm1 inet manual
+  ovs_type OVSPort
+  ovs_bridge v2
+";
+
+    fn scene() -> Scene {
+        let c = Config::parse_str(FILE, Path::new("/etc/network/interfaces")).unwrap();
+        Scene::new(None, Some(c), None, "start", "pre-up")
+    }
+
+    fn plan_lines(
+        f: fn(&Inputs, &str) -> Result<Plan, String>,
+        name: &str,
+        o: &Observed,
+        configured: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let s = scene();
+        let inp = Inputs {
+            scene: &s,
+            observed: o,
+            timeout: 10,
+            configured,
+            ipv6_default: false,
+            link_exists: &|d| d == "eth0",
+        };
+        f(&inp, name).unwrap().lines()
+    }
+
+    #[test]
+    fn bridge_batches_its_allowed_ports_and_ifups_them() {
+        let l = plan_lines(pre_up, "br0", &Observed::default(), &|_| false);
+        assert_eq!(l.len(), 5, "{l:#?}");
+        let tx = &l[0];
+        assert!(tx.starts_with("ovs-vsctl --timeout=10 -- --may-exist add-br br0 -- set Bridge br0 datapath_type=netdev"), "{tx}");
+        assert!(tx.contains("-- --may-exist add-port br0 eth0 --"), "{tx}");
+        assert!(
+            tx.contains("-- --may-exist add-port br0 vlan100 -- set Port vlan100 tag=100"),
+            "{tx}"
+        );
+        assert!(
+            tx.contains("-- --may-exist add-port br0 tap9 --"),
+            "bare port: {tx}"
+        );
+        assert!(
+            tx.ends_with("-- set bridge br0 stp_enable=false"),
+            "only the bridge's ovs_extra: {tx}"
+        );
+        assert!(!tx.contains("hostname"), "{tx}");
+        assert_eq!(l[1], "# check: Interface br0 got an ofport and no error");
+        assert_eq!(l[2], "ip link set dev br0 up");
+        assert_eq!(l[3], "ip link set dev tap9 up");
+        assert_eq!(l[4], "ifup --allow=br0 eth0 vlan100");
+        // configured ports are not brought up again
+        let l = plan_lines(pre_up, "br0", &Observed::default(), &|p| p == "eth0");
+        assert_eq!(l.last().unwrap(), "ifup --allow=br0 vlan100");
+    }
+
+    #[test]
+    fn port_before_its_bridge_creates_it_with_the_bridges_options() {
+        let l = plan_lines(pre_up, "eth0", &Observed::default(), &|_| false);
+        let tx = &l[0];
+        assert!(
+            tx.starts_with("ovs-vsctl --timeout=10 -- --may-exist add-br br0 -- set Bridge br0 datapath_type=netdev"),
+            "{tx}"
+        );
+        assert!(tx.contains("-- set bridge br0 stp_enable=false"), "{tx}");
+        assert!(!tx.contains("vlan100"), "{tx}");
+        assert_eq!(
+            l[1..],
+            [
+                "# check: Interface br0 eth0 got an ofport and no error",
+                "sysctl -w net.ipv6.conf.eth0.disable_ipv6=1",
+                "ip link set dev eth0 up"
+            ]
+        );
+        // bridge exists: its settings converge, its ovs_extra waits for its own ifup
+        let o = observed(&[("br0", &[])]);
+        let l = plan_lines(pre_up, "eth0", &o, &|_| false);
+        assert!(!l[0].contains("stp_enable"), "{}", l[0]);
+    }
+
+    #[test]
+    fn port_on_a_vlan_bridge_creates_parent_and_vlan_bridge() {
+        let l = plan_lines(pre_up, "vm1", &Observed::default(), &|_| false);
+        let tx = &l[0];
+        let a = tx.find("add-br br0 --").unwrap();
+        let b = tx.find("add-br v2 br0 2").unwrap();
+        let c = tx.find("add-port v2 vm1").unwrap();
+        assert!(a < b && b < c, "{tx}");
+        // v2 has a fixed MAC: br0's MAC is pinned
+        assert!(tx.contains("other_config:hwaddr="), "{tx}");
+    }
+
+    #[test]
+    fn bridge_down_takes_configured_ports_down_first() {
+        let l = plan_lines(pre_down, "br0", &Observed::default(), &|p| p != "eth0");
+        assert_eq!(l, ["ifdown vm1 v2 vlan100"]);
+        assert!(plan_lines(pre_down, "eth0", &Observed::default(), &|_| true).is_empty());
+    }
+
+    #[test]
+    fn post_down_removes_ours() {
+        let o = observed(&[(
+            "br0",
+            &[
+                ("eth0", None, false, true, &[]),
+                ("vnet7", None, false, false, &[]),
+            ],
+        )]);
+        let l = plan_lines(post_down, "eth0", &o, &|_| true);
+        assert_eq!(
+            l,
+            [
+                "ip link set dev eth0 down",
+                "sysctl -w net.ipv6.conf.eth0.disable_ipv6=0",
+                "ovs-vsctl --timeout=10 -- --if-exists del-port eth0"
+            ]
+        );
+        let l = plan_lines(post_down, "br0", &o, &|_| true);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert!(l[1].starts_with("# warning: br0: bridge kept"), "{l:?}");
+        // bridge already gone: nothing, quietly
+        assert!(plan_lines(post_down, "vm1", &Observed::default(), &|_| true).is_empty());
+    }
+
+    #[test]
+    fn undeclared_missing_bridge_is_a_clear_error() {
+        let text = "iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge nosuch\n";
+        let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
+        let s = Scene::new(None, Some(c), None, "start", "pre-up");
+        let inp = Inputs {
+            scene: &s,
+            observed: &Observed::default(),
+            timeout: 10,
+            configured: &|_| false,
+            ipv6_default: false,
+            link_exists: &|_| false,
+        };
+        let e = pre_up(&inp, "p1").unwrap_err();
+        assert_eq!(
+            e,
+            "p1: bridge nosuch does not exist in OVS and /etc/network/interfaces has no OVSBridge stanza for it"
+        );
+    }
+
+    #[test]
+    fn phases() {
+        assert_eq!(Phase::from_hook("start", "pre-up"), Some(Phase::PreUp));
+        assert_eq!(Phase::from_hook("stop", "post-down"), Some(Phase::PostDown));
+        assert_eq!(Phase::from_hook("x", "y"), None);
+        assert_eq!(Phase::PostUp.dir(), "if-up.d");
+    }
+}

@@ -1,7 +1,7 @@
 //! Link state with iproute2 (`ip link set dev NAME up|down`), run as an argv with a
-//! time limit, and whether a device exists (/sys/class/net).
+//! time limit, and whether a device exists (`if_nametoindex`, in our network
+//! namespace — /sys/class/net may belong to another one).
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ pub fn run_ip(argv: &[String]) -> Result<(), LinkError> {
 
 /// Whether the kernel has a network device `name`.
 pub fn exists(name: &str) -> bool {
-    !name.is_empty() && !name.contains('/') && Path::new("/sys/class/net").join(name).exists()
+    !name.is_empty() && !name.contains('/') && nix::net::if_::if_nametoindex(name).is_ok()
 }
 
 #[cfg(test)]

@@ -116,11 +116,11 @@ fn structure(n: &Node, o: &Observed, tx: &mut Transaction) -> Result<(), Converg
             let bridge = n.bridge.clone().unwrap_or_default();
             let have = o.interfaces_of(name);
             let is_bond = o.port(name).is_some() && have != [name.to_string()];
-            let same_bridge = o.bridge_of(name).as_deref() == Some(bridge.as_str());
-            if o.port(name).is_some() && (!is_bond || !same_bridge) {
+            let placed = placed_on(o, name, &bridge);
+            if o.port(name).is_some() && (!is_bond || !placed) {
                 tx.push(["del-port", name]);
             }
-            if is_bond && same_bridge {
+            if is_bond && placed {
                 for m in members.iter().filter(|m| !have.contains(m)) {
                     free_member(m, name, o, tx);
                     tx.push(["--may-exist", "add-bond-iface", name, m.as_str()]);
@@ -145,16 +145,29 @@ fn structure(n: &Node, o: &Observed, tx: &mut Transaction) -> Result<(), Converg
         _ => {
             let bridge = n.bridge.clone().unwrap_or_default();
             if let Some(p) = o.port(name) {
-                let moved = o.bridge_of(name).as_deref() != Some(bridge.as_str());
-                let not_plain = p.fake_bridge || o.interfaces_of(name) != [name.to_string()];
-                if moved || not_plain {
-                    tx.push(["del-port", name]);
+                let plain = !p.fake_bridge && o.interfaces_of(name) == [name.to_string()];
+                if plain && placed_on(o, name, &bridge) {
+                    // In place: `add-port` again would even fail when a VLAN
+                    // bridge shares the port's tag (ovs-vsctl then puts the port
+                    // on that VLAN bridge).
+                    return Ok(());
                 }
+                tx.push(["del-port", name]);
             }
             tx.push(["--may-exist", "add-port", bridge.as_str(), name]);
         }
     }
     Ok(())
+}
+
+/// Whether `port` sits where `bridge` wants it: on the VLAN bridge `bridge` (its
+/// parent, with its tag), or on the real bridge `bridge` (any tag).
+fn placed_on(o: &Observed, port: &str, bridge: &str) -> bool {
+    if o.fake_bridge(bridge).is_some() {
+        o.bridge_of(port).as_deref() == Some(bridge)
+    } else {
+        o.parent_of(port).is_some_and(|b| b.row.name == bridge)
+    }
 }
 
 /// A bond member that is still a port of its own (ours, from an earlier
@@ -241,52 +254,64 @@ pub struct Down {
     pub warnings: Vec<String>,
 }
 
-/// Remove `n`. `declared` holds every interface the configuration puts on this
-/// bridge (for a bridge node): those count as ours even without a mark.
-pub fn down(n: &Node, o: &Observed, declared: &BTreeSet<String>) -> Down {
+/// Remove `n`. `mine`: what the configuration puts on this bridge (counts as ours
+/// even without a mark). `keep`: ports the configuration puts on the parent of
+/// this VLAN bridge; they share its VLAN, so ovs-vsctl counts them as the VLAN
+/// bridge's ports (and `del-br` would delete them), but they stay.
+pub fn down(n: &Node, o: &Observed, mine: &BTreeSet<String>, keep: &BTreeSet<String>) -> Down {
     let mut d = Down::default();
     let name = n.name.as_str();
     if !n.is_bridge() {
         if let Some(p) = o.port(name) {
-            let on_declared = o.bridge_of(name) == n.bridge;
+            let on_declared = n.bridge.as_deref().is_some_and(|b| placed_on(o, name, b));
             if is_ours(&p.row) || on_declared {
                 d.tx.push(["--if-exists", "del-port", name]);
             }
         }
         return d;
     }
+    let fake = o.fake_bridge(name);
     let real = o.bridge(name).is_some();
-    if !real && o.fake_bridge(name).is_none() {
+    if !real && fake.is_none() {
         return d;
     }
-    let ours_or_declared = |p: &PortRow| is_ours(&p.row) || declared.contains(&p.row.name);
     let ports: Vec<&PortRow> = if real {
         o.ports_of_real(name)
     } else {
         o.ports_on(name)
     };
+    let kept = |p: &PortRow| keep.contains(&p.row.name);
+    let ours = |p: &PortRow| is_ours(&p.row) || mine.contains(&p.row.name);
     let foreign: Vec<&PortRow> = ports
         .iter()
         .copied()
-        .filter(|p| !ours_or_declared(p))
+        .filter(|p| !kept(p) && !ours(p))
         .collect();
-    if foreign.is_empty() {
+    if real && foreign.is_empty() {
         d.tx.push(["--if-exists", "del-br", name]);
         return d;
     }
-    // Keep the bridge; take away what is ours, fake bridges only when empty of others.
-    for p in ports.iter().filter(|p| ours_or_declared(p)) {
+    for p in ports.iter().filter(|p| !kept(p) && ours(p)) {
         if p.fake_bridge {
-            let others = o
-                .ports_on(&p.row.name)
-                .into_iter()
-                .any(|q| !ours_or_declared(q));
+            let others = o.ports_on(&p.row.name).into_iter().any(|q| !ours(q));
             if !others {
                 d.tx.push(["--if-exists", "del-br", p.row.name.as_str()]);
             }
-        } else if !foreign.is_empty() {
+        } else {
             d.tx.push(["--if-exists", "del-port", p.row.name.as_str()]);
         }
+    }
+    if let (Some((parent, _)), true, Some(row)) = (fake, foreign.is_empty(), o.port(name)) {
+        // The VLAN bridge alone: its Port row leaves the parent (and is collected
+        // with its Interface); ports sharing its VLAN stay.
+        d.tx.push([
+            "remove".to_string(),
+            "Bridge".into(),
+            parent.to_string(),
+            "ports".into(),
+            row.row.uuid.clone(),
+        ]);
+        return d;
     }
     d.warnings.push(format!(
         "{name}: bridge kept: it has ports ifupdown-ovs did not create ({}); delete it with `ovs-vsctl del-br {name}` when they are gone",
@@ -300,6 +325,10 @@ mod tests {
     use super::*;
     use crate::ovs::desired::{Setting, bare_port};
     use crate::ovs::state::tests::observed;
+
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
 
     fn lines(tx: &Transaction) -> Vec<String> {
         tx.commands.iter().map(|c| c.join(" ")).collect()
@@ -395,7 +424,6 @@ mod tests {
         assert_eq!(
             lines(&tx),
             [
-                "--may-exist add-port br0 eth0",
                 "clear Port eth0 tag",
                 "remove Port eth0 other_config \"lacp-time\"",
                 "set Port eth0 bond_updelay=0",
@@ -416,7 +444,18 @@ mod tests {
         // already there: no del-port
         let o = observed(&[("br0", &[("eth0", None, false, false, &[])])]);
         let tx = up(&[port("eth0", "br0", Shape::System, &[])], &o).unwrap();
-        assert_eq!(lines(&tx)[0], "--may-exist add-port br0 eth0");
+        assert!(lines(&tx)[0].starts_with("set Port eth0"), "{tx:?}");
+        // on br0 with the tag of a VLAN bridge of br0: still in place (no add-port,
+        // which ovs-vsctl would reject)
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v1", Some(1), true, true, &[]),
+                ("p1", Some(1), false, true, &[]),
+            ],
+        )]);
+        let tx = up(&[port("p1", "br0", Shape::Internal, &[("tag", "1")])], &o).unwrap();
+        assert!(lines(&tx)[0].starts_with("set Port p1 tag=1"), "{tx:?}");
     }
 
     #[test]
@@ -430,9 +469,23 @@ mod tests {
         )]);
         // vm1 is on v2 (tag 2): nothing to move
         let tx = up(&[port("vm1", "v2", Shape::System, &[])], &o).unwrap();
-        assert_eq!(lines(&tx)[0], "--may-exist add-port v2 vm1");
+        assert!(lines(&tx)[0].starts_with("set Port vm1"), "{tx:?}");
+        // on br0 (any tag) is where a port of br0 belongs
         let tx = up(&[port("vm1", "br0", Shape::System, &[])], &o).unwrap();
-        assert_eq!(lines(&tx)[0], "del-port vm1");
+        assert!(lines(&tx)[0].starts_with("set Port vm1"), "{tx:?}");
+        // a port of br0 (no tag) that should be on v2 moves
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v2", Some(2), true, true, &[]),
+                ("vm2", None, false, false, &[]),
+            ],
+        )]);
+        let tx = up(&[port("vm2", "v2", Shape::System, &[])], &o).unwrap();
+        assert_eq!(
+            lines(&tx)[..2],
+            ["del-port vm2", "--may-exist add-port v2 vm2"]
+        );
     }
 
     #[test]
@@ -514,18 +567,18 @@ mod tests {
     fn down_port_and_gone_bridge() {
         let n = port("eth0", "br0", Shape::System, &[]);
         assert!(
-            down(&n, &Observed::default(), &BTreeSet::new())
+            down(&n, &Observed::default(), &none(), &none())
                 .tx
                 .is_empty()
         );
         let o = observed(&[("br0", &[("eth0", None, false, false, &[])])]);
         assert_eq!(
-            lines(&down(&n, &o, &BTreeSet::new()).tx),
+            lines(&down(&n, &o, &none(), &none()).tx),
             ["--if-exists del-port eth0"]
         );
         // same name on another bridge, not ours: leave it
         let o = observed(&[("br9", &[("eth0", None, false, false, &[])])]);
-        assert!(down(&n, &o, &BTreeSet::new()).tx.is_empty());
+        assert!(down(&n, &o, &none(), &none()).tx.is_empty());
     }
 
     /// Debian's hook runs `del-br`, which deletes a VM's tap along with the bridge.
@@ -541,7 +594,7 @@ mod tests {
             ],
         )]);
         let declared: BTreeSet<String> = ["p1".to_string()].into();
-        let d = down(&bridge("br0"), &o, &declared);
+        let d = down(&bridge("br0"), &o, &declared, &none());
         assert_eq!(
             lines(&d.tx),
             [
@@ -560,9 +613,51 @@ mod tests {
                 ("p1", None, false, false, &[]),
             ],
         )]);
-        let d = down(&bridge("br0"), &o, &declared);
+        let d = down(&bridge("br0"), &o, &declared, &none());
         assert_eq!(lines(&d.tx), ["--if-exists del-br br0"]);
         assert!(d.warnings.is_empty());
+    }
+
+    /// A VLAN bridge shares its VLAN with ports of its parent (the seed's ovsbr0p1
+    /// has tag 1 like ovsbr0v1): `del-br` would take them along.
+    #[test]
+    fn down_vlan_bridge_keeps_ports_of_its_parent() {
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v1", Some(1), true, true, &[]),
+                ("p1", Some(1), false, true, &[]),
+                ("vm1", Some(1), false, true, &[]),
+            ],
+        )]);
+        let fake = Node {
+            name: "v1".into(),
+            shape: Shape::FakeBridge {
+                parent: "br0".into(),
+                vlan: 1,
+            },
+            bridge: None,
+            rows: vec![],
+            extra: vec![],
+        };
+        let keep: BTreeSet<String> = ["p1".to_string()].into();
+        let d = down(&fake, &o, &none(), &keep);
+        assert_eq!(
+            lines(&d.tx),
+            ["--if-exists del-port vm1", "remove Bridge br0 ports p-v1"]
+        );
+        assert!(d.warnings.is_empty());
+        // a VM's port on it: the VLAN bridge stays
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v1", Some(1), true, true, &[]),
+                ("vnet0", Some(1), false, false, &[]),
+            ],
+        )]);
+        let d = down(&fake, &o, &none(), &keep);
+        assert!(d.tx.is_empty());
+        assert!(d.warnings[0].contains("(vnet0)"), "{:?}", d.warnings);
     }
 
     #[test]

@@ -311,12 +311,17 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
             }
         }
     }
-    let declared = if node.is_bridge() {
-        s.declared_on(name)
-    } else {
-        Default::default()
+    let (mine, keep) = match &node.shape {
+        Shape::Bridge => (s.declared_on(name), Default::default()),
+        Shape::FakeBridge { parent, .. } => {
+            let mine = s.declared_on(name);
+            let mut keep = s.declared_on(parent);
+            keep.retain(|p| p != name && !mine.contains(p));
+            (mine, keep)
+        }
+        _ => Default::default(),
     };
-    let d = converge::down(&node, inp.observed, &declared);
+    let d = converge::down(&node, inp.observed, &mine, &keep);
     plan.push(Step::Vsctl(d.tx));
     for w in d.warnings {
         plan.push(Step::Warn(w));

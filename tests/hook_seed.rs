@@ -1,0 +1,136 @@
+//! The seed's Ubuntu 12.04 topology (fixtures/examples/seed-vlan.interfaces) brought
+//! up by `ifup -a` with our hooks, proved by traffic:
+//!
+//! ```text
+//!  v1 (VLAN 1 host)--acc1[tag 1]                          [host]
+//!                         sw0 (switch)--up0 ==== eth0 (native-untagged 1, trunk)
+//!  v2 (VLAN 2 host)--acc2[tag 2]  trunk: native 1,2        ovsbr0 -- ovsbr0p1 (VLAN 1, 192.0.2.10, fixed MAC)
+//!                                                            |-- ovsbr0v1 (VLAN 1 bridge)
+//!                                                            '-- ovsbr0v2 (VLAN 2 bridge) -- vm0 ==== vm
+//! ```
+//!
+//! The management address answers untagged from VLAN 1; a VM on ovsbr0v2 reaches a
+//! host on VLAN 2 and not one on VLAN 1; IPv6 never appears on the link-only
+//! interfaces; the fixed MAC is in Interface.mac, on the link, not on the bridge, and
+//! survives an OVS restart; `ifdown -a` leaves nothing of ours.
+//! Needs root and the packages of `.ci/run`.
+
+mod hook_util;
+mod lab;
+
+use hook_util::*;
+use lab::{Lab, LabError};
+
+const MGMT: &str = "192.0.2.10";
+const MAC: &str = "00:01:02:03:04:05";
+
+#[test]
+fn seed_vlan_topology() -> Result<(), LabError> {
+    let host = Lab::new("seed")?;
+    let sw = switch("seed-sw")?;
+    let v1 = Lab::peer("seed-v1")?;
+    let v2 = Lab::peer("seed-v2")?;
+    let vm = Lab::peer("seed-vm")?;
+    host.add_veth("eth0", &sw, "up0")?;
+    sw.add_veth("acc1", &v1, "eth0")?;
+    sw.add_veth("acc2", &v2, "eth0")?;
+    host.add_veth("vm0", &vm, "eth0")?;
+    sw.vsctl(&[
+        "add-port",
+        "sw0",
+        "up0",
+        "tag=1",
+        "vlan_mode=native-untagged",
+        "trunks=1,2",
+        "--",
+        "add-port",
+        "sw0",
+        "acc1",
+        "tag=1",
+        "--",
+        "add-port",
+        "sw0",
+        "acc2",
+        "tag=2",
+    ])?;
+    for d in ["acc1", "acc2"] {
+        sw.ok(&["ip", "link", "set", "dev", d, "up"])?;
+    }
+    v1.ok(&["ip", "addr", "add", "192.0.2.20/24", "dev", "eth0"])?;
+    v1.ok(&["ip", "addr", "add", "198.51.100.30/24", "dev", "eth0"])?;
+    v2.ok(&["ip", "addr", "add", "198.51.100.20/24", "dev", "eth0"])?;
+    vm.ok(&["ip", "addr", "add", "198.51.100.10/24", "dev", "eth0"])?;
+
+    host.start_ovs()?;
+    host.write_interfaces(&fixture("seed-vlan.interfaces"))?;
+    quiet(&host, &["ifup", "-a"])?;
+
+    // VLAN bridges as `ovs-vsctl add-br CHILD PARENT VLAN` makes them
+    for (child, vlan) in [("ovsbr0v1", "1"), ("ovsbr0v2", "2")] {
+        assert_eq!(host.vsctl(&["br-to-parent", child])?.trim(), "ovsbr0");
+        assert_eq!(host.vsctl(&["br-to-vlan", child])?.trim(), vlan);
+    }
+    assert_eq!(
+        get(&host, &["Port", "eth0", "vlan_mode"])?,
+        "native-untagged"
+    );
+    assert_eq!(get(&host, &["Port", "eth0", "tag"])?, "1");
+    assert_eq!(get(&host, &["Port", "ovsbr0p1", "tag"])?, "1");
+
+    // fixed MAC: in OVSDB, on the link, not leaking to the bridge
+    assert_eq!(
+        get(&host, &["Interface", "ovsbr0p1", "mac"])?,
+        format!("\"{MAC}\"")
+    );
+    assert_eq!(link_mac(&host, "ovsbr0p1")?, MAC);
+    assert_ne!(
+        link_mac(&host, "ovsbr0")?,
+        MAC,
+        "the bridge took the port's fixed MAC"
+    );
+
+    // IPv6 disabled on the link-only interfaces, before they went up
+    for dev in ["eth0", "ovsbr0", "ovsbr0v1", "ovsbr0v2"] {
+        assert_eq!(
+            sysctl(&host, &format!("net/ipv6/conf/{dev}/disable_ipv6"))?,
+            "1",
+            "{dev}"
+        );
+        assert_eq!(inet6(&host, dev)?, "", "{dev} has IPv6 addresses");
+        assert!(is_up(&host, dev)?, "{dev} not up");
+    }
+
+    // management address, untagged from VLAN 1
+    assert!(
+        reaches(&v1, MGMT)?,
+        "VLAN 1 host cannot reach the management address"
+    );
+
+    // a VM on ovsbr0v2 (its tap added the way libvirt does)
+    host.vsctl(&["add-port", "ovsbr0v2", "vm0"])?;
+    host.ok(&["ip", "link", "set", "dev", "vm0", "up"])?;
+    assert!(
+        reaches(&vm, "198.51.100.20")?,
+        "VM cannot reach the VLAN 2 host"
+    );
+    assert!(
+        !answers(&vm, "198.51.100.30")?,
+        "VM reaches a host on VLAN 1"
+    );
+
+    // the fixed MAC survives an OVS restart (it is in OVSDB, not only on the link)
+    host.stop_ovs()?;
+    host.start_ovs()?;
+    eventually(&host, "ovsbr0p1 re-created", 10, || {
+        host.link_exists("ovsbr0p1")
+    })?;
+    assert_eq!(link_mac(&host, "ovsbr0p1")?, MAC);
+
+    // the VM goes away, then everything else
+    host.vsctl(&["del-port", "vm0"])?;
+    quiet(&host, &["ifdown", "-a"])?;
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
+    assert_eq!(ours(&host)?, Vec::<String>::new());
+    assert_eq!(sysctl(&host, "net/ipv6/conf/eth0/disable_ipv6")?, "0");
+    Ok(())
+}

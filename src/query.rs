@@ -8,7 +8,8 @@
 //! and give the logical name. Not done: the values ifquery derives itself from the
 //! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
 //! inet6 defaults like `dad-attempts`), and ifquery's use of the state in
-//! /run/network/ifstate.
+//! /run/network/ifstate. A missing or unreadable top file is an error here (ifquery
+//! warns and goes on with no stanzas).
 //!
 //! `query --list [--allow CLASS]` prints the physical names of the class (default
 //! `auto`, which always starts with `lo`), patterns expanded against the kernel's

@@ -20,6 +20,10 @@
 //!   `up` and `pre-down` as `down`. A name ending in `?` sets the option only if it is
 //!   not set yet. `-` and `_` are kept as written (`ovs-foo` and `ovs_foo` are two
 //!   options to ifquery; only the hook environment maps both to `IF_OVS_FOO`).
+//!   [`Iface::options`] keeps the written names (with a trailing `?`, after the
+//!   `post-up`/`pre-down` renaming); [`Config::resolved_options`] applies all of this.
+//! * Positions are the first physical line of a continued line (ifupdown's own
+//!   messages give the last one).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -314,8 +314,8 @@ fn man_page_and_completion_cover_the_cli() {
     }
 }
 
-/// Every ovs_* option of the implementation's list (and of docs/options.md,
-/// once it exists) has an entry in ifupdown-ovs-interfaces(5).
+/// Every option of the list and of docs/options.md has an entry in
+/// ifupdown-ovs-interfaces(5).
 #[test]
 fn interfaces_man_page_covers_the_options() {
     let man = read("man/ifupdown-ovs-interfaces.5");
@@ -350,12 +350,13 @@ fn interfaces_man_page_covers_the_options() {
     .map(|s| s.to_string())
     .collect();
     // Its headings name the options: "### `ovs_vlan_parent`, `ovs_vlan`".
-    if let Ok(doc) = std::fs::read_to_string(root().join("docs/options.md")) {
-        for heading in doc.lines().filter(|l| l.starts_with("### ")) {
-            for (i, part) in heading.split('`').enumerate() {
-                if i % 2 == 1 && part.starts_with("ovs_") {
-                    options.insert(part.to_string());
-                }
+    for heading in read("docs/options.md")
+        .lines()
+        .filter(|l| l.starts_with("### "))
+    {
+        for (i, part) in heading.split('`').enumerate() {
+            if i % 2 == 1 && part.starts_with("ovs_") {
+                options.insert(part.to_string());
             }
         }
     }
@@ -605,6 +606,15 @@ impl Drop for Restore {
 
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
 
+/// What `dpkg -V` reports for a package (modified files), to compare states.
+fn dpkg_verify(pkg: &str) -> String {
+    Command::new("dpkg")
+        .args(["-V", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 /// openvswitch-switch's .deb of the installed version, from apt's cache or
 /// downloaded, so that it can be put back after the test removed it.
 fn ovs_switch_deb(dir: &Path) -> PathBuf {
@@ -665,11 +675,7 @@ fn build_install_divert_purge() {
         "stale diversions: {:?}",
         our_diversions()
     );
-    let verify_before = Command::new("dpkg")
-        .args(["-V", "openvswitch-switch"])
-        .output()
-        .map(|o| o.stdout)
-        .unwrap_or_default();
+    let verify_before = dpkg_verify("openvswitch-switch");
 
     say("building with scripts/deb (release build and lintian)");
     let built = stdout(&[root().join("scripts/deb").to_str().unwrap_or_default()]);
@@ -690,16 +696,17 @@ fn build_install_divert_purge() {
     );
 
     let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let ovs_deb = ovs_switch_deb(scratch.path());
     let own_policy_rc_d = !Path::new(POLICY_RC_D).exists();
+    let restore = Restore {
+        ovs_deb,
+        own_policy_rc_d,
+    };
     if own_policy_rc_d {
         // Keep package scripts from stopping or starting the host's OVS.
         std::fs::write(POLICY_RC_D, "#!/bin/sh\nexit 101\n").unwrap_or_else(|e| panic!("{e}"));
         run(&["chmod", "0755", POLICY_RC_D]);
     }
-    let restore = Restore {
-        ovs_deb: ovs_switch_deb(scratch.path()),
-        own_policy_rc_d,
-    };
 
     say("openvswitch-switch first, then ifupdown-ovs");
     run(&["apt-get", "install", "-y", &deb]);
@@ -735,14 +742,9 @@ fn build_install_divert_purge() {
     say("purge again: openvswitch-switch's hook comes back");
     run(&["dpkg", "--purge", "ifupdown-ovs"]);
     assert_ovs_hook_restored();
-    let verify_after = Command::new("dpkg")
-        .args(["-V", "openvswitch-switch"])
-        .output()
-        .map(|o| o.stdout)
-        .unwrap_or_default();
     assert_eq!(
-        String::from_utf8_lossy(&verify_after),
-        String::from_utf8_lossy(&verify_before),
+        dpkg_verify("openvswitch-switch"),
+        verify_before,
         "dpkg -V openvswitch-switch as before"
     );
     say("done: machine back to its starting state");

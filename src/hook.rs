@@ -222,30 +222,40 @@ fn execute(plan: &Plan, vsctl: &Vsctl, verbose: bool, iface: &str) -> Result<(),
         if verbose {
             eprintln!("ifupdown-ovs: {}", plan.line(step));
         }
-        match step {
-            Step::Vsctl(tx) => {
-                vsctl.apply(tx).map_err(|e| {
-                    format!("{iface}: {e} (`ifupdown-ovs plan {iface}` shows the transaction)")
-                })?;
+        run_step(step, vsctl, iface)?;
+    }
+    Ok(())
+}
+
+fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), String> {
+    match step {
+        Step::Vsctl(tx) => {
+            vsctl.apply(tx).map_err(|e| {
+                format!("{iface}: {e} (`ifupdown-ovs plan {iface}` shows the transaction)")
+            })?;
+        }
+        Step::Verify(names) => verify(vsctl, names).map_err(|e| format!("{iface}: {e}"))?,
+        Step::Sysctl(s) => s.apply().map_err(|e| format!("{iface}: {e}"))?,
+        Step::Ip(argv) => link::run_ip(argv).map_err(|e| format!("{iface}: {e}"))?,
+        Step::Ifupdown(argv) => {
+            let status = Command::new(&argv[0]).args(&argv[1..]).status();
+            match status {
+                Ok(s) if s.success() => {}
+                Ok(s) => eprintln!(
+                    "ifupdown-ovs: warning: {iface}: `{}` failed ({s})",
+                    argv.join(" ")
+                ),
+                Err(e) => eprintln!(
+                    "ifupdown-ovs: warning: {iface}: cannot run {}: {e}",
+                    argv[0]
+                ),
             }
-            Step::Verify(names) => verify(vsctl, names).map_err(|e| format!("{iface}: {e}"))?,
-            Step::Sysctl(s) => s.apply().map_err(|e| format!("{iface}: {e}"))?,
-            Step::Ip(argv) => link::run_ip(argv).map_err(|e| format!("{iface}: {e}"))?,
-            Step::Ifupdown(argv) => {
-                let status = Command::new(&argv[0]).args(&argv[1..]).status();
-                match status {
-                    Ok(s) if s.success() => {}
-                    Ok(s) => eprintln!(
-                        "ifupdown-ovs: warning: {iface}: `{}` failed ({s})",
-                        argv.join(" ")
-                    ),
-                    Err(e) => eprintln!(
-                        "ifupdown-ovs: warning: {iface}: cannot run {}: {e}",
-                        argv[0]
-                    ),
-                }
+        }
+        Step::Warn(w) => eprintln!("ifupdown-ovs: warning: {w}"),
+        Step::IfPresent { dev, step } => {
+            if link::exists(dev) {
+                run_step(step, vsctl, iface)?;
             }
-            Step::Warn(w) => eprintln!("ifupdown-ovs: warning: {w}"),
         }
     }
     Ok(())

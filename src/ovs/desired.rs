@@ -132,11 +132,13 @@ impl Node {
         matches!(self.shape, Shape::Bridge | Shape::FakeBridge { .. })
     }
 
-    /// Interfaces that must exist in OVS once this node is applied (checked
-    /// after the transaction: `ofport`, `error`).
+    /// Interfaces that must work in OVS once this node is applied (checked after
+    /// the transaction: `ofport`, `error`). Not a patch port: it works only once
+    /// its peer exists, which may come later.
     pub fn interfaces(&self) -> Vec<String> {
         match &self.shape {
             Shape::Bond { members } => members.clone(),
+            Shape::Patch => Vec::new(),
             _ => vec![self.name.clone()],
         }
     }
@@ -145,13 +147,16 @@ impl Node {
     pub fn devices(&self) -> Vec<String> {
         match &self.shape {
             Shape::Patch | Shape::Tunnel => Vec::new(),
-            Shape::Bond { members } => {
-                let mut d = vec![self.name.clone()];
-                d.extend(members.iter().cloned());
-                d
-            }
+            Shape::Bond { members } => members.clone(),
             _ => vec![self.name.clone()],
         }
+    }
+
+    /// A device that exists only with some datapaths: a bond's fake interface
+    /// (`--fake-iface`) is a kernel device with the kernel datapath, none with the
+    /// userspace one. Brought up when it exists, like Debian's hook does.
+    pub fn optional_device(&self) -> Option<String> {
+        matches!(self.shape, Shape::Bond { .. }).then(|| self.name.clone())
     }
 
     /// Devices that exist without us (system ports, bond members): their link is
@@ -533,7 +538,8 @@ mod tests {
         );
         assert_eq!(n.rows[1].name, "eth2");
         assert_eq!(words_of(&n.rows[2]), ["mtu_request=9000"]);
-        assert_eq!(n.devices(), ["bond0", "eth2", "eth3"]);
+        assert_eq!(n.devices(), ["eth2", "eth3"]);
+        assert_eq!(n.optional_device().as_deref(), Some("bond0"));
         assert_eq!(n.interfaces(), ["eth2", "eth3"]);
         assert_eq!(n.persistent_devices(), ["eth2", "eth3"]);
 
@@ -546,6 +552,10 @@ mod tests {
             ["type=patch", "options:peer=\"patch1\""]
         );
         assert!(n.devices().is_empty());
+        assert!(
+            n.interfaces().is_empty(),
+            "a patch port's health depends on its peer"
+        );
 
         let mut t = model("gre1", OvsType::Tunnel);
         t.bridge = Some("br1".into());

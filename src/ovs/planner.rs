@@ -150,15 +150,25 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let tx = converge::up(&nodes, inp.observed).map_err(|e| e.to_string())?;
     plan.push(Step::Vsctl(tx));
     plan.push(Step::Verify(check));
-    let own = nodes
-        .iter()
-        .find(|n| n.name == m.name)
-        .map(Node::devices)
-        .unwrap_or_default();
+    let own_node = nodes.iter().find(|n| n.name == m.name);
+    let own = own_node.map(Node::devices).unwrap_or_default();
+    let optional = own_node.and_then(Node::optional_device);
     if m.disable_ipv6 {
+        if let Some(dev) = &optional {
+            plan.push(Step::IfPresent {
+                dev: dev.clone(),
+                step: Box::new(Step::Sysctl(Sysctl::disable_ipv6(dev, true))),
+            });
+        }
         for d in &own {
             plan.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
         }
+    }
+    if let Some(dev) = &optional {
+        plan.push(Step::IfPresent {
+            dev: dev.clone(),
+            step: Box::new(Step::Ip(link::set_argv(dev, true))),
+        });
     }
     for d in own.iter().chain(extra_devices.iter()) {
         plan.push(Step::Ip(link::set_argv(d, true)));

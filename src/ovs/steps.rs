@@ -24,6 +24,8 @@ pub enum Step {
     Ifupdown(Vec<String>),
     /// Something the user should know; not an error.
     Warn(String),
+    /// A step that runs only if kernel device `dev` exists when its turn comes.
+    IfPresent { dev: String, step: Box<Step> },
 }
 
 /// The steps of one hook run, in order.
@@ -69,6 +71,9 @@ impl Plan {
             Step::Sysctl(s) => s.to_string(),
             Step::Ip(argv) | Step::Ifupdown(argv) => shell_line(argv),
             Step::Warn(w) => format!("# warning: {w}"),
+            Step::IfPresent { dev, step } => {
+                format!("{}  # if {dev} exists", self.line(step))
+            }
         }
     }
 }
@@ -98,6 +103,10 @@ mod tests {
         p.push(Step::Sysctl(Sysctl::disable_ipv6("p1", true)));
         p.push(Step::Ip(crate::net::link::set_argv("p1", true)));
         p.push(Step::Warn("kept".into()));
+        p.push(Step::IfPresent {
+            dev: "bond0".into(),
+            step: Box::new(Step::Ip(crate::net::link::set_argv("bond0", true))),
+        });
         assert_eq!(
             p.lines(),
             [
@@ -106,6 +115,7 @@ mod tests {
                 "sysctl -w net.ipv6.conf.p1.disable_ipv6=1",
                 "ip link set dev p1 up",
                 "# warning: kept",
+                "ip link set dev bond0 up  # if bond0 exists",
             ]
         );
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod hook;
 pub mod interfaces;
 pub mod net;
+pub mod ocf;
 pub mod ovs;
 pub mod plan;
 pub mod query;

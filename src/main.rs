@@ -5,7 +5,7 @@
 use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
-use ifupdown_ovs::{check, error, hook, plan, query};
+use ifupdown_ovs::{check, error, hook, ocf, plan, query};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -28,7 +28,8 @@ fn run() -> Result<i32, error::Error> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if invoked_as == "OVSPort" {
-        return Err(error::Error::Other("ocf: not implemented yet".into()));
+        let action = std::env::args().nth(1).unwrap_or_default();
+        return ocf::run(&action);
     }
     if std::env::args_os().len() == 1 && hook::is_hook_environment() {
         return hook::run_from_environment();
@@ -40,6 +41,6 @@ fn run() -> Result<i32, error::Error> {
         Command::Plan(args) => plan::run(args),
         Command::Status(_) => Err(error::Error::Other("status: not implemented yet".into())),
         Command::Hook(args) => hook::run_cli(args),
-        Command::Ocf(_) => Err(error::Error::Other("ocf: not implemented yet".into())),
+        Command::Ocf(args) => ocf::run(&args.action),
     }
 }

@@ -218,10 +218,7 @@ fn no_clobbering_of_others_ports_and_keys() -> Result<(), LabError> {
     reboot(&host)?;
     quiet(&host, &["ifup", "-a"])?;
     let keep = |h: &Lab| -> Result<(), LabError> {
-        assert_eq!(
-            vsctl_lines(h, &["list-ports", "br0"])?.contains(&"vnet0".to_string()),
-            true
-        );
+        assert!(vsctl_lines(h, &["list-ports", "br0"])?.contains(&"vnet0".to_string()));
         assert_eq!(
             get(h, &["Interface", "vnet0", "external_ids:iface-id"])?,
             "vm-1"

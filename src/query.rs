@@ -3,7 +3,8 @@
 //!
 //! `query IFACE` prints `name: value` for every option of every stanza of IFACE, in
 //! file order, after `inherits` (a value joined from repeated options spans several
-//! lines, as in ifquery). IFACE may be `PHYS=LOGICAL`. Like ifquery, mapping scripts
+//! lines, as in ifquery). IFACE may be `PHYS=LOGICAL`; `rename` lines apply to it
+//! first. Like ifquery, mapping scripts
 //! whose pattern matches the name are run (argv `SCRIPT PHYS`, `map` lines on stdin)
 //! and give the logical name. Not done: the values ifquery derives itself from the
 //! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
@@ -90,6 +91,7 @@ pub fn query(
     allow: Option<&str>,
     mapper: &MappingRunner,
 ) -> (String, Vec<String>) {
+    let target = cfg.renamed(target, &pattern::system_interfaces(), &pattern::sys_attr);
     let (phys, mut logical) = match target.split_once('=') {
         Some((p, l)) => (p.to_string(), l.to_string()),
         None => (target.to_string(), target.to_string()),
@@ -225,6 +227,15 @@ mod tests {
             (String::new(), vec![])
         );
         assert_eq!(query(&c, "eth0=x", Some("auto"), &no_map).0, "a: b\n");
+    }
+
+    #[test]
+    fn rename_applies_first() {
+        let c = cfg("rename a=b\nauto b\niface b inet manual\n x y\n");
+        assert_eq!(query(&c, "a", None, &no_map), ("x: y\n".into(), vec![]));
+        assert_eq!(query(&c, "a", Some("auto"), &no_map).0, "x: y\n");
+        let c = cfg("rename a=b=c\niface b inet manual\n x y\n");
+        assert_eq!(query(&c, "a", None, &no_map).1, vec!["unknown interface c"]);
     }
 
     #[test]

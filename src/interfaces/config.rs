@@ -539,10 +539,37 @@ impl Config {
             || (name == "lo" && !self.loopback_declared)
     }
 
+    /// The name ifupdown uses for `name` after the `rename` lines: each `CUR=NEW`
+    /// in file order, one pass, replaces the name if CUR is it (CUR may be a
+    /// pattern, matched against the kernel's `interfaces`). A name containing `=`
+    /// is not renamed.
+    pub fn renamed(
+        &self,
+        name: &str,
+        interfaces: &[String],
+        attr: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> String {
+        let mut name = name.to_string();
+        if name.contains('=') {
+            return name;
+        }
+        for (cur, new, _) in &self.renames {
+            let hit = if pattern::parse(cur).is_some() {
+                pattern::expand(cur, interfaces, attr).contains(&name)
+            } else {
+                *cur == name
+            };
+            if hit {
+                name = new.clone();
+            }
+        }
+        name
+    }
+
     /// `ifquery --list --allow CLASS` against the given kernel interfaces (for
-    /// patterns): class "auto" starts with `lo`; patterns are expanded; an entry
-    /// `PHYS=LOGICAL` prints PHYS; entries whose logical interface is unknown go to
-    /// `unknown`.
+    /// patterns): class "auto" starts with `lo`; patterns are expanded; names are
+    /// renamed ([`Config::renamed`]); an entry `PHYS=LOGICAL` prints PHYS; entries
+    /// whose logical interface is unknown go to `unknown`.
     pub fn list_with(
         &self,
         class: &str,
@@ -562,6 +589,7 @@ impl Config {
         }
         let mut out = Listing::default();
         for e in entries {
+            let e = self.renamed(&e, interfaces, attr);
             let (phys, logical) = e.split_once('=').unwrap_or((&e, &e));
             if self.has_logical(logical) {
                 out.names.push(phys.to_string());
@@ -867,6 +895,33 @@ mapping eth* wlan?
             "eth9 is known through a mapping"
         );
         assert!(c.list_with("none", &devs, &no_attr).names.is_empty());
+    }
+
+    #[test]
+    fn rename_one_pass_in_order() {
+        let devs: Vec<String> = vec!["lo".into(), "eth0".into()];
+        let no_attr = |_: &str, _: &str| None;
+        let c = parse("rename b=c\nrename a=b\n");
+        assert_eq!(c.renamed("a", &devs, &no_attr), "b");
+        let c = parse("rename a=b b=c\n");
+        assert_eq!(c.renamed("a", &devs, &no_attr), "c");
+        let c = parse("rename a=b b=a\n");
+        assert_eq!(c.renamed("a", &devs, &no_attr), "a");
+        let c = parse("rename /l*=b /x*=y a*=z\n");
+        assert_eq!(c.renamed("lo", &devs, &no_attr), "b");
+        assert_eq!(
+            c.renamed("xy", &devs, &no_attr),
+            "xy",
+            "patterns match kernel names only"
+        );
+        assert_eq!(
+            c.renamed("a*", &devs, &no_attr),
+            "z",
+            "without / it is a plain name"
+        );
+        assert_eq!(c.renamed("lo=x", &devs, &no_attr), "lo=x");
+        let c = parse("rename a=b\nauto a\niface b inet manual\n");
+        assert_eq!(c.list_with("auto", &devs, &no_attr).names, vec!["lo", "b"]);
     }
 
     #[test]

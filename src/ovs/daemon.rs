@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::process::{failure_line, run_bounded};
+use super::process::{ProcessError, failure_line, run_bounded};
 
 /// Default run directory of the OVS daemons.
 pub const RUNDIR: &str = "/run/openvswitch";
@@ -110,10 +110,17 @@ pub fn ensure_running(
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]).env("READ_INTERFACES", "no");
     let outcome = run_bounded(&mut cmd, limit);
-    let mut tried = match &outcome {
-        Ok(f) if f.success() => format!("`{shown}` ran"),
-        Ok(f) => format!("`{shown}` failed: {}", failure_line(f)),
-        Err(e) => format!("`{shown}`: {e}"),
+    let (mut tried, finished) = match &outcome {
+        Ok(f) if f.success() => (format!("`{shown}` ran"), true),
+        Ok(f) => (format!("`{shown}` failed: {}", failure_line(f)), true),
+        Err(ProcessError::Timeout { limit, .. }) => (
+            format!(
+                "`{shown}` did not finish within {} s (killed)",
+                limit.as_secs()
+            ),
+            false,
+        ),
+        Err(e) => (format!("`{shown}`: {e}"), true),
     };
     loop {
         match health(rundir) {
@@ -122,10 +129,12 @@ pub fn ensure_running(
                 return Ok(());
             }
             Health::Down(now) if start.elapsed() >= limit => {
-                tried.push_str(&format!(
-                    ", and it was still down after {} s",
-                    start.elapsed().as_secs()
-                ));
+                if finished {
+                    tried.push_str(&format!(
+                        ", and it was still down after {} s",
+                        start.elapsed().as_secs()
+                    ));
+                }
                 if let Some(s) = session {
                     let _ = std::fs::write(&mark, format!("{s}\n"));
                 }

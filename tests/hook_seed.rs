@@ -63,6 +63,21 @@ fn seed_vlan_topology() -> Result<(), LabError> {
 
     host.start_ovs()?;
     host.write_interfaces(&fixture("seed-vlan.interfaces"))?;
+    // every IPv6 address that appears while the interfaces come up; without DAD
+    // the kernel reports a new address at once, not only after DAD succeeded
+    host.ok(&[
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv6.conf.default.accept_dad=0",
+        "net.ipv6.conf.all.accept_dad=0",
+        "net.ipv6.conf.eth0.accept_dad=0",
+    ])?;
+    host.ok(&[
+        "sh",
+        "-c",
+        "stdbuf -oL ip -6 -o monitor address >/tmp/inet6.log 2>&1 & echo $! >/tmp/inet6.pid",
+    ])?;
     quiet(&host, &["ifup", "-a"])?;
 
     // VLAN bridges as `ovs-vsctl add-br CHILD PARENT VLAN` makes them
@@ -89,7 +104,26 @@ fn seed_vlan_topology() -> Result<(), LabError> {
         "the bridge took the port's fixed MAC"
     );
 
-    // IPv6 disabled on the link-only interfaces, before they went up
+    // IPv6 disabled on the link-only interfaces, before they went up: not even a
+    // link-local address ever appeared on them (ovsbr0p1 has IPv6: it shows up)
+    eventually(&host, "ovsbr0p1's link-local address", 10, || {
+        let a = inet6(&host, "ovsbr0p1")?;
+        Ok(a.contains("fe80::") && !a.contains("tentative"))
+    })?;
+    eventually(&host, "the monitor to report it", 5, || {
+        Ok(host.read_file("/tmp/inet6.log")?.contains("ovsbr0p1"))
+    })?;
+    host.ok(&["sh", "-c", "kill $(cat /tmp/inet6.pid)"])?;
+    let seen = host.read_file("/tmp/inet6.log")?;
+    assert!(seen.contains("ovsbr0p1"), "the monitor saw nothing: {seen}");
+    for dev in ["eth0", "ovsbr0", "ovsbr0v1", "ovsbr0v2"] {
+        assert!(
+            !seen
+                .lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(dev)),
+            "IPv6 address on {dev}: {seen}"
+        );
+    }
     for dev in ["eth0", "ovsbr0", "ovsbr0v1", "ovsbr0v2"] {
         assert_eq!(
             sysctl(&host, &format!("net/ipv6/conf/{dev}/disable_ipv6"))?,

@@ -92,7 +92,13 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
         return Ok(());
     };
-    if phase == Phase::PostUp {
+    // Nothing to do yet after up; before down only bridges act (taking their
+    // ports down), which the environment shows without reading any file.
+    let not_bridge = h
+        .vars
+        .iter()
+        .any(|(k, v)| k == "IF_OVS_TYPE" && v.trim() != "OVSBridge");
+    if phase == Phase::PostUp || (phase == Phase::PreDown && not_bridge) {
         return Ok(());
     }
     let found = match file_override {
@@ -138,11 +144,11 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
             eprintln!("ifupdown-ovs: {w}");
         }
     }
-    let (idx, count) = scene.stanza_index(&h.logical, &h.addrfam, &h.method);
+    let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
     let acts = match phase {
-        Phase::PreUp => idx == 0,
-        Phase::PreDown => idx == 0 && entry.model.kind == OvsType::Bridge,
-        Phase::PostDown => idx + 1 == count,
+        Phase::PreUp => first,
+        Phase::PreDown => first && entry.model.kind == OvsType::Bridge,
+        Phase::PostDown => last,
         Phase::PostUp => false,
     };
     if !acts {

@@ -278,18 +278,21 @@ impl Scene {
             .is_some_and(|c| c.allowed(class).any(|n| n == name))
     }
 
-    /// Position of the stanza for (`family`, `method`) among `name`'s stanzas, and
-    /// their count. (0, 1) when the file does not know it.
-    pub fn stanza_index(&self, name: &str, family: &str, method: &str) -> (usize, usize) {
+    /// Whether the stanza (`family`, `method`) of `name` is its first and its last
+    /// stanza in the file. A stanza the file does not have (the file changed, or
+    /// it is unknown) counts as both: the hook then acts rather than never.
+    pub fn stanza_place(&self, name: &str, family: &str, method: &str) -> (bool, bool) {
         let Some(c) = &self.config else {
-            return (0, 1);
+            return (true, true);
         };
         let all: Vec<_> = c.stanzas(name).collect();
-        let i = all
+        match all
             .iter()
             .position(|st| st.family == family && st.method == method)
-            .unwrap_or(0);
-        (i, all.len().max(1))
+        {
+            Some(i) => (i == 0, i + 1 == all.len()),
+            None => (true, true),
+        }
     }
 
     /// Build `name`'s node. `with_extra`: include its ovs_extra.
@@ -455,8 +458,10 @@ iface ovsbr0v2 inet manual
         );
         assert!(s.in_class("ovsbr0", "ovsbr0p1"));
         assert!(!s.in_class("ovsbr0", "eth0"));
-        assert_eq!(s.stanza_index("ovsbr0p1", "inet6", "static"), (1, 2));
-        assert_eq!(s.stanza_index("nope", "inet", "manual"), (0, 1));
+        assert_eq!(s.stanza_place("ovsbr0p1", "inet", "static"), (true, false));
+        assert_eq!(s.stanza_place("ovsbr0p1", "inet6", "static"), (false, true));
+        assert_eq!(s.stanza_place("ovsbr0p1", "inet", "dhcp"), (true, true));
+        assert_eq!(s.stanza_place("nope", "inet", "manual"), (true, true));
     }
 
     #[test]

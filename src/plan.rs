@@ -21,7 +21,6 @@ use crate::ovs::daemon::{self, Health};
 use crate::ovs::planner::{self, Inputs, Phase};
 use crate::ovs::scene::Scene;
 use crate::ovs::state::Observed;
-use crate::ovs::steps::Plan;
 use crate::ovs::vsctl::Vsctl;
 
 pub fn run(args: &PlanArgs) -> Result<i32, Error> {
@@ -70,7 +69,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
             Phase::PreUp => planner::pre_up(&inputs, name),
             Phase::PreDown => planner::pre_down(&inputs, name),
             Phase::PostDown => planner::post_down(&inputs, name),
-            Phase::PostUp => Ok(Plan::new(vsctl.timeout)),
+            Phase::PostUp => planner::post_up(&inputs, name),
         }
         .map_err(Error::Other)?;
         println!("# {} ({})", ph, phase.dir());

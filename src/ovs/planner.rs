@@ -263,6 +263,14 @@ fn prerequisite(
     }
 }
 
+/// post-up: the place for what needs the interface's addresses — source routing
+/// (`ovs_route_table`: `Step::Ip` routes and rules) and ARP sysctls — which come in
+/// a later issue. Empty for now; the hook does not even read the file then.
+pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    model(inp, name)?;
+    Ok(Plan::new(inp.timeout))
+}
+
 /// pre-down: a bridge takes its configured ports down first.
 pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let s = inp.scene;

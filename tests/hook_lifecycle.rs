@@ -274,3 +274,30 @@ fn ovs_that_cannot_start_is_bounded_and_clear() -> Result<(), LabError> {
     assert!(start.elapsed() < Duration::from_secs(5));
     Ok(())
 }
+
+/// OVS stopped and its init script failing at once (as when the package is half
+/// removed): no 20 s wait, one line per interface with the script's complaint.
+#[test]
+fn ovs_start_failing_fails_fast() -> Result<(), LabError> {
+    let (host, _wire) = setup("ovsfail", SIMPLE)?;
+    host.stop_ovs()?;
+    host.write_executable(
+        "/etc/init.d/openvswitch-switch",
+        "#!/bin/sh\necho 'openvswitch: cannot start: broken on purpose' >&2\nexit 1\n",
+    )?;
+    let start = Instant::now();
+    let out = host.run(&["ifup", "-a"])?;
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    let lines = ours_on_stderr(&out.stderr);
+    assert_eq!(lines.len(), 3, "{}", out.stderr);
+    assert!(
+        lines[0].contains("failed: openvswitch: cannot start: broken on purpose"),
+        "{}",
+        lines[0]
+    );
+    Ok(())
+}

@@ -24,6 +24,8 @@ use super::process::{ProcessError, failure_line, run_bounded};
 pub const RUNDIR: &str = "/run/openvswitch";
 /// How long we wait for OVS to start.
 pub const START_LIMIT: Duration = Duration::from_secs(20);
+/// How long we still look after the start command failed.
+const GRACE: Duration = Duration::from_secs(2);
 /// Where a failed start is remembered for the rest of one ifup/ifdown run.
 pub const FAILED_MARK: &str = "/run/network/ifupdown-ovs.start-failed";
 
@@ -110,26 +112,30 @@ pub fn ensure_running(
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]).env("READ_INTERFACES", "no");
     let outcome = run_bounded(&mut cmd, limit);
-    let (mut tried, finished) = match &outcome {
-        Ok(f) if f.success() => (format!("`{shown}` ran"), true),
-        Ok(f) => (format!("`{shown}` failed: {}", failure_line(f)), true),
+    // After a successful start command the daemons may still be coming up (and
+    // `systemctl --no-block` returns at once): wait up to the limit. After a
+    // failed one, only a short grace period: waiting longer would not help.
+    let (mut tried, wait) = match &outcome {
+        Ok(f) if f.success() => (format!("`{shown}` ran"), limit),
+        Ok(f) => (format!("`{shown}` failed: {}", failure_line(f)), GRACE),
         Err(ProcessError::Timeout { limit, .. }) => (
             format!(
                 "`{shown}` did not finish within {} s (killed)",
                 limit.as_secs()
             ),
-            false,
+            Duration::ZERO,
         ),
-        Err(e) => (format!("`{shown}`: {e}"), true),
+        Err(e) => (format!("`{shown}`: {e}"), Duration::ZERO),
     };
+    let deadline = Instant::now() + wait.min(limit.saturating_sub(start.elapsed()));
     loop {
         match health(rundir) {
             Health::Running => {
                 let _ = std::fs::remove_file(&mark);
                 return Ok(());
             }
-            Health::Down(now) if start.elapsed() >= limit => {
-                if finished {
+            Health::Down(now) if Instant::now() >= deadline => {
+                if wait == limit {
                     tried.push_str(&format!(
                         ", and it was still down after {} s",
                         start.elapsed().as_secs()

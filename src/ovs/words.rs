@@ -138,16 +138,14 @@ impl Splitter {
         }
     }
 
-    /// An unquoted expansion is split, except text kept as written for `plan`
-    /// (`$(...)` not run), which stays one piece.
-    fn push_unquoted(&mut self, text: &str, ex: &Expand) {
-        let kept =
-            matches!(ex.subst, Subst::Keep) && (text.starts_with("$(") || text.starts_with('`'));
-        if kept {
-            self.cur.push_str(text);
-            self.started = true;
-        } else {
-            self.push_split(text);
+    /// Append an unquoted expansion: split, unless it is text kept as written.
+    fn push_unquoted(&mut self, e: Expansion) {
+        match e {
+            Expansion::Text(t) => self.push_split(&t),
+            Expansion::Kept(t) => {
+                self.cur.push_str(&t);
+                self.started = true;
+            }
         }
     }
 
@@ -185,13 +183,13 @@ impl Splitter {
                     None => self.push('\\'),
                 },
                 '$' => {
-                    if let Some(text) = self.dollar(ex)? {
-                        self.push_unquoted(&text, ex);
+                    if let Some(e) = self.dollar(ex)? {
+                        self.push_unquoted(e);
                     }
                 }
                 '`' => {
-                    let text = self.backtick(ex)?;
-                    self.push_unquoted(&text, ex);
+                    let e = self.backtick(ex)?;
+                    self.push_unquoted(e);
                 }
                 c => self.push(c),
             }
@@ -217,21 +215,21 @@ impl Splitter {
                     _ => self.cur.push('\\'),
                 },
                 '$' => {
-                    if let Some(text) = self.dollar(ex)? {
-                        self.cur.push_str(&text);
+                    if let Some(e) = self.dollar(ex)? {
+                        self.cur.push_str(e.text());
                     }
                 }
                 '`' => {
-                    let text = self.backtick(ex)?;
-                    self.cur.push_str(&text);
+                    let e = self.backtick(ex)?;
+                    self.cur.push_str(e.text());
                 }
                 c => self.cur.push(c),
             }
         }
     }
 
-    /// After a `$`: the expansion's text, or None for a literal `$` (already pushed).
-    fn dollar(&mut self, ex: &Expand) -> Result<Option<String>, WordsError> {
+    /// After a `$`: the expansion, or None for a literal `$` (already pushed).
+    fn dollar(&mut self, ex: &Expand) -> Result<Option<Expansion>, WordsError> {
         match self.peek() {
             Some('{') => {
                 let start = self.i + 1;
@@ -245,7 +243,7 @@ impl Splitter {
                 if !valid {
                     return Err(WordsError::Unsupported(format!("${{{name}}}")));
                 }
-                Ok(Some((ex.vars)(&name).unwrap_or_default()))
+                Ok(Some(Expansion::Text((ex.vars)(&name).unwrap_or_default())))
             }
             Some('(') => {
                 let start = self.i + 1;
@@ -260,7 +258,7 @@ impl Splitter {
                     self.i += 1;
                 }
                 let name: String = self.chars[start..self.i].iter().collect();
-                Ok(Some((ex.vars)(&name).unwrap_or_default()))
+                Ok(Some(Expansion::Text((ex.vars)(&name).unwrap_or_default())))
             }
             Some(c) if c.is_ascii_digit() || "?$!#@*-".contains(c) => {
                 Err(WordsError::Unsupported(format!("${c}")))
@@ -300,7 +298,7 @@ impl Splitter {
         Err(WordsError::Unterminated("$("))
     }
 
-    fn backtick(&mut self, ex: &Expand) -> Result<String, WordsError> {
+    fn backtick(&mut self, ex: &Expand) -> Result<Expansion, WordsError> {
         let mut cmd = String::new();
         loop {
             let c = self.peek().ok_or(WordsError::Unterminated("backquote"))?;
@@ -320,11 +318,27 @@ impl Splitter {
     }
 }
 
+/// What an expansion produced.
+enum Expansion {
+    /// A value or command output: split at white space when unquoted.
+    Text(String),
+    /// A command substitution kept as written (for `plan`): one piece.
+    Kept(String),
+}
+
+impl Expansion {
+    fn text(&self) -> &str {
+        match self {
+            Expansion::Text(t) | Expansion::Kept(t) => t,
+        }
+    }
+}
+
 /// Run (or keep, or refuse) one command substitution; output without trailing newlines.
-fn substitute(cmd: &str, as_written: &str, ex: &Expand) -> Result<String, WordsError> {
+fn substitute(cmd: &str, as_written: &str, ex: &Expand) -> Result<Expansion, WordsError> {
     match ex.subst {
         Subst::Forbidden => Err(WordsError::SubstForbidden(as_written.to_string())),
-        Subst::Keep => Ok(as_written.to_string()),
+        Subst::Keep => Ok(Expansion::Kept(as_written.to_string())),
         Subst::Run(env) => {
             let mut command = Command::new("/bin/sh");
             command
@@ -340,7 +354,7 @@ fn substitute(cmd: &str, as_written: &str, ex: &Expand) -> Result<String, WordsE
             if !f.success() {
                 return Err(failed(failure_line(&f)));
             }
-            Ok(f.stdout.trim_end_matches('\n').to_string())
+            Ok(Expansion::Text(f.stdout.trim_end_matches('\n').to_string()))
         }
     }
 }
@@ -460,6 +474,16 @@ mod tests {
             split("$(echo oops >&2; exit 2)", &ex),
             Err(WordsError::SubstFailed { why, .. }) if why == "oops"
         ));
+    }
+
+    #[test]
+    fn keep_only_keeps_substitutions() {
+        let v = |n: &str| (n == "V").then(|| "$(a b)".to_string());
+        let ex = Expand {
+            vars: &v,
+            subst: Subst::Keep,
+        };
+        assert_eq!(split("x=$V", &ex).unwrap(), ["x=$(a", "b)"]);
     }
 
     #[test]

@@ -114,7 +114,13 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
                         && pe.model.bridge.as_deref() == Some(name)
                         && s.in_class(name, p)
                     {
-                        nodes.push(s.node(p, None, false)?);
+                        // A port that cannot be planned fails in its own hook, not here.
+                        match s.node(p, None, false) {
+                            Ok(n) => nodes.push(n),
+                            Err(e) => plan.push(Step::Warn(format!(
+                                "{p} (in ovs_ports of {name}) is not added with it: {e}"
+                            ))),
+                        }
                     }
                 }
                 Ok(None) => {
@@ -524,6 +530,31 @@ iface vm1 inet manual
         assert_eq!(
             e,
             "p1: bridge nosuch does not exist in OVS and /etc/network/interfaces has no OVSBridge stanza for it"
+        );
+    }
+
+    #[test]
+    fn a_broken_port_does_not_fail_its_bridge() {
+        let text = FILE.replace("ovs_options tag=100", "ovs_options 'unterminated");
+        let c = Config::parse_str(&text, Path::new("/etc/network/interfaces")).unwrap();
+        let s = Scene::new(None, Some(c), None, "start", "pre-up");
+        let inp = Inputs {
+            scene: &s,
+            observed: &Observed::default(),
+            timeout: 10,
+            configured: &|_| false,
+            ipv6_default: false,
+            link_exists: &|_| false,
+        };
+        let l = pre_up(&inp, "br0").unwrap().lines();
+        assert!(
+            l[0].starts_with("# warning: vlan100 (in ovs_ports of br0)"),
+            "{l:?}"
+        );
+        assert!(!l[1].contains("vlan100"), "{l:?}");
+        assert!(
+            l.last().unwrap().ends_with("eth0 vlan100"),
+            "its hook still runs: {l:?}"
         );
     }
 

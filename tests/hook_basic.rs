@@ -3,8 +3,10 @@
 //! are marked as ours, converge on a second `ifup`, and leave nothing after
 //! `ifdown -a`. Needs root and the packages of `.ci/run`.
 
+mod hook_util;
 mod lab;
 
+use hook_util::*;
 use lab::{Lab, LabError};
 
 const BASIC: &str = "\
@@ -28,14 +30,6 @@ iface p1 inet static
     ovs_tag 10
     ovs_mac 02:00:00:00:00:01
 ";
-
-fn vsctl_lines(l: &Lab, args: &[&str]) -> Result<Vec<String>, LabError> {
-    Ok(l.vsctl(args)?
-        .lines()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect())
-}
 
 #[test]
 fn bridge_port_and_internal_port_up_and_down() -> Result<(), LabError> {
@@ -84,5 +78,75 @@ fn bridge_port_and_internal_port_up_and_down() -> Result<(), LabError> {
             .trim(),
         "0"
     );
+    Ok(())
+}
+
+const TYPED: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+    ovs_mac 02:00:00:00:00:aa
+    ovs_mtu 1400
+
+auto bond0
+iface bond0 inet manual
+    ovs_type OVSBond
+    ovs_bridge br0
+    ovs_bonds eth2 eth3
+    ovs_mtu 1400
+    ovs_vlan_mode native-tagged
+    ovs_tag 5
+    ovs_trunks 5,6,7
+    ovs_options bond_mode=active-backup
+
+auto gre1
+iface gre1 inet manual
+    ovs_type OVSTunnel
+    ovs_bridge br0
+    ovs_tunnel_type gre
+    ovs_tunnel_options options:remote_ip=203.0.113.9
+";
+
+/// Typed options land in their columns: the bridge's MAC (other_config:hwaddr, on
+/// the link too), MTU (mtu_request; a bond's on its members), VLAN modes, bond and
+/// tunnel options.
+#[test]
+fn typed_options_land_in_their_columns() -> Result<(), LabError> {
+    let host = Lab::new("hook-typed")?;
+    let wire = Lab::peer("hook-typed-wire")?;
+    for nic in ["eth2", "eth3"] {
+        host.add_veth(nic, &wire, nic)?;
+    }
+    host.start_ovs()?;
+    host.write_interfaces(TYPED)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    let get = |a: &[&str]| get(&host, a);
+    assert_eq!(
+        get(&["Bridge", "br0", "other_config:hwaddr"])?,
+        "\"02:00:00:00:00:aa\""
+    );
+    let link = host.ok(&["ip", "-br", "link", "show", "dev", "br0"])?;
+    assert!(link.contains("02:00:00:00:00:aa"), "{link}");
+    assert_eq!(get(&["Interface", "br0", "mtu_request"])?, "1400");
+    for m in ["eth2", "eth3"] {
+        assert_eq!(get(&["Interface", m, "mtu_request"])?, "1400");
+        assert_eq!(
+            get(&["Interface", m, "external_ids:ifupdown-ovs"])?,
+            "bond0"
+        );
+    }
+    assert_eq!(get(&["Port", "bond0", "vlan_mode"])?, "native-tagged");
+    assert_eq!(get(&["Port", "bond0", "tag"])?, "5");
+    assert_eq!(get(&["Port", "bond0", "trunks"])?, "[5, 6, 7]");
+    assert_eq!(get(&["Port", "bond0", "bond_mode"])?, "active-backup");
+    assert_eq!(
+        get(&["Interface", "gre1", "options:remote_ip"])?,
+        "\"203.0.113.9\""
+    );
+    let down = host.run(&["ifdown", "-a"])?;
+    assert!(down.success() && down.stderr.is_empty(), "{down:?}");
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
     Ok(())
 }

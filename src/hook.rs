@@ -214,7 +214,7 @@ pub fn ipv6_default() -> bool {
 }
 
 /// Whether ifupdown has `name` configured: its `ifstate.NAME` is not empty.
-fn is_configured(state_dir: &Path, name: &str) -> bool {
+pub fn is_configured(state_dir: &Path, name: &str) -> bool {
     if name.contains('/') {
         return false;
     }

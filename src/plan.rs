@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::cli::{DEFAULT_INTERFACES, PlanArgs};
 use crate::error::Error;
-use crate::hook::{STATE_DIR, ipv6_default};
+use crate::hook::{STATE_DIR, ipv6_default, is_configured};
 use crate::interfaces::Config;
 use crate::net::link;
 use crate::ovs::daemon::{self, Health};
@@ -53,10 +53,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
             Ok(None) => break,
             Err(lines) => return Err(Error::Other(lines.join("\n"))),
         }
-        let configured = |n: &str| {
-            std::fs::read_to_string(Path::new(STATE_DIR).join(format!("ifstate.{n}")))
-                .is_ok_and(|s| !s.trim().is_empty())
-        };
+        let configured = |n: &str| is_configured(Path::new(STATE_DIR), n);
         let inputs = Inputs {
             scene: &scene,
             observed: &observed,

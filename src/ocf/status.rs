@@ -1,0 +1,258 @@
+//! Is the resource running? The observed port compared with the target: running,
+//! cleanly stopped, or half-configured (failed), with the reason.
+
+use crate::ovs::model::Mac;
+
+use super::observe::{LinkState, Observation, PortState};
+use super::target::Target;
+
+/// The verdict of a monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    /// Cleanly stopped; the text says how it looks (for the log).
+    Stopped(String),
+    /// Half-configured: what is wrong (for `ocf-exit-reason:`).
+    Failed(String),
+}
+
+/// Compare what is there with what should be.
+pub fn classify(t: &Target, o: &Observation) -> Status {
+    let name = &t.interface;
+    let Some(port) = &o.port else {
+        return Status::Stopped(format!("port {name} is not in OVS"));
+    };
+    if let Some(wrong) = port_problem(t, port) {
+        return Status::Failed(wrong);
+    }
+    let Some(link) = &o.link else {
+        return Status::Failed(format!(
+            "port {name} is in OVS but has no network device{}",
+            match port.ofport {
+                Some(-1) => " (ofport -1: OVS could not open it)".to_string(),
+                _ => String::new(),
+            }
+        ));
+    };
+    let present = |ip| link.addresses.iter().any(|a| a.ip == ip);
+    if !link.up && !t.addresses.iter().any(|a| present(a.ip)) {
+        return Status::Stopped(format!(
+            "port {name} is in OVS but down and without its addresses (left over, for \
+             example from before a reboot): counted as stopped"
+        ));
+    }
+    let problems = link_problems(t, port, link);
+    if problems.is_empty() {
+        Status::Running
+    } else {
+        Status::Failed(problems.join("; "))
+    }
+}
+
+/// Wrong bridge, wrong kind, an OVS error: the port is not the one we manage.
+fn port_problem(t: &Target, port: &PortState) -> Option<String> {
+    let name = &t.interface;
+    match &port.bridge {
+        Some(b) if *b == t.bridge => {}
+        Some(b) => {
+            return Some(format!("port {name} is on bridge {b}, not on {}", t.bridge));
+        }
+        None => return Some(format!("port {name} is in OVSDB but on no bridge")),
+    }
+    if port.kind != "internal" {
+        let kind = if port.kind.is_empty() {
+            "system"
+        } else {
+            &port.kind
+        };
+        return Some(format!(
+            "interface {name} in OVS is of type {kind}, not internal"
+        ));
+    }
+    port.error
+        .as_ref()
+        .map(|e| format!("OVS reports an error on {name}: {e}"))
+}
+
+/// MAC, link state and addresses; every problem found.
+fn link_problems(t: &Target, port: &PortState, link: &LinkState) -> Vec<String> {
+    let name = &t.interface;
+    let mut out = Vec::new();
+    if let Some(want) = t.mac {
+        let parsed = |s: &Option<String>| s.as_deref().and_then(|m| m.parse::<Mac>().ok());
+        if parsed(&port.mac) != Some(want) {
+            out.push(format!(
+                "Interface.mac of {name} in OVSDB is {}, not {want}",
+                port.mac.as_deref().unwrap_or("unset")
+            ));
+        }
+        if parsed(&link.mac) != Some(want) {
+            out.push(format!(
+                "{name} has MAC {}, not {want}",
+                link.mac.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    if !link.up {
+        out.push(format!("link {name} is down"));
+    }
+    for a in &t.addresses {
+        match link.addresses.iter().find(|l| l.ip == a.ip) {
+            None => out.push(format!("address {a} is missing on {name}")),
+            Some(l) if l.dadfailed => out.push(format!(
+                "address {} on {name} failed duplicate address detection (another host uses it?)",
+                a.ip
+            )),
+            Some(l) if a.prefix.is_some_and(|p| p != l.prefix) => out.push(format!(
+                "address {} on {name} has prefix /{}, not /{}",
+                a.ip,
+                l.prefix,
+                a.prefix.unwrap_or_default()
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::observe::LinkAddr;
+    use super::super::target::{Address, parse_address};
+    use super::*;
+
+    fn target() -> Target {
+        let a = |w: &str| -> Address { parse_address(w, None).unwrap() };
+        Target {
+            interface: "p1".into(),
+            bridge: "br0".into(),
+            mac: Some(Mac([2, 0, 0, 0, 0, 1])),
+            addresses: vec![a("192.0.2.50/24"), a("2001:db8::50/64")],
+            ifupdown_options: Vec::new(),
+            file: PathBuf::from("/etc/network/interfaces"),
+            bridge_outside_file: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn running() -> Observation {
+        let addr = |ip: &str, prefix| LinkAddr {
+            ip: ip.parse().unwrap(),
+            prefix,
+            dadfailed: false,
+            tentative: false,
+            global: true,
+        };
+        Observation {
+            port: Some(PortState {
+                bridge: Some("br0".into()),
+                kind: "internal".into(),
+                mac: Some("02:00:00:00:00:01".into()),
+                error: None,
+                ofport: Some(1),
+                owner: Some("p1".into()),
+            }),
+            link: Some(LinkState {
+                up: true,
+                mac: Some("02:00:00:00:00:01".into()),
+                addresses: vec![
+                    addr("192.0.2.50", 24),
+                    addr("2001:db8::50", 64),
+                    addr("fe80::1", 64),
+                ],
+            }),
+        }
+    }
+
+    fn failed(o: &Observation) -> String {
+        match classify(&target(), o) {
+            Status::Failed(why) => why,
+            other => panic!("not failed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn running_when_all_is_there() {
+        assert_eq!(classify(&target(), &running()), Status::Running);
+        // a MAC written in another case is the same MAC
+        let mut o = running();
+        o.port.as_mut().unwrap().mac = Some("02:00:00:00:00:01".to_uppercase());
+        assert_eq!(classify(&target(), &o), Status::Running);
+    }
+
+    #[test]
+    fn stopped_when_absent_or_left_over() {
+        let o = Observation::default();
+        assert!(matches!(classify(&target(), &o), Status::Stopped(w) if w.contains("not in OVS")));
+        let mut o = running();
+        let l = o.link.as_mut().unwrap();
+        l.up = false;
+        l.addresses.retain(|a| a.ip.to_string() == "fe80::1");
+        assert!(matches!(classify(&target(), &o), Status::Stopped(w) if w.contains("left over")));
+    }
+
+    #[test]
+    fn failed_when_half_configured() {
+        let mut o = running();
+        o.port.as_mut().unwrap().mac = Some("02:00:00:00:00:99".into());
+        assert_eq!(
+            failed(&o),
+            "Interface.mac of p1 in OVSDB is 02:00:00:00:00:99, not 02:00:00:00:00:01"
+        );
+        let mut o = running();
+        o.port.as_mut().unwrap().mac = None;
+        o.link.as_mut().unwrap().mac = Some("aa:00:00:00:00:01".into());
+        let why = failed(&o);
+        assert!(why.contains("is unset, not"), "{why}");
+        assert!(why.contains("p1 has MAC aa:00:00:00:00:01"), "{why}");
+
+        let mut o = running();
+        o.link.as_mut().unwrap().addresses.remove(1);
+        assert_eq!(failed(&o), "address 2001:db8::50/64 is missing on p1");
+
+        let mut o = running();
+        o.link.as_mut().unwrap().up = false;
+        assert_eq!(failed(&o), "link p1 is down");
+
+        let mut o = running();
+        o.link.as_mut().unwrap().addresses[0].dadfailed = true;
+        assert!(failed(&o).contains("duplicate address detection"));
+
+        let mut o = running();
+        o.link.as_mut().unwrap().addresses[0].prefix = 25;
+        assert!(failed(&o).contains("has prefix /25, not /24"));
+
+        let mut o = running();
+        o.port.as_mut().unwrap().bridge = Some("br1".into());
+        assert_eq!(failed(&o), "port p1 is on bridge br1, not on br0");
+
+        let mut o = running();
+        o.port.as_mut().unwrap().kind = String::new();
+        assert_eq!(
+            failed(&o),
+            "interface p1 in OVS is of type system, not internal"
+        );
+
+        let mut o = running();
+        o.port.as_mut().unwrap().error = Some("could not open".into());
+        assert_eq!(failed(&o), "OVS reports an error on p1: could not open");
+
+        let mut o = running();
+        o.link = None;
+        assert!(failed(&o).contains("no network device"));
+    }
+
+    #[test]
+    fn no_mac_no_addresses_configured() {
+        let mut t = target();
+        t.mac = None;
+        t.addresses.clear();
+        let mut o = running();
+        o.port.as_mut().unwrap().mac = None;
+        assert_eq!(classify(&t, &o), Status::Running);
+        o.link.as_mut().unwrap().up = false;
+        assert!(matches!(classify(&t, &o), Status::Stopped(_)));
+    }
+}

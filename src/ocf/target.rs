@@ -1,0 +1,294 @@
+//! What the agent manages, from its parameters and the interfaces file: the port,
+//! its bridge and MAC, the static addresses its stanzas give, and the `ifup -o`
+//! options that supply what the stanza leaves to the parameters. Checked with the
+//! same code as `ifupdown-ovs check` ([`check_config`]), on the configuration as ifup
+//! will see it (the `-o` options added to the interface's first stanza).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use crate::check::{CheckEnv, Severity, check_config};
+use crate::interfaces::{Config, Opt, ParseError};
+use crate::ovs::model::{Mac, OvsType};
+use crate::ovs::options::{self, canonical_name};
+
+use super::params::Params;
+use super::rc::Outcome;
+
+/// One static address the interface must carry when running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Address {
+    pub ip: IpAddr,
+    pub prefix: Option<u8>,
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.prefix {
+            Some(p) => write!(f, "{}/{p}", self.ip),
+            None => write!(f, "{}", self.ip),
+        }
+    }
+}
+
+/// The resolved resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub interface: String,
+    pub bridge: String,
+    /// The fixed MAC (parameter or stanza), if any.
+    pub mac: Option<Mac>,
+    /// Static addresses of the interface's stanzas, in file order.
+    pub addresses: Vec<Address>,
+    /// `ifup -o NAME=VALUE` / `ifdown -o NAME=VALUE`, in order.
+    pub ifupdown_options: Vec<(String, String)>,
+    pub file: PathBuf,
+    /// The bridge has no OVSBridge stanza: it must already exist in OVS (someone
+    /// else's bridge, as in the original shell agent's setup).
+    pub bridge_outside_file: bool,
+    /// Check warnings about this interface, for validate-all.
+    pub warnings: Vec<String>,
+}
+
+/// Load `params.interfaces_file` and resolve.
+pub fn load(params: &Params, env: &CheckEnv) -> Result<Target, Outcome> {
+    let cfg = load_config(&params.interfaces_file)?;
+    resolve(&cfg, params, env)
+}
+
+/// Read the interfaces file; every failure is OCF_ERR_CONFIGURED.
+pub fn load_config(file: &Path) -> Result<Config, Outcome> {
+    Config::load(file).map_err(|e| match e {
+        ParseError::Io { .. } => Outcome::configured(format!("{e}")),
+        ParseError::Syntax { .. } => Outcome::configured(format!("syntax error: {e}")),
+    })
+}
+
+/// Resolve the parameters against a loaded configuration.
+pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, Outcome> {
+    let name = params.interface.as_str();
+    let file = params.interfaces_file.clone();
+    let Some(first) = cfg.stanzas(name).next() else {
+        return Err(Outcome::configured(format!(
+            "no stanza for {name} in {}: the agent brings up an interface defined there",
+            file.display()
+        )));
+    };
+    let first_pos = first.pos.clone();
+    let stanza = options::for_interface(cfg, name, &env.options);
+    let given = |opt: &str| {
+        options::raw_for_interface(cfg, name)
+            .iter()
+            .any(|r| r.name == opt)
+    };
+
+    // What the parameters add with `-o` (never what the stanza already says).
+    let mut extra: Vec<(String, String)> = Vec::new();
+    let has_type = given("ovs_type");
+    if !has_type {
+        let Some(b) = &params.bridge else {
+            return Err(Outcome::configured(format!(
+                "{name} has no ovs_type in {} and parameter bridge is not set: give ovs_type \
+                 OVSIntPort and ovs_bridge in the stanza, or the parameter bridge",
+                file.display()
+            )));
+        };
+        extra.push(("ovs_type".into(), OvsType::IntPort.as_str().into()));
+        extra.push(("ovs_bridge".into(), b.clone()));
+    } else if let Some(b) = &params.bridge {
+        match stanza.iface.as_ref().and_then(|m| m.bridge.as_ref()) {
+            Some(sb) if sb != b => {
+                return Err(Outcome::configured(format!(
+                    "parameter bridge={b} disagrees with ovs_bridge {sb} of {name} in {}",
+                    file.display()
+                )));
+            }
+            Some(_) => {}
+            None if !given("ovs_bridge") => extra.push(("ovs_bridge".into(), b.clone())),
+            None => {}
+        }
+    }
+    if let Some(mac) = params.mac {
+        match stanza.iface.as_ref().and_then(|m| m.mac) {
+            Some(sm) if sm != mac => {
+                let opt = if given("ovs_mac") {
+                    "ovs_mac"
+                } else {
+                    "hwaddress"
+                };
+                return Err(Outcome::configured(format!(
+                    "parameter mac={mac} disagrees with {opt} {sm} of {name} in {}",
+                    file.display()
+                )));
+            }
+            Some(_) => {}
+            None if !given("ovs_mac") => extra.push(("ovs_mac".into(), mac.to_string())),
+            None => {}
+        }
+    }
+
+    // The configuration as ifup will see it, checked like `ifupdown-ovs check`.
+    let mut seen = cfg.clone();
+    if let Some(st) = seen.ifaces.iter_mut().find(|i| i.name == name) {
+        for (k, v) in &extra {
+            st.options.push(Opt {
+                name: k.clone(),
+                value: v.clone(),
+                pos: first_pos.clone(),
+            });
+        }
+    }
+    let analysis = options::for_interface(&seen, name, &env.options);
+    let Some(model) = analysis.iface.clone() else {
+        let why = analysis
+            .errors
+            .first()
+            .map(|e| format!("{}: {}", e.option(), e.message()))
+            .unwrap_or_else(|| "not an OVS interface".into());
+        return Err(Outcome::configured(format!("{name}: {why}")));
+    };
+    if model.kind != OvsType::IntPort {
+        return Err(Outcome::configured(format!(
+            "{name} is an {} in {}; the agent manages internal ports (ovs_type OVSIntPort)",
+            model.kind,
+            file.display()
+        )));
+    }
+    let Some(bridge) = model.bridge.clone() else {
+        return Err(Outcome::configured(format!(
+            "{name}: no bridge (ovs_bridge in the stanza or the parameter bridge)"
+        )));
+    };
+    let bridge_model = options::for_interface(&seen, &bridge, &env.options).iface;
+    let bridge_outside_file = bridge_model
+        .as_ref()
+        .is_none_or(|b| b.kind != OvsType::Bridge);
+    if bridge_model
+        .as_ref()
+        .is_some_and(|b| b.ports.iter().any(|p| p == name))
+    {
+        return Err(Outcome::configured(format!(
+            "{name} is in ovs_ports of {bridge} in {}: ifup {bridge} would bring it up on \
+             every node; remove it from ovs_ports",
+            file.display()
+        )));
+    }
+    for class in ["auto", "hotplug"] {
+        let listed = seen.list_with(class, &[], &|_, _| None);
+        if listed.names.iter().any(|n| n == name) {
+            return Err(Outcome::configured(format!(
+                "{name} is marked {} in {}: every node would bring it up by itself; only \
+                 the cluster may (remove that line)",
+                if class == "auto" {
+                    "auto"
+                } else {
+                    "allow-hotplug"
+                },
+                file.display()
+            )));
+        }
+    }
+
+    // Errors `check` reports about this interface or its bridge.
+    let own: Vec<String> = analysis
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.option(), e.message()))
+        .collect();
+    let diags = check_config(&seen, env);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for d in &diags {
+        if d.iface != name && d.iface != bridge {
+            continue;
+        }
+        let cross_bridge =
+            d.iface == name && d.message.starts_with("ovs_bridge:") && !own.contains(&d.message);
+        if cross_bridge && bridge_outside_file {
+            // checked against OVSDB instead (see `bridge_outside_file`)
+            continue;
+        }
+        match d.severity {
+            Severity::Error => errors.push(d.to_string()),
+            Severity::Warning => warnings.push(d.to_string()),
+        }
+    }
+    if let Some(first_error) = errors.first() {
+        let more = match errors.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more: ifupdown-ovs check -i {})",
+                n - 1,
+                file.display()
+            ),
+        };
+        return Err(Outcome::configured(format!("{first_error}{more}")));
+    }
+
+    Ok(Target {
+        interface: name.to_string(),
+        bridge,
+        mac: model.mac,
+        addresses: static_addresses(&seen, name)?,
+        ifupdown_options: extra,
+        file,
+        bridge_outside_file,
+        warnings,
+    })
+}
+
+/// The `address` values of the interface's `static` stanzas (after `inherits`), with
+/// their prefix from `/N` or `netmask`.
+pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<Address>, Outcome> {
+    let mut out = Vec::new();
+    for st in cfg.stanzas(name).filter(|s| s.method == "static") {
+        let opts = cfg.resolved_options(st);
+        let value = |n: &str| {
+            opts.iter()
+                .find(|o| canonical_name(&o.name) == n)
+                .map(|o| (o.value.clone(), o.pos.clone()))
+        };
+        let netmask = value("netmask").map(|(v, _)| v);
+        let Some((addrs, pos)) = value("address") else {
+            continue;
+        };
+        for word in addrs.split_whitespace() {
+            let a = parse_address(word, netmask.as_deref()).ok_or_else(|| {
+                Outcome::configured(format!(
+                    "{pos}: address \"{word}\" of {name} is not an IP address"
+                ))
+            })?;
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `ADDR[/PREFIX]`, the prefix else from `netmask` (a length or a dotted mask).
+pub fn parse_address(word: &str, netmask: Option<&str>) -> Option<Address> {
+    let (ip, prefix) = match word.split_once('/') {
+        Some((ip, p)) => (ip.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+        None => (word.parse::<IpAddr>().ok()?, None),
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.or_else(|| netmask.and_then(|m| mask_len(m.trim())));
+    if prefix.is_some_and(|p| p > max) {
+        return None;
+    }
+    Some(Address { ip, prefix })
+}
+
+/// `24` or `255.255.255.0` as a prefix length.
+fn mask_len(mask: &str) -> Option<u8> {
+    if let Ok(n) = mask.parse::<u8>() {
+        return Some(n);
+    }
+    let bits = u32::from(mask.parse::<std::net::Ipv4Addr>().ok()?);
+    let len = bits.leading_ones();
+    (bits.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
+}
+
+#[cfg(test)]
+mod tests;

@@ -99,84 +99,38 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let mut nodes: Vec<Node> = Vec::new();
-    let mut check: Vec<String> = Vec::new();
     let mut plan = Plan::new(inp.timeout);
-    let mut extra_devices: Vec<String> = Vec::new();
-    if m.kind == OvsType::Bridge {
-        if let Some(f) = &m.fake {
-            prerequisite(inp, name, &f.parent, &mut nodes, 0)?;
-        }
-        nodes.push(s.node(name, s.pin_for(name), true)?);
-        for p in &m.ports {
-            match s.entry(p) {
-                Ok(Some(pe)) => {
-                    if pe.model.kind.is_port()
-                        && pe.model.bridge.as_deref() == Some(name)
-                        && s.in_class(name, p)
-                    {
-                        // A port that cannot be planned fails in its own hook, not here.
-                        match s.node(p, None, false) {
-                            Ok(n) => nodes.push(n),
-                            Err(e) => plan.push(Step::Warn(format!(
-                                "{p} (in ovs_ports of {name}) is not added with it: {e}"
-                            ))),
-                        }
-                    }
-                }
-                Ok(None) => {
-                    nodes.push(bare_port(&m.name, p));
-                    if !s.has_stanza(p) {
-                        extra_devices.push(p.clone());
-                    }
-                }
-                Err(_) => plan.push(Step::Warn(format!(
-                    "{p} (in ovs_ports of {name}) is not added: its stanza is invalid"
-                ))),
-            }
-        }
-    } else {
-        let b = m
-            .bridge
-            .clone()
-            .ok_or_else(|| format!("{name}: ovs_bridge is missing"))?;
+    let mut bare: Vec<String> = Vec::new();
+    let parent = match (&m.fake, &m.bridge) {
+        (Some(f), _) => Some(f.parent.clone()),
+        (None, Some(b)) if m.kind.is_port() => Some(b.clone()),
+        (None, _) if m.kind.is_port() => return Err(format!("{name}: ovs_bridge is missing")),
+        _ => None,
+    };
+    if let Some(b) = parent {
         prerequisite(inp, name, &b, &mut nodes, 0)?;
-        nodes.push(s.node(name, None, true)?);
     }
-    for n in &nodes {
-        let primary = n.name == m.name;
-        let prereq = n.is_bridge() && !primary && (m.kind.is_port() || m.fake.is_some());
-        if primary || prereq {
-            for i in n.interfaces() {
-                if !check.contains(&i) {
-                    check.push(i);
-                }
-            }
+    let pin = (m.kind == OvsType::Bridge)
+        .then(|| s.pin_for(name))
+        .flatten();
+    nodes.push(s.node(name, pin, true)?);
+    // What must work now: the interface and the bridges it needed.
+    let mut check: Vec<String> = Vec::new();
+    for i in nodes.iter().flat_map(Node::interfaces) {
+        if !check.contains(&i) {
+            check.push(i);
         }
+    }
+    if m.kind == OvsType::Bridge {
+        batch_ports(inp, m, &mut nodes, &mut plan, &mut bare);
     }
     let tx = converge::up(&nodes, inp.observed).map_err(|e| e.to_string())?;
     plan.push(Step::Vsctl(tx));
     plan.push(Step::Verify(check));
-    let own_node = nodes.iter().find(|n| n.name == m.name);
-    let own = own_node.map(Node::devices).unwrap_or_default();
-    let optional = own_node.and_then(Node::optional_device);
-    if m.disable_ipv6 {
-        if let Some(dev) = &optional {
-            plan.push(Step::IfPresent {
-                dev: dev.clone(),
-                step: Box::new(Step::Sysctl(Sysctl::disable_ipv6(dev, true))),
-            });
-        }
-        for d in &own {
-            plan.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
-        }
+    if let Some(own) = nodes.iter().find(|n| n.name == m.name) {
+        links_up(&mut plan, own, m.disable_ipv6);
     }
-    if let Some(dev) = &optional {
-        plan.push(Step::IfPresent {
-            dev: dev.clone(),
-            step: Box::new(Step::Ip(link::set_argv(dev, true))),
-        });
-    }
-    for d in own.iter().chain(extra_devices.iter()) {
+    for d in &bare {
         plan.push(Step::Ip(link::set_argv(d, true)));
     }
     if m.kind == OvsType::Bridge {
@@ -196,6 +150,73 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
         }
     }
     Ok(plan)
+}
+
+/// A bridge's `ovs_ports` in its transaction: those of class `allow-BRIDGE` (its
+/// `ifup --allow` brings them up next), and ports without a stanza as plain ports
+/// (`bare`: their links are brought up here).
+fn batch_ports(
+    inp: &Inputs,
+    m: &super::model::OvsIface,
+    nodes: &mut Vec<Node>,
+    plan: &mut Plan,
+    bare: &mut Vec<String>,
+) {
+    let s = inp.scene;
+    let name = m.name.as_str();
+    for p in &m.ports {
+        match s.entry(p) {
+            Ok(Some(pe)) => {
+                if pe.model.kind.is_port()
+                    && pe.model.bridge.as_deref() == Some(name)
+                    && s.in_class(name, p)
+                {
+                    // A port that cannot be planned fails in its own hook, not here.
+                    match s.node(p, None, false) {
+                        Ok(n) => nodes.push(n),
+                        Err(e) => plan.push(Step::Warn(format!(
+                            "{p} (in ovs_ports of {name}) is not added with it: {e}"
+                        ))),
+                    }
+                }
+            }
+            Ok(None) => {
+                nodes.push(bare_port(name, p));
+                if !s.has_stanza(p) {
+                    bare.push(p.clone());
+                }
+            }
+            Err(_) => plan.push(Step::Warn(format!(
+                "{p} (in ovs_ports of {name}) is not added: its stanza is invalid"
+            ))),
+        }
+    }
+}
+
+/// IPv6 off if asked (before any link goes up), then links up.
+fn links_up(plan: &mut Plan, n: &Node, disable_ipv6: bool) {
+    let own = n.devices();
+    let optional = n.optional_device();
+    if disable_ipv6 {
+        if let Some(dev) = &optional {
+            plan.push(Step::IfPresent {
+                dev: dev.clone(),
+                step: Box::new(Step::Sysctl(Sysctl::disable_ipv6(dev, true))),
+            });
+        }
+        for d in &own {
+            plan.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
+        }
+    }
+    if let Some(dev) = &optional {
+        plan.push(Step::IfPresent {
+            dev: dev.clone(),
+            step: Box::new(Step::Ip(link::set_argv(dev, true))),
+        });
+    }
+    for d in &own {
+        plan.push(Step::Ip(link::set_argv(d, true)));
+    }
 }
 
 /// Make sure bridge `b` (holding `name`) is part of the transaction when needed.

@@ -87,11 +87,7 @@ fn file_args(scene: &Scene) -> Vec<String> {
 
 /// The OVS entry `name` must have.
 fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a super::model::OvsIface, String> {
-    match inp.scene.entry(name) {
-        Ok(Some(e)) => Ok(&e.model),
-        Ok(None) => Err(format!("{name}: no ovs_* options")),
-        Err(lines) => Err(lines.join("\n")),
-    }
+    inp.scene.required(name).map(|e| &e.model)
 }
 
 /// pre-up: see the module documentation.

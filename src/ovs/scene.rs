@@ -257,6 +257,16 @@ impl Scene {
         }
     }
 
+    /// The entry `name` must have: an error (one message) when it has no ovs_*
+    /// options or invalid ones.
+    pub fn required(&self, name: &str) -> Result<&Entry, String> {
+        match self.entry(name) {
+            Ok(Some(e)) => Ok(e),
+            Ok(None) => Err(format!("{name}: no ovs_* options")),
+            Err(lines) => Err(lines.join("\n")),
+        }
+    }
+
     /// Valid entries, by name.
     fn valid(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries
@@ -297,11 +307,7 @@ impl Scene {
 
     /// Build `name`'s node. `with_extra`: include its ovs_extra.
     pub fn node(&self, name: &str, pin: Option<Mac>, with_extra: bool) -> Result<Node, String> {
-        let e = match self.entry(name) {
-            Ok(Some(e)) => e,
-            Ok(None) => return Err(format!("{name}: no ovs_* options")),
-            Err(lines) => return Err(lines.join("\n")),
-        };
+        let e = self.required(name)?;
         let vars = |n: &str| e.var(n);
         let ex = Expansion {
             vars: &vars,

@@ -1,6 +1,19 @@
-//! The OVSPort OCF resource agent (TODO).
+//! The OVSPort OCF resource agent (`ocf:ifupdown-ovs:OVSPort`): a floating OVS
+//! internal port whose fixed MAC moves with its addresses between cluster nodes.
+//! The binary runs as the agent when called as `OVSPort` (the link
+//! `/usr/lib/ocf/resource.d/ifupdown-ovs/OVSPort`) or as `ifupdown-ovs ocf ACTION`.
+//!
+//! Parts: parameters from `OCF_RESKEY_*` ([`params`]), the resource resolved from the
+//! interfaces file with the `check` code ([`target`]), the real state ([`observe`])
+//! and its verdict ([`status`]), ifup/ifdown ([`ifupdown`]), the background address
+//! announcement ([`announce`]), the actions ([`actions`]), exit codes ([`rc`]) and
+//! the meta-data ([`metadata`]).
+
 use crate::error::Error;
 
+pub mod actions;
+pub mod announce;
+pub mod ifupdown;
 pub mod metadata;
 pub mod observe;
 pub mod params;
@@ -8,8 +21,52 @@ pub mod rc;
 pub mod status;
 pub mod target;
 
-/// Run OCF `action`; returns the OCF exit code.
+use params::OcfEnv;
+use rc::{ActionResult, Rc};
+
+const USAGE: &str = "usage: OVSPort {start|stop|monitor|status|validate-all|meta-data|usage}";
+
+/// Run OCF `action`; returns the OCF exit code. Every OCF outcome is `Ok`.
 pub fn run(action: &str) -> Result<i32, Error> {
-    let _ = action;
-    Err(Error::Other("ocf: not implemented yet".into()))
+    let agent = actions::Agent::new(OcfEnv::from_process());
+    let result: ActionResult = match action {
+        "meta-data" => {
+            print!("{}", metadata::xml());
+            Ok(())
+        }
+        "usage" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        "" => {
+            eprintln!("{USAGE}");
+            return Ok(Rc::ErrArgs.code());
+        }
+        "start" => agent.start(),
+        "stop" => agent.stop(),
+        "monitor" | "status" => agent.monitor(),
+        "validate-all" => agent.validate(),
+        announce::ACTION => return Ok(agent.announce()),
+        other => {
+            eprintln!("OVSPort: action {other} is not implemented\n{USAGE}");
+            return Ok(Rc::Unimplemented.code());
+        }
+    };
+    Ok(report(action, result))
+}
+
+/// Log the outcome; an error gets its `ocf-exit-reason:` line.
+fn report(action: &str, result: ActionResult) -> i32 {
+    match result {
+        Ok(()) => Rc::Success.code(),
+        Err(o) if o.rc == Rc::NotRunning => {
+            log::info!("{action}: {}", o.reason);
+            o.rc.code()
+        }
+        Err(o) => {
+            eprintln!("{}", o.exit_reason_line());
+            log::error!("{action}: {o}");
+            o.rc.code()
+        }
+    }
 }

@@ -1,0 +1,788 @@
+//! `bench_boot`: boot-time cost of `ifup -a` / `ifdown -a` for a hypervisor-like
+//! interfaces file (one bridge `ovsbr0`, a trunk port `eth0`, N tagged internal
+//! ports `vlanK`, `auto` on each), measured in fresh test labs (DESIGN.md "The test
+//! lab") for four variants, interleaved round-robin:
+//!
+//! - `ours`: our four hook links;
+//! - `debian`: Debian's `ifupdown.sh` hook;
+//! - `ifupdown`: `/bin/true` as the only hook in each `if-*.d` (ifupdown's own cost);
+//! - `ovs`: no ifupdown at all, one `ovs-vsctl` transaction creating everything plus
+//!   one `ip -batch` setting the links up; down: one `ovs-vsctl del-br`.
+//!
+//! Every run is checked (ports, tags and links exist after up; nothing of the bridge
+//! is left after down), so that a broken hook never looks fast. Prints medians, the
+//! ratios to the floors and PASS/SHORT per target as a Markdown table, also written
+//! to `--out`. A SHORT never fails the process; a failed run does (exit 1).
+//! Run it through `scripts/bench`, which builds everything and passes `--binary`.
+
+#[path = "../tests/lab/mod.rs"]
+mod lab;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use lab::{Hooks, Lab, LabError, LabOptions};
+
+/// The hook directories of ifupdown (where the no-op variant links `/bin/true`).
+const HOOK_DIRS: &[&str] = &[
+    "/etc/network/if-pre-up.d",
+    "/etc/network/if-up.d",
+    "/etc/network/if-down.d",
+    "/etc/network/if-post-down.d",
+];
+
+const BRIDGE: &str = "ovsbr0";
+const TRUNK: &str = "eth0";
+
+/// What is measured in one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum Variant {
+    /// Our hooks.
+    Ours,
+    /// Debian's hook (openvswitch-switch's ifupdown.sh).
+    Debian,
+    /// `/bin/true` as the only hook: ifupdown's own cost.
+    Ifupdown,
+    /// One ovs-vsctl transaction + one `ip -batch` (up), one `del-br` (down).
+    Ovs,
+}
+
+impl Variant {
+    const ALL: [Variant; 4] = [
+        Variant::Ours,
+        Variant::Debian,
+        Variant::Ifupdown,
+        Variant::Ovs,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Ours => "ours",
+            Variant::Debian => "debian",
+            Variant::Ifupdown => "ifupdown",
+            Variant::Ovs => "ovs",
+        }
+    }
+
+    fn hooks(self) -> Hooks {
+        match self {
+            Variant::Ours => Hooks::Ours,
+            Variant::Debian => Hooks::Debian,
+            Variant::Ifupdown | Variant::Ovs => Hooks::None,
+        }
+    }
+
+    /// True when the variant builds an OVS bridge (checked after up and down).
+    fn builds_bridge(self) -> bool {
+        self != Variant::Ifupdown
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark ifup -a / ifdown -a: our hooks vs Debian's vs the floors")]
+struct Args {
+    /// The ifupdown-ovs binary to install in the labs (needed for `ours`).
+    #[arg(long)]
+    binary: Option<PathBuf>,
+    /// Quick run: 2 repetitions, N = 10 and 100 (unless --reps / --sizes say otherwise).
+    #[arg(long)]
+    quick: bool,
+    /// Repetitions per variant and N (default 5, or 2 with --quick).
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Numbers of VLAN ports, comma separated (default 10,100,250; --quick 10,100).
+    #[arg(long, value_delimiter = ',')]
+    sizes: Option<Vec<usize>>,
+    /// Variants to run, comma separated (default all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    variants: Option<Vec<Variant>>,
+    /// Where to write the Markdown result.
+    #[arg(long, default_value = "target/bench-boot.md")]
+    out: PathBuf,
+    /// Free text describing the build (commit, profile), printed with the results.
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Leave `ovs_ports` out of the bridge stanza (ports then only come up through
+    /// their own `auto` stanzas): shows what batching from `ovs_ports` is worth.
+    #[arg(long)]
+    without_ovs_ports: bool,
+    /// Time limit per command in a lab, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+/// What can end one run.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("{0}")]
+    Lab(#[from] LabError),
+    /// The run completed but left the wrong state (a broken hook must not look fast).
+    #[error("sanity check failed: {0}")]
+    Sanity(String),
+}
+
+/// Wall times of one run.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    up: Duration,
+    down: Duration,
+}
+
+/// All samples, by (N, variant); failures as messages.
+#[derive(Default)]
+struct Results {
+    samples: BTreeMap<(usize, Variant), Vec<Sample>>,
+    failures: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if let Some(binary) = &args.binary {
+        // The lab resolves it inside its own mount namespace (cwd `/`).
+        match std::fs::canonicalize(binary) {
+            Ok(path) => args.binary = Some(path),
+            Err(e) => {
+                eprintln!("bench_boot: --binary {}: {e}", binary.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(message) = lab::check_root_and_tools() {
+        eprintln!("{message}");
+        return ExitCode::from(2);
+    }
+    let variants = args
+        .variants
+        .clone()
+        .unwrap_or_else(|| Variant::ALL.to_vec());
+    if variants.contains(&Variant::Ours) && args.binary.is_none() {
+        eprintln!("bench_boot: variant `ours` needs --binary (scripts/bench passes it)");
+        return ExitCode::from(2);
+    }
+    let reps = args.reps.unwrap_or(if args.quick { 2 } else { 5 });
+    let sizes = args.sizes.clone().unwrap_or_else(|| {
+        if args.quick {
+            vec![10, 100]
+        } else {
+            vec![10, 100, 250]
+        }
+    });
+
+    let load_before = load_average();
+    let started = Instant::now();
+    let mut results = Results::default();
+    for rep in 0..reps {
+        for &n in &sizes {
+            // Rotate the order per repetition, so no variant always runs first.
+            for i in 0..variants.len() {
+                let variant = variants[(i + rep) % variants.len()];
+                let label = format!("rep {}/{reps} N={n} {}", rep + 1, variant.name());
+                match run_once(&args, variant, n) {
+                    Ok(sample) => {
+                        eprintln!(
+                            "{label}: up {:.3} s, down {:.3} s",
+                            secs(sample.up),
+                            secs(sample.down)
+                        );
+                        results
+                            .samples
+                            .entry((n, variant))
+                            .or_default()
+                            .push(sample);
+                    }
+                    Err(e) => {
+                        eprintln!("{label}: FAILED: {e}");
+                        results.failures.push(format!("{label}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+
+    let load = (load_before, load_average());
+    let report = report(&args, reps, &sizes, &results, elapsed, load);
+    print!("{report}");
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("bench_boot: cannot create {}: {e}", dir.display());
+    }
+    match std::fs::write(&args.out, &report) {
+        Ok(()) => eprintln!("bench_boot: written to {}", args.out.display()),
+        Err(e) => eprintln!("bench_boot: cannot write {}: {e}", args.out.display()),
+    }
+    if results.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("bench_boot: {} run(s) failed", results.failures.len());
+        ExitCode::from(1)
+    }
+}
+
+// ---------------------------------------------------------------- one run
+
+/// One fresh lab: set up (untimed), `ifup -a` (timed), check, `ifdown -a` (timed),
+/// check; the lab is torn down when it goes out of scope.
+fn run_once(args: &Args, variant: Variant, n: usize) -> Result<Sample, RunError> {
+    let name = format!("bench-{}-{n}", variant.name());
+    let options = LabOptions {
+        hooks: variant.hooks(),
+        binary: args.binary.clone(),
+        timeout: Duration::from_secs(args.timeout),
+        ..LabOptions::default()
+    };
+    let host = Lab::with_options(&name, options)?;
+    let wire = Lab::peer(&format!("{name}-wire"))?;
+    host.add_veth(TRUNK, &wire, TRUNK)?;
+    host.start_ovs()?;
+    if variant == Variant::Ifupdown {
+        for dir in HOOK_DIRS {
+            host.ok(&["ln", "-s", "/bin/true", &format!("{dir}/true")])?;
+        }
+    }
+    host.write_interfaces(&interfaces(variant, n, !args.without_ovs_ports))?;
+
+    let up = timed(|| up(&host, variant, n))?;
+    check_up(&host, variant, n)?;
+    let down = timed(|| down(&host, variant))?;
+    check_down(&host, variant)?;
+    Ok(Sample { up, down })
+}
+
+/// Wall time of `f`, which must succeed.
+fn timed(f: impl FnOnce() -> Result<(), RunError>) -> Result<Duration, RunError> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed())
+}
+
+/// The interfaces file: bridge first (with `ovs_ports` if `ports_line`), then the
+/// trunk, then `vlan1`..`vlanN` with tags 1..N. The same text for every variant
+/// except the datapath line: Debian's hook ignores `ovs_datapath_type`.
+fn interfaces(variant: Variant, n: usize, ports_line: bool) -> String {
+    let vlans: Vec<String> = (1..=n).map(|k| format!("vlan{k}")).collect();
+    let datapath = if variant == Variant::Debian {
+        "ovs_extra set bridge ${IFACE} datapath_type=netdev"
+    } else {
+        "ovs_datapath_type netdev"
+    };
+    let ports = if ports_line {
+        format!("    ovs_ports {TRUNK} {}\n", vlans.join(" "))
+    } else {
+        String::new()
+    };
+    let mut text = format!(
+        "# bench_boot: {n} VLAN ports, variant {}\n\n\
+         auto {BRIDGE}\niface {BRIDGE} inet manual\n    ovs_type OVSBridge\n\
+         {ports}    {datapath}\n\n\
+         auto {TRUNK}\niface {TRUNK} inet manual\n    ovs_bridge {BRIDGE}\n    \
+         ovs_type OVSPort\n",
+        variant.name(),
+    );
+    for (k, vlan) in (1..=n).zip(&vlans) {
+        let _ = write!(
+            text,
+            "\nauto {vlan}\niface {vlan} inet manual\n    ovs_bridge {BRIDGE}\n    \
+             ovs_type OVSIntPort\n    ovs_options tag={k}\n"
+        );
+    }
+    text
+}
+
+/// The timed "up" step.
+fn up(host: &Lab, variant: Variant, n: usize) -> Result<(), RunError> {
+    if variant != Variant::Ovs {
+        host.ifup(&["-a"])?;
+        return Ok(());
+    }
+    let mut argv: Vec<String> = ["ovs-vsctl", "--timeout=60", "--", "add-br", BRIDGE]
+        .map(String::from)
+        .to_vec();
+    let mut add = |words: &[&str]| {
+        argv.push("--".to_string());
+        argv.extend(words.iter().map(|w| w.to_string()));
+    };
+    add(&["set", "bridge", BRIDGE, "datapath_type=netdev"]);
+    add(&["add-port", BRIDGE, TRUNK]);
+    for k in 1..=n {
+        let vlan = format!("vlan{k}");
+        add(&["add-port", BRIDGE, &vlan, &format!("tag={k}")]);
+        add(&["set", "interface", &vlan, "type=internal"]);
+    }
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    host.ok(&argv)?;
+    let batch: String = link_names(n)
+        .iter()
+        .map(|link| format!("link set dev {link} up\n"))
+        .collect();
+    host.run_input(&["ip", "-batch", "-"], batch.as_bytes())?
+        .into_stdout()?;
+    Ok(())
+}
+
+/// The timed "down" step.
+fn down(host: &Lab, variant: Variant) -> Result<(), RunError> {
+    if variant == Variant::Ovs {
+        host.vsctl(&["del-br", BRIDGE])?;
+    } else {
+        host.ifdown(&["-a"])?;
+    }
+    Ok(())
+}
+
+/// Every link the file configures: bridge, trunk, VLAN ports.
+fn link_names(n: usize) -> Vec<String> {
+    [BRIDGE.to_string(), TRUNK.to_string()]
+        .into_iter()
+        .chain((1..=n).map(|k| format!("vlan{k}")))
+        .collect()
+}
+
+// ---------------------------------------------------------------- sanity checks
+
+/// After up: ifupdown knows every interface as configured; where OVS is involved,
+/// the bridge has exactly the trunk and N ports with the right tags, and every
+/// link is administratively up.
+fn check_up(host: &Lab, variant: Variant, n: usize) -> Result<(), RunError> {
+    if variant != Variant::Ovs {
+        let state = configured(host)?;
+        let missing: Vec<String> = link_names(n)
+            .into_iter()
+            .filter(|l| !state.contains(l))
+            .collect();
+        if !missing.is_empty() {
+            return Err(RunError::Sanity(format!(
+                "after ifup -a, {} interface(s) not configured: {}",
+                missing.len(),
+                abbreviate(&missing)
+            )));
+        }
+    }
+    if !variant.builds_bridge() {
+        return Ok(());
+    }
+    let rows = host.vsctl(&[
+        "--format=csv",
+        "--no-headings",
+        "--columns=name,tag",
+        "list",
+        "Port",
+    ])?;
+    let mut ports = 0;
+    for line in rows.lines() {
+        let (name, tag) = line.split_once(',').unwrap_or((line, ""));
+        let name = name.trim_matches('"');
+        if name == BRIDGE {
+            continue;
+        }
+        ports += 1;
+        let expected = match name.strip_prefix("vlan") {
+            Some(k) => k.to_string(),
+            None if name == TRUNK => "[]".to_string(),
+            None => return Err(RunError::Sanity(format!("unexpected port {name}"))),
+        };
+        if tag != expected {
+            return Err(RunError::Sanity(format!(
+                "port {name} has tag {tag}, expected {expected}"
+            )));
+        }
+    }
+    if ports != n + 1 {
+        return Err(RunError::Sanity(format!(
+            "after up, {BRIDGE} has {ports} ports, expected {}",
+            n + 1
+        )));
+    }
+    let up_links = host.ok(&["ip", "-o", "link", "show", "up"])?;
+    let up_links: Vec<&str> = up_links.lines().filter_map(link_name).collect();
+    let down: Vec<String> = link_names(n)
+        .into_iter()
+        .filter(|l| !up_links.contains(&l.as_str()))
+        .collect();
+    if !down.is_empty() {
+        return Err(RunError::Sanity(format!(
+            "after up, {} link(s) not up: {}",
+            down.len(),
+            abbreviate(&down)
+        )));
+    }
+    Ok(())
+}
+
+/// After down: no bridge in OVS, no bridge or VLAN link left, and ifupdown
+/// considers nothing configured.
+fn check_down(host: &Lab, variant: Variant) -> Result<(), RunError> {
+    if variant != Variant::Ovs {
+        let state = configured(host)?;
+        if !state.is_empty() {
+            return Err(RunError::Sanity(format!(
+                "after ifdown -a, still configured: {}",
+                abbreviate(&state)
+            )));
+        }
+    }
+    if !variant.builds_bridge() {
+        return Ok(());
+    }
+    let bridges = host.vsctl(&["list-br"])?;
+    if !bridges.trim().is_empty() {
+        return Err(RunError::Sanity(format!(
+            "after down, bridges left: {}",
+            bridges.split_whitespace().collect::<Vec<_>>().join(" ")
+        )));
+    }
+    let links = host.ok(&["ip", "-o", "link", "show"])?;
+    let left: Vec<String> = links
+        .lines()
+        .filter_map(link_name)
+        .filter(|l| *l == BRIDGE || l.starts_with("vlan"))
+        .map(String::from)
+        .collect();
+    if !left.is_empty() {
+        return Err(RunError::Sanity(format!(
+            "after down, {} link(s) left: {}",
+            left.len(),
+            abbreviate(&left)
+        )));
+    }
+    Ok(())
+}
+
+/// Interfaces ifupdown considers configured (`ifquery --state`), without `lo`,
+/// which ifupdown 0.8 brings up on its own.
+fn configured(host: &Lab) -> Result<Vec<String>, RunError> {
+    Ok(host
+        .ok(&["ifquery", "--state"])?
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "lo")
+        .map(String::from)
+        .collect())
+}
+
+/// The link name of one `ip -o link` line (`2: eth0@if3: <...`).
+fn link_name(line: &str) -> Option<&str> {
+    let name = line.split(": ").nth(1)?;
+    Some(name.split('@').next().unwrap_or(name))
+}
+
+/// The first few names of a list, for messages.
+fn abbreviate(names: &[String]) -> String {
+    let mut text = names.iter().take(5).cloned().collect::<Vec<_>>().join(" ");
+    if names.len() > 5 {
+        text.push_str(" ...");
+    }
+    text
+}
+
+// ---------------------------------------------------------------- report
+
+/// Targets of the "Boot performance" issue.
+const UP_VS_FLOOR: f64 = 1.3;
+const DEBIAN_VS_OURS: f64 = 3.5;
+const DOWN_VS_FLOOR: f64 = 1.3;
+const GROWTH: f64 = 2.7;
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Median of some values (mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
+}
+
+/// Up or down.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Up,
+    Down,
+}
+
+impl Phase {
+    fn command(self) -> &'static str {
+        match self {
+            Phase::Up => "ifup -a",
+            Phase::Down => "ifdown -a",
+        }
+    }
+}
+
+impl Results {
+    fn times(&self, n: usize, variant: Variant, phase: Phase) -> Vec<f64> {
+        self.samples
+            .get(&(n, variant))
+            .map(|s| {
+                s.iter()
+                    .map(|s| secs(if phase == Phase::Up { s.up } else { s.down }))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn median(&self, n: usize, variant: Variant, phase: Phase) -> Option<f64> {
+        median(self.times(n, variant, phase))
+    }
+
+    /// ifupdown floor + OVS floor.
+    fn floor(&self, n: usize, phase: Phase) -> Option<f64> {
+        Some(self.median(n, Variant::Ifupdown, phase)? + self.median(n, Variant::Ovs, phase)?)
+    }
+}
+
+fn cell(value: Option<f64>, unit: &str) -> String {
+    match value {
+        Some(v) => format!("{v:.2}{unit}"),
+        None => "n/a".to_string(),
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// "PASS"/"SHORT"/"n/a" for `value` against a maximum (`at_most`) or minimum.
+fn verdict(value: Option<f64>, limit: f64, at_most: bool) -> &'static str {
+    match value {
+        None => "n/a",
+        Some(v) if (at_most && v <= limit) || (!at_most && v >= limit) => "PASS",
+        Some(_) => "SHORT",
+    }
+}
+
+/// The machine, for the table heading.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_string());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".to_string());
+    let ovs = command_line(&["ovs-vsctl", "--version"])
+        .and_then(|s| s.split_whitespace().last().map(String::from))
+        .unwrap_or_else(|| "?".to_string());
+    let ifupdown = command_line(&["dpkg-query", "-W", "-f", "${Version}", "ifupdown"])
+        .unwrap_or_else(|| "?".to_string());
+    format!(
+        "{cpus} CPUs ({model}), kernel {kernel}, Open vSwitch {ovs} (userspace datapath), \
+         ifupdown {ifupdown}"
+    )
+}
+
+/// The 1-minute load average: the machine may be shared (other builds running).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "?".to_string())
+}
+
+/// First line of a host command's output (version queries only).
+fn command_line(argv: &[&str]) -> Option<String> {
+    let (program, args) = argv.split_first()?;
+    let path = lab::find_program(program)?;
+    let out = std::process::Command::new(path).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().next().map(|l| l.trim().to_string())
+}
+
+/// The whole Markdown report.
+fn report(
+    args: &Args,
+    reps: usize,
+    sizes: &[usize],
+    results: &Results,
+    elapsed: Duration,
+    load: (String, String),
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "### Boot benchmark: `ifup -a` / `ifdown -a`\n");
+    let _ = writeln!(md, "Machine: {}.  ", machine());
+    let _ = writeln!(
+        md,
+        "Median of {reps} run(s) per cell, wall seconds, fresh lab per run, variants \
+         interleaved{}{}{}; whole benchmark {:.0} s; load average {} before, {} after.\n",
+        if args.quick { " (quick)" } else { "" },
+        if args.without_ovs_ports {
+            "; bridge stanza without `ovs_ports`"
+        } else {
+            ""
+        },
+        if args.label.is_empty() {
+            String::new()
+        } else {
+            format!("; build: {}", args.label)
+        },
+        secs(elapsed),
+        load.0,
+        load.1
+    );
+    let _ = writeln!(
+        md,
+        "| N VLANs | command | ours | Debian | ifupdown floor | OVS floor | floor sum | \
+         ours / floor sum | Debian / ours |"
+    );
+    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in sizes {
+        for phase in [Phase::Up, Phase::Down] {
+            let ours = results.median(n, Variant::Ours, phase);
+            let debian = results.median(n, Variant::Debian, phase);
+            let floor = results.floor(n, phase);
+            let _ = writeln!(
+                md,
+                "| {n} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                phase.command(),
+                cell(ours, " s"),
+                cell(debian, " s"),
+                cell(results.median(n, Variant::Ifupdown, phase), " s"),
+                cell(results.median(n, Variant::Ovs, phase), " s"),
+                cell(floor, " s"),
+                cell(ratio(ours, floor), "x"),
+                cell(ratio(debian, ours), "x"),
+            );
+        }
+    }
+
+    let _ = writeln!(md, "\nTargets (issue \"Boot performance\"):\n");
+    let _ = writeln!(md, "| target | value | limit | verdict |");
+    let _ = writeln!(md, "|---|---:|---:|---|");
+    let mut target = |what: String, value: Option<f64>, limit: f64, at_most: bool| {
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} {limit:.1}x | {} |",
+            cell(value, "x"),
+            if at_most { "≤" } else { "≥" },
+            verdict(value, limit, at_most)
+        );
+    };
+    for n in [100, 250].into_iter().filter(|n| sizes.contains(n)) {
+        let up = results.median(n, Variant::Ours, Phase::Up);
+        let down = results.median(n, Variant::Ours, Phase::Down);
+        target(
+            format!("N={n} `ifup -a`: ours / (ifupdown floor + OVS floor)"),
+            ratio(up, results.floor(n, Phase::Up)),
+            UP_VS_FLOOR,
+            true,
+        );
+        target(
+            format!("N={n} `ifup -a`: Debian / ours"),
+            ratio(results.median(n, Variant::Debian, Phase::Up), up),
+            DEBIAN_VS_OURS,
+            false,
+        );
+        target(
+            format!("N={n} `ifdown -a`: ours / (ifupdown floor + del-br floor)"),
+            ratio(down, results.floor(n, Phase::Down)),
+            DOWN_VS_FLOOR,
+            true,
+        );
+    }
+    if sizes.contains(&100) && sizes.contains(&250) {
+        for phase in [Phase::Up, Phase::Down] {
+            target(
+                format!("growth of ours, `{}`: N=250 / N=100", phase.command()),
+                ratio(
+                    results.median(250, Variant::Ours, phase),
+                    results.median(100, Variant::Ours, phase),
+                ),
+                GROWTH,
+                true,
+            );
+        }
+    }
+
+    let _ = writeln!(
+        md,
+        "\n<details><summary>All runs (up / down, s)</summary>\n"
+    );
+    for (&(n, variant), samples) in &results.samples {
+        let runs: Vec<String> = samples
+            .iter()
+            .map(|s| format!("{:.2}/{:.2}", secs(s.up), secs(s.down)))
+            .collect();
+        let _ = writeln!(md, "- N={n} {}: {}", variant.name(), runs.join(", "));
+    }
+    let _ = writeln!(md, "\n</details>");
+    if !results.failures.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n**{} run(s) failed** (not counted above):\n",
+            results.failures.len()
+        );
+        for failure in &results.failures {
+            let first = failure.lines().next().unwrap_or_default();
+            let _ = writeln!(md, "- {first}");
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(verdict(Some(1.2), 1.3, true), "PASS");
+        assert_eq!(verdict(Some(1.4), 1.3, true), "SHORT");
+        assert_eq!(verdict(Some(3.0), 3.5, false), "SHORT");
+        assert_eq!(verdict(None, 3.5, false), "n/a");
+    }
+
+    #[test]
+    fn interfaces_text_declares_every_port() {
+        let text = interfaces(Variant::Ours, 3, true);
+        assert!(text.contains("ovs_ports eth0 vlan1 vlan2 vlan3\n"));
+        assert!(text.contains("ovs_datapath_type netdev"));
+        assert!(text.contains("auto vlan3\niface vlan3 inet manual"));
+        assert!(text.contains("ovs_options tag=3\n"));
+        assert_eq!(text.matches("\nauto ").count(), 5);
+        let debian = interfaces(Variant::Debian, 1, false);
+        assert!(debian.contains("ovs_extra set bridge ${IFACE} datapath_type=netdev"));
+        assert!(!debian.contains("ovs_ports"));
+    }
+
+    #[test]
+    fn link_names_from_ip_output() {
+        assert_eq!(
+            link_name("3: eth0@if2: <BROADCAST,MULTICAST,UP> mtu 1500"),
+            Some("eth0")
+        );
+        assert_eq!(link_name("5: vlan1: <UP> mtu 1500"), Some("vlan1"));
+        assert_eq!(link_name("garbage"), None);
+    }
+}

@@ -83,6 +83,57 @@ impl Sysctl {
     }
 }
 
+/// Set an interface's `net.ipv4.conf.IFACE.NAME` back to `net.ipv4.conf.default.NAME`,
+/// the value the kernel gives a new device (how ifdown undoes an `ovs_arp_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reset {
+    pub key: String,
+    pub default_key: String,
+}
+
+impl Reset {
+    pub fn ipv4_conf(ifname: &str, name: &str) -> Reset {
+        Reset {
+            key: format!("net.ipv4.conf.{}.{name}", key_part(ifname)),
+            default_key: format!("net.ipv4.conf.default.{name}"),
+        }
+    }
+
+    /// Read the default under `root`, write it to the key.
+    pub fn apply_in(&self, root: &Path) -> Result<(), SysctlError> {
+        let from = Sysctl {
+            key: self.default_key.clone(),
+            value: String::new(),
+        };
+        let value = from.read_in(root).map_err(|source| SysctlError {
+            key: self.key.clone(),
+            value: format!("(value of {})", self.default_key),
+            path: from.path_in(root),
+            source,
+        })?;
+        Sysctl {
+            key: self.key.clone(),
+            value,
+        }
+        .apply_in(root)
+    }
+
+    pub fn apply(&self) -> Result<(), SysctlError> {
+        self.apply_in(Path::new(PROC_SYS))
+    }
+}
+
+impl fmt::Display for Reset {
+    /// As the equivalent shell: `sysctl -w KEY="$(sysctl -n DEFAULT)"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sysctl -w {}=\"$(sysctl -n {})\"",
+            self.key, self.default_key
+        )
+    }
+}
+
 impl fmt::Display for Sysctl {
     /// As the equivalent command: `sysctl -w KEY=VALUE`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +180,30 @@ mod tests {
             e.to_string().contains("net.ipv6.conf.nope.disable_ipv6=1"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn reset_copies_the_default() {
+        let root = tempfile::tempdir().unwrap();
+        for (dev, v) in [("default", "2\n"), ("p1", "0\n")] {
+            let d = root.path().join("net/ipv4/conf").join(dev);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("arp_announce"), v).unwrap();
+        }
+        let r = Reset::ipv4_conf("p1", "arp_announce");
+        assert_eq!(
+            r.to_string(),
+            "sysctl -w net.ipv4.conf.p1.arp_announce=\"$(sysctl -n net.ipv4.conf.default.arp_announce)\""
+        );
+        r.apply_in(root.path()).unwrap();
+        let now = Sysctl::ipv4_conf("p1", "arp_announce", "")
+            .read_in(root.path())
+            .unwrap();
+        assert_eq!(now, "2");
+        let e = Reset::ipv4_conf("p1", "arp_ignore")
+            .apply_in(root.path())
+            .unwrap_err();
+        assert!(e.to_string().contains("default.arp_ignore"), "{e}");
     }
 
     #[test]

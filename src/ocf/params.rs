@@ -101,12 +101,15 @@ impl OcfEnv {
             .map(Duration::from_millis)
     }
 
-    /// `OCF_RESKEY_*` names that are neither ours nor meta attributes.
+    /// `OCF_RESKEY_*` names that are neither ours nor Pacemaker's own (meta
+    /// attributes, `crm_feature_set`).
     pub fn unknown_parameters(&self) -> Vec<&str> {
         self.reskeys
             .keys()
             .map(String::as_str)
-            .filter(|k| !k.starts_with("CRM_meta_") && !KNOWN.contains(k))
+            .filter(|k| {
+                !k.starts_with("CRM_meta_") && *k != "crm_feature_set" && !KNOWN.contains(k)
+            })
             .collect()
     }
 }
@@ -325,6 +328,7 @@ mod tests {
             ("OCF_RESKEY_interface", "p1"),
             ("OCF_RESKEY_brigde", "br0"),
             ("OCF_RESKEY_CRM_meta_name", "monitor"),
+            ("OCF_RESKEY_crm_feature_set", "3.16.1"),
         ]);
         assert_eq!(e.unknown_parameters(), ["brigde"]);
     }

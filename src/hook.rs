@@ -3,13 +3,15 @@
 //! only `IFACE LOGICAL ADDRFAM METHOD MODE PHASE VERBOSITY PATH IF_*` arrive.
 //!
 //! A run: read the environment; leave at once (exit 0, no output, no OVSDB access)
-//! for `IFACE=--all`, for post-up (nothing to do yet), and for stanzas without
-//! `ovs_*` options in the environment or in the interface's other stanzas. Otherwise
-//! build the [`Scene`] (environment + interfaces file), make sure OVS runs (pre-up),
-//! read OVSDB once, plan the phase ([`planner`]) and execute it: one ovs-vsctl
-//! transaction, the check that OVS applied it, sysctls, links, nested ifup/ifdown.
-//! An interface with several stanzas (inet + inet6) is set up at its first stanza's
-//! pre-up and removed at its last stanza's post-down.
+//! for `IFACE=--all`, for post-up and pre-down of a stanza without a static address
+//! (pre-down of a bridge excepted), and for stanzas without `ovs_*` options in the
+//! environment or in the interface's other stanzas. Otherwise build the [`Scene`]
+//! (environment + interfaces file), make sure OVS runs (pre-up), read OVSDB once
+//! (pre-up, post-down), plan the phase ([`planner`]) and execute it: one ovs-vsctl
+//! transaction, the check that OVS applied it, sysctls, links, source routing,
+//! nested ifup/ifdown. An interface with several stanzas (inet + inet6) is set up at
+//! its first stanza's pre-up and removed at its last stanza's post-down; source
+//! routing follows each stanza (post-up, pre-down).
 //!
 //! Which interfaces file: `ifup -i FILE` does not tell hooks. As a best effort we
 //! walk up our ancestor processes (`/proc/PID/stat`, `/proc/PID/cmdline`) to the
@@ -27,8 +29,8 @@ use std::time::{Duration, Instant};
 use crate::cli::{DEFAULT_INTERFACES, HookArgs};
 use crate::error::Error;
 use crate::interfaces::Config;
-use crate::net::link;
 use crate::net::sysctl::{PROC_SYS, Sysctl};
+use crate::net::{ipcmd, link};
 use crate::ovs::daemon::{self, Health};
 use crate::ovs::model::OvsType;
 use crate::ovs::options;
@@ -92,13 +94,18 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
         return Ok(());
     };
-    // Nothing to do yet after up; before down only bridges act (taking their
-    // ports down), which the environment shows without reading any file.
+    // After up and before down only source routing (which needs a static address
+    // in this stanza) and bridges (taking their ports down) act, which the
+    // environment shows without reading any file.
     let not_bridge = h
         .vars
         .iter()
         .any(|(k, v)| k == "IF_OVS_TYPE" && v.trim() != "OVSBridge");
-    if phase == Phase::PostUp || (phase == Phase::PreDown && not_bridge) {
+    let has_address = h
+        .vars
+        .iter()
+        .any(|(k, v)| k == "IF_ADDRESS" && !v.trim().is_empty());
+    if !has_address && (phase == Phase::PostUp || (phase == Phase::PreDown && not_bridge)) {
         return Ok(());
     }
     let found = match file_override {
@@ -137,7 +144,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let entry = match scene.entry(&h.logical) {
         Ok(Some(e)) => e,
         Ok(None) => return Ok(()),
-        Err(lines) => return Err(lines.join("\n")),
+        Err(lines) => return Err(with_positions(&lines, scene.config.as_ref(), h).join("\n")),
     };
     if h.verbose() {
         for w in &entry.warnings {
@@ -147,9 +154,8 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
     let acts = match phase {
         Phase::PreUp => first,
-        Phase::PreDown => first && entry.model.kind == OvsType::Bridge,
         Phase::PostDown => last,
-        Phase::PostUp => false,
+        Phase::PostUp | Phase::PreDown => true,
     };
     if !acts {
         return Ok(());
@@ -187,11 +193,37 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     };
     let plan = match phase {
         Phase::PreUp => planner::pre_up(&inputs, &h.logical),
-        Phase::PreDown => planner::pre_down(&inputs, &h.logical),
-        _ => planner::post_down(&inputs, &h.logical),
+        Phase::PostUp => planner::post_up(&inputs, &h.logical),
+        Phase::PreDown if first && entry.model.kind == OvsType::Bridge => {
+            planner::pre_down(&inputs, &h.logical)
+        }
+        Phase::PreDown => planner::routes_down(&inputs, &h.logical),
+        Phase::PostDown => planner::post_down(&inputs, &h.logical),
     }
     .map_err(|e| prefix(iface, &e))?;
     execute(&plan, &vsctl, h.verbose(), iface)
+}
+
+/// Option errors of the hook's own stanza come from its environment, without a
+/// position; give each the file and line where the file has the same error.
+fn with_positions(lines: &[String], config: Option<&Config>, h: &HookEnv) -> Vec<String> {
+    let Some(c) = config else {
+        return lines.to_vec();
+    };
+    let raws = options::raw_for_interface(c, &h.logical);
+    let a = options::analyze(&h.iface, &raws, &options::Context::default());
+    lines
+        .iter()
+        .map(|l| {
+            a.errors
+                .iter()
+                .find(|e| {
+                    e.pos().is_some()
+                        && *l == format!("{}: error: {}: {}", h.iface, e.option(), e.message())
+                })
+                .map_or_else(|| l.clone(), |e| e.to_string())
+        })
+        .collect()
 }
 
 /// `IFACE: ` before a message unless it already starts with it.
@@ -242,6 +274,8 @@ fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), String> {
         }
         Step::Verify(names) => verify(vsctl, names).map_err(|e| format!("{iface}: {e}"))?,
         Step::Sysctl(s) => s.apply().map_err(|e| format!("{iface}: {e}"))?,
+        Step::SysctlReset(r) => r.apply().map_err(|e| format!("{iface}: {e}"))?,
+        Step::Routing(c) => ipcmd::apply(c).map_err(|e| format!("{iface}: source routing: {e}"))?,
         Step::Ip(argv) => link::run_ip(argv).map_err(|e| format!("{iface}: {e}"))?,
         Step::Ifupdown(argv) => {
             let status = Command::new(&argv[0]).args(&argv[1..]).status();

@@ -4,13 +4,21 @@
 //!   converges the interface — a port's bridge (and a VLAN bridge's parent) included
 //!   when missing, from the bridge's own stanza; a bridge's `ovs_ports` of class
 //!   `allow-BRIDGE` batched in — then the check that OVS applied it, IPv6 disabled
-//!   if asked (before any link goes up), links up, and for a bridge
-//!   `ifup --allow=BRIDGE PORTS` like Debian's hook.
-//! - post-up: nothing yet (routes and rules come in a later issue).
-//! - pre-down (first stanza): a bridge takes its configured ports down
-//!   (`ifdown PORTS`), before its own addresses go.
-//! - post-down (last stanza): links of system ports down, sysctls restored, one
-//!   transaction removing what is ours.
+//!   and ARP sysctls (`ovs_arp_*`) set if asked (before any link goes up), links
+//!   up, and for a bridge `ifup --allow=BRIDGE PORTS` like Debian's hook. The source
+//!   routing options are checked here too, so that a bad one fails before anything
+//!   changed.
+//! - post-up (every stanza): source routing (`ovs_route_table`) for the stanza's
+//!   static addresses, once ifupdown has assigned them.
+//! - pre-down: source routing of the stanza removed (every stanza); a bridge takes
+//!   its configured ports down (`ifdown PORTS`) at its first stanza, before its own
+//!   addresses go.
+//! - post-down (last stanza): ARP sysctls back to the defaults, links of system
+//!   ports down, sysctls restored, one transaction removing what is ours.
+//!
+//! Which stanzas a routing step is about: in a hook run the one ifupdown runs it
+//! for (its `ADDRFAM`, `IF_ADDRESS`, ... from the environment); for `plan` every
+//! stanza of the interface in the file.
 
 use super::converge;
 use super::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
@@ -19,8 +27,11 @@ use super::scene::Scene;
 use super::state::Observed;
 use super::steps::{Plan, Step};
 use super::vsctl::quote_string;
+use crate::net::addr::{Family, StaticConfig, parse_static};
 use crate::net::link;
-use crate::net::sysctl::Sysctl;
+use crate::net::route::{self, Change, Direction, SourceRouting};
+use crate::net::sysctl::{Reset, Sysctl};
+use std::path::Path;
 
 /// The four hook phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +105,8 @@ fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a super::model::OvsIface, 
 pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let s = inp.scene;
     let m = model(inp, name)?;
+    // Source routing options fail now, not after the port exists.
+    routing(inp, name, Direction::Up)?;
     let mut nodes: Vec<Node> = Vec::new();
     let mut plan = Plan::new(inp.timeout);
     let mut bare: Vec<String> = Vec::new();
@@ -123,6 +136,9 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let tx = converge::up(&nodes, inp.observed).map_err(|e| e.to_string())?;
     plan.push(Step::Vsctl(tx));
     plan.push(Step::Verify(check));
+    for sc in arp_sysctls(m) {
+        plan.push(Step::Sysctl(sc));
+    }
     if let Some(own) = nodes.iter().find(|n| n.name == m.name) {
         links_up(&mut plan, own, m.disable_ipv6);
     }
@@ -286,21 +302,180 @@ fn prerequisite(
     }
 }
 
-/// post-up: the place for what needs the interface's addresses — source routing
-/// (`ovs_route_table`: `Step::Ip` routes and rules) and ARP sysctls — which come in
-/// a later issue. Empty for now; the hook does not even read the file then.
+/// post-up: source routing for the stanza's static addresses.
 pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
-    model(inp, name)?;
-    Ok(Plan::new(inp.timeout))
+    let mut plan = Plan::new(inp.timeout);
+    for step in routing(inp, name, Direction::Up)? {
+        plan.push(step);
+    }
+    Ok(plan)
 }
 
-/// pre-down: a bridge takes its configured ports down first.
+/// Before down, for every stanza: its source routing removed.
+pub fn routes_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let mut plan = Plan::new(inp.timeout);
+    for step in routing(inp, name, Direction::Down)? {
+        plan.push(step);
+    }
+    Ok(plan)
+}
+
+/// Whether a kind is a kernel device of its own (where `ovs_arp_*` apply).
+fn is_device(m: &super::model::OvsIface) -> bool {
+    matches!(m.kind, OvsType::Bridge | OvsType::Port | OvsType::IntPort)
+}
+
+/// `ovs_arp_filter`, `ovs_arp_ignore`, `ovs_arp_announce` as sysctls of the device.
+fn arp_sysctls(m: &super::model::OvsIface) -> Vec<Sysctl> {
+    if !is_device(m) {
+        return Vec::new();
+    }
+    let mut v = Vec::new();
+    if let Some(f) = m.arp_filter {
+        v.push(Sysctl::ipv4_conf(&m.name, "arp_filter", u8::from(f)));
+    }
+    if let Some(n) = m.arp_ignore {
+        v.push(Sysctl::ipv4_conf(&m.name, "arp_ignore", n));
+    }
+    if let Some(n) = m.arp_announce {
+        v.push(Sysctl::ipv4_conf(&m.name, "arp_announce", n));
+    }
+    v
+}
+
+/// The ARP sysctls that `arp_sysctls` set, back to `net.ipv4.conf.default.*`.
+fn arp_resets(m: &super::model::OvsIface) -> Vec<Step> {
+    arp_sysctls(m)
+        .iter()
+        .filter_map(|s| s.key.rsplit('.').next())
+        .map(|k| Step::IfPresent {
+            dev: m.name.clone(),
+            step: Box::new(Step::SysctlReset(Reset::ipv4_conf(&m.name, k))),
+        })
+        .collect()
+}
+
+/// The static configuration of the stanzas this run is about (see the module
+/// documentation), with the stanzas of a family that have none.
+fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>), String> {
+    let s = inp.scene;
+    let mut found = Vec::new();
+    let mut without = Vec::new();
+    let mut one = |fam: &str, method: &str, get: &dyn Fn(&str) -> Vec<String>| {
+        let Some(family) = Family::from_addrfam(fam) else {
+            return Ok(());
+        };
+        let address = get("address").join("\n");
+        if method != "static" || address.trim().is_empty() {
+            without.push(family);
+            return Ok(());
+        }
+        let first = |k: &str| get(k).into_iter().next();
+        let c = parse_static(
+            family,
+            &address,
+            first("netmask").as_deref(),
+            first("gateway").as_deref(),
+        )
+        .map_err(|e| format!("{name}: {} stanza: {e}", family.addrfam()))?;
+        found.push(c);
+        Ok::<(), String>(())
+    };
+    if s.current.as_deref() == Some(name) {
+        let e = s.required(name)?;
+        let var = |k: &str| {
+            e.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let get = |k: &str| {
+            let v = var(&format!("IF_{}", k.to_ascii_uppercase()));
+            if v.is_empty() { Vec::new() } else { vec![v] }
+        };
+        one(&var("ADDRFAM"), &var("METHOD"), &get)?;
+    } else if let Some(c) = &s.config {
+        for st in c.stanzas(name) {
+            let opts = c.resolved_options(st);
+            let get = |k: &str| {
+                opts.iter()
+                    .filter(|o| o.name == k)
+                    .map(|o| o.value.clone())
+                    .collect::<Vec<_>>()
+            };
+            one(&st.family, &st.method, &get)?;
+        }
+    }
+    Ok((found, without))
+}
+
+/// Source routing steps of `name` (none without `ovs_route_table`); errors for a
+/// table `ip` does not know, an `ovs_route` that sets its own table, bad addresses.
+fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, String> {
+    let m = model(inp, name)?;
+    let Some(table) = &m.route_table else {
+        return Ok(Vec::new());
+    };
+    let table_shown = match table {
+        super::model::RouteTable::Id(n) => n.to_string(),
+        super::model::RouteTable::Name(n) => n.clone(),
+    };
+    let id = route::table_id(table, Path::new(route::IPROUTE2_DIR))
+        .map_err(|e| format!("{name}: {e}"))?;
+    let mut lines: Vec<(Vec<String>, Family)> = Vec::new();
+    for l in &m.routes {
+        lines.push(route::route_words(l).map_err(|e| format!("{name}: ovs_route: {e}"))?);
+    }
+    let (found, without) = statics(inp, name)?;
+    let mut steps = Vec::new();
+    for c in found {
+        let extra = lines
+            .iter()
+            .filter(|(_, f)| *f == c.family)
+            .map(|(w, _)| w.clone())
+            .collect();
+        steps.push(Step::Routing(Change {
+            direction,
+            spec: SourceRouting {
+                dev: m.name.clone(),
+                family: c.family,
+                table: id,
+                table_shown: table_shown.clone(),
+                pref: m.route_pref,
+                addrs: c.addrs,
+                gateway: c.gateway,
+                extra,
+            },
+        }));
+    }
+    if direction == Direction::Up {
+        for f in without {
+            if lines.iter().any(|(_, lf)| *lf == f) {
+                steps.push(Step::Warn(format!(
+                    "{name}: ovs_route: the {} routes are not installed: its {} stanza has no static address",
+                    f.addrfam(),
+                    f.addrfam()
+                )));
+            }
+        }
+        if steps.is_empty() && inp.scene.current.is_none() {
+            steps.push(Step::Warn(format!(
+                "{name}: ovs_route_table: no stanza with a static address: no source routing"
+            )));
+        }
+    }
+    Ok(steps)
+}
+
+/// pre-down: a bridge takes its configured ports down first; then the source
+/// routing goes ([`routes_down`]).
 pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let mut plan = Plan::new(inp.timeout);
     if m.kind != OvsType::Bridge {
-        return Ok(plan);
+        return routes_down(inp, name);
     }
     let mut ports: Vec<String> = Vec::new();
     let add = |p: &str, ports: &mut Vec<String>| {
@@ -335,6 +510,9 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
         argv.extend(ports);
         plan.push(Step::Ifupdown(argv));
     }
+    for step in routing(inp, name, Direction::Down)? {
+        plan.push(step);
+    }
     Ok(plan)
 }
 
@@ -344,6 +522,9 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let m = model(inp, name)?;
     let node = s.node(name, None, false)?;
     let mut plan = Plan::new(inp.timeout);
+    for step in arp_resets(m) {
+        plan.push(step);
+    }
     for d in node.persistent_devices() {
         if (inp.link_exists)(&d) {
             plan.push(Step::Ip(link::set_argv(&d, false)));
@@ -374,6 +555,7 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
 mod tests {
     use super::*;
     use crate::interfaces::Config;
+    use crate::ovs::scene::HookEnv;
     use crate::ovs::state::tests::observed;
     use std::path::Path;
 
@@ -573,6 +755,140 @@ iface vm1 inet manual
             l.last().unwrap().ends_with("eth0 vlan100"),
             "its hook still runs: {l:?}"
         );
+    }
+
+    const HA: &str = "\
+auto ovsbr0
+iface ovsbr0 inet manual
+  ovs_type OVSBridge
+  ovs_datapath_type netdev
+
+iface p1 inet static
+  address 192.0.2.50/24
+  gateway 192.0.2.1
+  ovs_type OVSIntPort
+  ovs_bridge ovsbr0
+  ovs_mac 02:00:00:00:00:01
+  ovs_route_table 100
+  ovs_route_pref 900
+  ovs_route 198.51.100.0/24 via 192.0.2.254
+  ovs_route 2001:db8:1::/48 via 2001:db8::ff
+  ovs_arp_ignore 1
+  ovs_arp_announce 2
+
+iface p1 inet6 static
+  address 2001:db8::1
+  netmask 64
+";
+
+    fn ha_lines(
+        text: &str,
+        hook: Option<&HookEnv>,
+        f: fn(&Inputs, &str) -> Result<Plan, String>,
+    ) -> Result<Vec<String>, String> {
+        let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
+        let s = Scene::new(None, Some(c), hook, "start", "post-up");
+        let inp = Inputs {
+            scene: &s,
+            observed: &Observed::default(),
+            timeout: 10,
+            configured: &|_| false,
+            ipv6_default: false,
+            link_exists: &|_| false,
+        };
+        f(&inp, "p1").map(|p| p.lines())
+    }
+
+    #[test]
+    fn plan_shows_source_routing_of_every_stanza() {
+        let l = ha_lines(HA, None, post_up).unwrap();
+        assert_eq!(l.len(), 2, "{l:#?}");
+        assert_eq!(
+            l[0].lines().collect::<Vec<_>>()[1..],
+            [
+                "route add 192.0.2.0/24 dev p1 src 192.0.2.50 table 100 proto 79",
+                "route add default via 192.0.2.1 dev p1 table 100 proto 79",
+                "route add 198.51.100.0/24 via 192.0.2.254 table 100 proto 79",
+                "rule add from 192.0.2.50 table 100 pref 900 protocol 79",
+                "EOF"
+            ]
+        );
+        assert!(l[1].starts_with("ip -6 -batch - <<EOF"), "{}", l[1]);
+        assert!(l[1].contains("\nroute add 2001:db8::/64 dev p1 table 100 proto 79\n"));
+        assert!(l[1].contains("\nroute add 2001:db8:1::/48 via 2001:db8::ff table 100 proto 79\n"));
+        assert!(l[1].contains("\nrule add from 2001:db8::1 table 100 pref 900 protocol 79\n"));
+        let d = ha_lines(HA, None, pre_down).unwrap();
+        assert_eq!(d.len(), 2);
+        assert!(d[0].contains("\nrule del from 192.0.2.50 table 100 pref 900 protocol 79\n"));
+    }
+
+    #[test]
+    fn a_hook_run_routes_its_own_stanza_only() {
+        let env: Vec<(String, String)> = [
+            ("IFACE", "p1"),
+            ("ADDRFAM", "inet6"),
+            ("METHOD", "static"),
+            ("MODE", "start"),
+            ("PHASE", "post-up"),
+            ("IF_ADDRESS", "2001:db8::1"),
+            ("IF_NETMASK", "64"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let h = HookEnv::from_vars(env).unwrap();
+        let l = ha_lines(HA, Some(&h), post_up).unwrap();
+        assert_eq!(l.len(), 1, "{l:#?}");
+        assert!(l[0].starts_with("ip -6 -batch"), "{}", l[0]);
+        // a dhcp stanza: nothing, and a warning for its family's routes
+        let env6: Vec<(String, String)> = h
+            .env()
+            .into_iter()
+            .map(|(k, v)| match k.as_str() {
+                "METHOD" => (k, "auto".to_string()),
+                _ => (k, v),
+            })
+            .collect();
+        let h6 = HookEnv::from_vars(env6).unwrap();
+        let l = ha_lines(HA, Some(&h6), post_up).unwrap();
+        assert_eq!(l.len(), 1, "{l:#?}");
+        assert!(
+            l[0].starts_with("# warning: p1: ovs_route: the inet6 routes"),
+            "{l:?}"
+        );
+    }
+
+    #[test]
+    fn arp_sysctls_before_link_up_and_back_to_defaults_on_down() {
+        let l = ha_lines(HA, None, pre_up).unwrap();
+        let n = l.len();
+        assert_eq!(
+            l[n - 3..],
+            [
+                "sysctl -w net.ipv4.conf.p1.arp_ignore=1",
+                "sysctl -w net.ipv4.conf.p1.arp_announce=2",
+                "ip link set dev p1 up",
+            ]
+        );
+        let d = ha_lines(HA, None, post_down).unwrap();
+        assert_eq!(
+            d[..2],
+            [
+                "sysctl -w net.ipv4.conf.p1.arp_ignore=\"$(sysctl -n net.ipv4.conf.default.arp_ignore)\"  # if p1 exists",
+                "sysctl -w net.ipv4.conf.p1.arp_announce=\"$(sysctl -n net.ipv4.conf.default.arp_announce)\"  # if p1 exists",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_routing_fails_before_anything_is_done() {
+        let text = HA.replace("via 192.0.2.254", "via 192.0.2.254 table 5");
+        let e = ha_lines(&text, None, pre_up).unwrap_err();
+        assert!(e.starts_with("p1: ovs_route: \"198.51.100.0/24"), "{e}");
+        assert!(e.contains("names its own table"), "{e}");
+        let text = HA.replace("address 2001:db8::1\n", "address 192.0.2.9\n");
+        let e = ha_lines(&text, None, pre_up).unwrap_err();
+        assert!(e.starts_with("p1: inet6 stanza: address:"), "{e}");
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! A hook run's plan: the ordered steps (one ovs-vsctl transaction, the check that
-//! OVS applied it, sysctls, `ip` commands, nested ifup/ifdown of a bridge's ports).
-//! `plan` prints it; the hook executes it. Routes and rules (a later issue) are `ip`
-//! steps too.
+//! OVS applied it, sysctls, `ip` commands, source routing, nested ifup/ifdown of a
+//! bridge's ports). `plan` prints it; the hook executes it.
 
 use std::fmt;
 
 use super::vsctl::Transaction;
 use super::words::shell_line;
-use crate::net::sysctl::Sysctl;
+use crate::net::route;
+use crate::net::sysctl::{Reset, Sysctl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -17,8 +17,13 @@ pub enum Step {
     Verify(Vec<String>),
     /// Written to /proc/sys.
     Sysctl(Sysctl),
-    /// An `ip` argv (link up/down; later routes and rules).
+    /// An interface sysctl set back to its `default` value.
+    SysctlReset(Reset),
+    /// An `ip` argv (link up/down).
     Ip(Vec<String>),
+    /// Source routing of one interface and family installed or removed: the kernel's
+    /// rules and routes are read, then one `ip -batch -` (printed as a here-document).
+    Routing(route::Change),
     /// A nested `ifup`/`ifdown` argv for a bridge's ports (Debian's
     /// `ifup --allow=BRIDGE PORTS`).
     Ifupdown(Vec<String>),
@@ -69,6 +74,8 @@ impl Plan {
                 names.join(" ")
             ),
             Step::Sysctl(s) => s.to_string(),
+            Step::SysctlReset(r) => r.to_string(),
+            Step::Routing(c) => c.to_string(),
             Step::Ip(argv) | Step::Ifupdown(argv) => shell_line(argv),
             Step::Warn(w) => format!("# warning: {w}"),
             Step::IfPresent { dev, step } => {

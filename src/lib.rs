@@ -12,3 +12,4 @@ pub mod ocf;
 pub mod ovs;
 pub mod plan;
 pub mod query;
+pub mod status;

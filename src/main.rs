@@ -5,7 +5,7 @@
 use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
-use ifupdown_ovs::{check, error, hook, ocf, plan, query};
+use ifupdown_ovs::{check, error, hook, ocf, plan, query, status};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -39,7 +39,7 @@ fn run() -> Result<i32, error::Error> {
         Command::Check(args) => check::run(args),
         Command::Query(args) => query::run(args),
         Command::Plan(args) => plan::run(args),
-        Command::Status(_) => Err(error::Error::Other("status: not implemented yet".into())),
+        Command::Status(args) => status::run(args),
         Command::Hook(args) => hook::run_cli(args),
         Command::Ocf(args) => ocf::run(&args.action),
     }

@@ -1,0 +1,373 @@
+//! `ifupdown-ovs status [-i FILE]`: what in OVS is ours and whether it matches the
+//! configuration.
+//!
+//! It reads OVSDB once (read-only) and compares, per OVS interface of the
+//! interfaces file: is it in OVS, on the bridge its stanza names, created by us
+//! (`external_ids:ifupdown-ovs`), and did OVS report an error for it. It also lists
+//! rows marked as ours that no stanza declares any more (left over), and ports that
+//! nobody declared (VM taps, veths), which the hooks leave alone. Exit status 0 when
+//! nothing is wrong (interfaces that are simply down are not wrong), 1 otherwise.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use crate::cli::StatusArgs;
+use crate::error::Error;
+use crate::interfaces::Config;
+use crate::ovs::daemon::{self, Health};
+use crate::ovs::model::{OvsIface, OvsType};
+use crate::ovs::options::{self, Context};
+use crate::ovs::state::Observed;
+use crate::ovs::vsctl::Vsctl;
+
+/// How one interface stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// In OVS as configured; `ours` tells whether we created it.
+    Up { ours: bool, detail: String },
+    /// Not in OVS (not brought up, or already down).
+    Down,
+    /// In OVS, but not as configured.
+    Wrong(String),
+    /// Marked as ours, but no stanza declares it.
+    Orphan,
+    /// In OVS, not declared and not ours: left alone.
+    Foreign(String),
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub name: String,
+    pub kind: String,
+    pub state: State,
+}
+
+impl Line {
+    /// Whether this line makes the exit status non-zero.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.state, State::Wrong(_) | State::Orphan)
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match &self.state {
+            State::Up { ours, detail } => {
+                let by = if *ours { "ours" } else { "not created by us" };
+                format!("up{detail} ({by})")
+            }
+            State::Down => "down (not in OVS)".to_string(),
+            State::Wrong(why) => format!("WRONG: {why}"),
+            State::Orphan => "ours, but no stanza declares it any more (ifdown it before removing \
+                 its stanza, or remove it with ovs-vsctl)"
+                .to_string(),
+            State::Foreign(on) => format!("on {on}, not declared: left alone"),
+        };
+        write!(f, "{:<16} {:<12} {what}", self.name, self.kind)
+    }
+}
+
+fn kind_name(k: OvsType) -> &'static str {
+    match k {
+        OvsType::Bridge => "bridge",
+        OvsType::Port => "port",
+        OvsType::IntPort => "int-port",
+        OvsType::Bond => "bond",
+        OvsType::PatchPort => "patch-port",
+        OvsType::Tunnel => "tunnel",
+    }
+}
+
+/// Errors OVS reports for the interfaces of port (or bridge) `name`.
+fn interface_errors(observed: &Observed, name: &str) -> Vec<String> {
+    observed
+        .interfaces_of(name)
+        .iter()
+        .filter_map(|i| observed.interface(i))
+        .filter_map(|i| {
+            i.error
+                .as_ref()
+                .map(|e| format!("interface {}: {e}", i.row.name))
+                .or_else(|| {
+                    (i.ofport == Some(-1) && i.kind != "patch")
+                        .then(|| format!("interface {}: no OpenFlow port", i.row.name))
+                })
+        })
+        .collect()
+}
+
+fn bridge_state(m: &OvsIface, observed: &Observed) -> State {
+    let name = m.name.as_str();
+    let ours = |owner: Option<&str>| owner == Some(name);
+    if let Some(fake) = &m.fake {
+        let Some(port) = observed.port(name).filter(|p| p.fake_bridge) else {
+            return match observed.bridge(name) {
+                Some(_) => State::Wrong(format!(
+                    "a real bridge, configured as VLAN {} of {}",
+                    fake.vlan.0, fake.parent
+                )),
+                None => State::Down,
+            };
+        };
+        return match observed.fake_bridge(name) {
+            Some((parent, vlan)) if parent == fake.parent && vlan == i64::from(fake.vlan.0) => {
+                State::Up {
+                    ours: ours(port.row.owner()),
+                    detail: format!(" as VLAN {vlan} of {parent}"),
+                }
+            }
+            Some((parent, vlan)) => State::Wrong(format!(
+                "VLAN {vlan} of {parent}, configured as VLAN {} of {}",
+                fake.vlan.0, fake.parent
+            )),
+            None => State::Wrong("a VLAN bridge without parent or VLAN".into()),
+        };
+    }
+    match observed.bridge(name) {
+        None if observed.fake_bridge(name).is_some() => {
+            State::Wrong("a VLAN bridge, configured as a real bridge".into())
+        }
+        None => State::Down,
+        Some(b) => {
+            let errors = interface_errors(observed, name);
+            if errors.is_empty() {
+                State::Up {
+                    ours: ours(b.row.owner()),
+                    detail: String::new(),
+                }
+            } else {
+                State::Wrong(errors.join("; "))
+            }
+        }
+    }
+}
+
+fn port_state(m: &OvsIface, observed: &Observed) -> State {
+    let name = m.name.as_str();
+    let Some(port) = observed.port(name) else {
+        return State::Down;
+    };
+    let on = observed.bridge_of(name).unwrap_or_default();
+    if let Some(want) = &m.bridge
+        && *want != on
+    {
+        return State::Wrong(format!("on bridge {on}, configured on {want}"));
+    }
+    let errors = interface_errors(observed, name);
+    if !errors.is_empty() {
+        return State::Wrong(errors.join("; "));
+    }
+    State::Up {
+        ours: port.row.owner() == Some(name),
+        detail: format!(" on {on}"),
+    }
+}
+
+/// The report: configured interfaces in file order, then left-over rows of ours,
+/// then undeclared ports.
+pub fn report(config: &Config, observed: &Observed, ctx: &Context) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut declared = BTreeSet::new();
+    for iface in &config.ifaces {
+        if !declared.insert(iface.name.clone()) {
+            continue;
+        }
+        let analysis = options::for_interface(config, &iface.name, ctx);
+        let Some(m) = analysis.iface else {
+            if !analysis.errors.is_empty() {
+                lines.push(Line {
+                    name: iface.name.clone(),
+                    kind: "?".into(),
+                    state: State::Wrong("invalid options (see ifupdown-ovs check)".into()),
+                });
+            }
+            continue;
+        };
+        let state = if m.kind == OvsType::Bridge {
+            bridge_state(&m, observed)
+        } else {
+            port_state(&m, observed)
+        };
+        lines.push(Line {
+            name: m.name.clone(),
+            kind: kind_name(m.kind).into(),
+            state,
+        });
+    }
+    let mut orphans = BTreeSet::new();
+    let rows = observed
+        .bridges
+        .iter()
+        .map(|b| &b.row)
+        .chain(observed.ports.iter().map(|p| &p.row));
+    for row in rows {
+        if let Some(owner) = row.owner()
+            && !declared.contains(owner)
+            && orphans.insert(row.name.clone())
+        {
+            lines.push(Line {
+                name: row.name.clone(),
+                kind: "-".into(),
+                state: State::Orphan,
+            });
+        }
+    }
+    for p in &observed.ports {
+        let name = &p.row.name;
+        let is_local = observed.bridge(name).is_some();
+        if p.row.owner().is_none() && !declared.contains(name) && !is_local && !p.fake_bridge {
+            lines.push(Line {
+                name: name.clone(),
+                kind: "-".into(),
+                state: State::Foreign(observed.bridge_of(name).unwrap_or_default()),
+            });
+        }
+    }
+    lines
+}
+
+pub fn run(args: &StatusArgs) -> Result<i32, Error> {
+    let config = Config::load(&args.file.interfaces)?;
+    if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
+        return Err(Error::Other(format!(
+            "status: {why}; start Open vSwitch (service openvswitch-switch start)"
+        )));
+    }
+    let observed = Observed::read(&Vsctl::default())
+        .map_err(|e| Error::Other(format!("status: cannot read OVSDB: {e}")))?;
+    let lines = report(&config, &observed, &Context::default());
+    for l in &lines {
+        println!("{l}");
+    }
+    Ok(i32::from(lines.iter().any(Line::is_problem)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovs::state::{BridgeRow, IfaceRow, OWNER_KEY, PortRow, Row};
+    use std::path::Path;
+
+    fn row(uuid: &str, name: &str, owner: Option<&str>) -> Row {
+        let mut r = Row {
+            uuid: uuid.into(),
+            name: name.into(),
+            ..Row::default()
+        };
+        if let Some(o) = owner {
+            r.external_ids.insert(OWNER_KEY.into(), o.into());
+        }
+        r
+    }
+
+    fn port(name: &str, owner: Option<&str>, tag: Option<i64>, fake: bool) -> PortRow {
+        PortRow {
+            row: row(&format!("p-{name}"), name, owner),
+            interfaces: vec![format!("i-{name}")],
+            tag,
+            fake_bridge: fake,
+        }
+    }
+
+    fn iface(name: &str, error: Option<&str>) -> IfaceRow {
+        IfaceRow {
+            row: row(&format!("i-{name}"), name, None),
+            ofport: Some(1),
+            error: error.map(str::to_string),
+            ..IfaceRow::default()
+        }
+    }
+
+    /// br0 (ours) with its local port, eth0 (ours), v2 (VLAN 2 fake bridge, ours),
+    /// vnet0 (a VM tap nobody declared), old0 (ours, no stanza).
+    fn observed(eth0_error: Option<&str>) -> Observed {
+        let names = ["br0", "eth0", "v2", "vnet0", "old0"];
+        Observed {
+            bridges: vec![BridgeRow {
+                row: row("b-br0", "br0", Some("br0")),
+                ports: names.iter().map(|n| format!("p-{n}")).collect(),
+                ..BridgeRow::default()
+            }],
+            ports: vec![
+                port("br0", Some("br0"), None, false),
+                port("eth0", Some("eth0"), None, false),
+                port("v2", Some("v2"), Some(2), true),
+                port("vnet0", None, None, false),
+                port("old0", Some("old0"), None, false),
+            ],
+            interfaces: vec![
+                iface("br0", None),
+                iface("eth0", eth0_error),
+                iface("v2", None),
+                iface("vnet0", None),
+                iface("old0", None),
+            ],
+        }
+    }
+
+    const CONFIG: &str = "\
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+iface v2 inet manual
+    ovs_type OVSBridge
+    ovs_vlan_parent br0
+    ovs_vlan 3
+iface p1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+iface plain inet manual
+";
+
+    fn lines(observed: &Observed) -> Vec<String> {
+        let config = Config::parse_str(CONFIG, Path::new("interfaces")).unwrap();
+        report(&config, observed, &Context::default())
+            .iter()
+            .map(|l| {
+                l.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reports_ours_down_wrong_orphans_and_foreign() {
+        assert_eq!(
+            lines(&observed(None)),
+            [
+                "br0 bridge up (ours)",
+                "eth0 port up on br0 (ours)",
+                "v2 bridge WRONG: VLAN 2 of br0, configured as VLAN 3 of br0",
+                "p1 int-port down (not in OVS)",
+                "old0 - ours, but no stanza declares it any more (ifdown it before \
+                 removing its stanza, or remove it with ovs-vsctl)",
+                "vnet0 - on br0, not declared: left alone",
+            ]
+        );
+    }
+
+    #[test]
+    fn interface_error_is_a_problem() {
+        let config = Config::parse_str(CONFIG, Path::new("interfaces")).unwrap();
+        let report = report(
+            &config,
+            &observed(Some("could not open")),
+            &Context::default(),
+        );
+        let eth0 = report.iter().find(|l| l.name == "eth0").unwrap();
+        assert_eq!(
+            eth0.state,
+            State::Wrong("interface eth0: could not open".into())
+        );
+        assert!(eth0.is_problem());
+        let down = report.iter().find(|l| l.name == "p1").unwrap();
+        assert!(!down.is_problem());
+    }
+}

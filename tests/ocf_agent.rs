@@ -101,11 +101,13 @@ fn start_monitor_stop() -> Result<(), LabError> {
         Duration::from_secs(5),
         || neighbour(&peer, V6, MAC),
     )?;
-    // and the port answers
+    // and the port answers, with its MAC (not the bridge's or eth0's) when asked
+    peer.ok(&["ip", "neigh", "flush", "dev", "eth0"])?;
     assert!(
         peer.run(&["ping", "-n", "-c", "1", "-W", "2", V4])?
             .success()
     );
+    assert!(neighbour(&peer, V4, MAC)?, "{}", peer.ok(&["ip", "neigh"])?);
 
     expect(&h, "start", 0)?;
     expect(&h, "monitor", 0)?;

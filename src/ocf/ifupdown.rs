@@ -113,9 +113,17 @@ fn log_output(shown: &str, f: &Finished) {
     }
 }
 
-/// The last non-empty line: what ifup printed just before giving up.
+/// What ifup printed just before giving up: the last non-empty line that is not
+/// one of ifupdown's generic summaries (those say only that something failed).
 fn last_line(text: &str) -> Option<&str> {
-    text.lines().map(str::trim).rfind(|l| !l.is_empty())
+    let generic = |l: &str| {
+        l.starts_with("ifup: failed to bring up")
+            || l.starts_with("ifdown: failed to bring down")
+            || l.starts_with("run-parts:")
+    };
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let last = lines.clone().next_back();
+    lines.rfind(|l| !generic(l)).or(last)
 }
 
 /// Whether ifupdown has `iface` configured (`ifquery --state IFACE` finds it).

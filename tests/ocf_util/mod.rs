@@ -19,6 +19,9 @@ pub const PEER_V6: &str = "2001:db8::20";
 
 /// The seed's HA setup (fixtures/examples/seed-ha.interfaces) with the addresses
 /// of the tests: a bridge on eth0 and the floating port, which has no `auto`.
+/// `ovs_arp_ignore 1` on the bridge and on eth0: otherwise their own devices answer
+/// ARP requests for the port's address with their MACs (arp_ignore 0 answers for
+/// any local address; eth0 sees the frames too with the userspace datapath).
 pub const INTERFACES: &str = "\
 auto ovsbr0
 iface ovsbr0 inet manual
@@ -26,12 +29,14 @@ iface ovsbr0 inet manual
     ovs_ports eth0
     ovs_datapath_type netdev
     ovs_disable_ipv6 yes
+    ovs_arp_ignore 1
 
 auto eth0
 iface eth0 inet manual
     ovs_type OVSPort
     ovs_bridge ovsbr0
     ovs_disable_ipv6 yes
+    ovs_arp_ignore 1
 
 iface ovsbr0p1 inet static
     address 192.0.2.50/24

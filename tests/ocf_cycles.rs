@@ -44,10 +44,12 @@ fn hundred_cycles_leave_nothing_behind() -> Result<(), LabError> {
         if i == 0 {
             // the port is really up (the state comparison below proves it goes away)
             assert!(h.link_exists(PORT)?, "start #0 made no device");
-            // ovs_route_table (source routing) is not applied by the hooks yet: when
-            // it is, its rule and table show up here and must be gone after stop
+            // the stanza's source routing (ovs_route_table 100) is there while
+            // running, and must be gone after stop like everything else
             let rules = h.ok(&["ip", "rule"])?;
-            eprintln!("rules while running:\n{rules}");
+            assert!(rules.contains("from 192.0.2.50 lookup 100"), "{rules}");
+            let table = h.ok(&["ip", "route", "show", "table", "100"])?;
+            assert!(table.contains("dev ovsbr0p1"), "{table}");
         }
         let out = agent(&h, "stop", &p, &[])?;
         assert_eq!(out.code(), Some(0), "stop #{i}: {out:?}");

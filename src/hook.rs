@@ -3,15 +3,15 @@
 //! only `IFACE LOGICAL ADDRFAM METHOD MODE PHASE VERBOSITY PATH IF_*` arrive.
 //!
 //! A run: read the environment; leave at once (exit 0, no output, no OVSDB access)
-//! for `IFACE=--all`, for post-up and pre-down of a stanza without a static address
-//! (pre-down of a bridge excepted), and for stanzas without `ovs_*` options in the
+//! for `IFACE=--all`, for post-up of a stanza without a static address, for
+//! pre-down of anything but a bridge, and for stanzas without `ovs_*` options in the
 //! environment or in the interface's other stanzas. Otherwise build the [`Scene`]
 //! (environment + interfaces file), make sure OVS runs (pre-up), read OVSDB once
-//! (pre-up, post-down), plan the phase ([`planner`]) and execute it: one ovs-vsctl
-//! transaction, the check that OVS applied it, sysctls, links, source routing,
-//! nested ifup/ifdown. An interface with several stanzas (inet + inet6) is set up at
-//! its first stanza's pre-up and removed at its last stanza's post-down; source
-//! routing follows each stanza (post-up, pre-down).
+//! (pre-up, last post-down), plan the phase ([`planner`]) and execute it: one
+//! ovs-vsctl transaction, the check that OVS applied it, sysctls, links, source
+//! routing, nested ifup/ifdown. An interface with several stanzas (inet + inet6) is
+//! set up at its first stanza's pre-up and removed at its last stanza's post-down;
+//! source routing follows each stanza (post-up, post-down).
 //!
 //! Which interfaces file: `ifup -i FILE` does not tell hooks. As a best effort we
 //! walk up our ancestor processes (`/proc/PID/stat`, `/proc/PID/cmdline`) to the
@@ -94,9 +94,9 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
         return Ok(());
     };
-    // After up and before down only source routing (which needs a static address
-    // in this stanza) and bridges (taking their ports down) act, which the
-    // environment shows without reading any file.
+    // After up only source routing acts (it needs a static address in this
+    // stanza); before down only bridges (taking their ports down). The environment
+    // shows both without reading any file.
     let not_bridge = h
         .vars
         .iter()
@@ -105,7 +105,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         .vars
         .iter()
         .any(|(k, v)| k == "IF_ADDRESS" && !v.trim().is_empty());
-    if !has_address && (phase == Phase::PostUp || (phase == Phase::PreDown && not_bridge)) {
+    if (phase == Phase::PostUp && !has_address) || (phase == Phase::PreDown && not_bridge) {
         return Ok(());
     }
     let found = match file_override {
@@ -154,8 +154,8 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
     let acts = match phase {
         Phase::PreUp => first,
-        Phase::PostDown => last,
-        Phase::PostUp | Phase::PreDown => true,
+        Phase::PreDown => first && entry.model.kind == OvsType::Bridge,
+        Phase::PostUp | Phase::PostDown => true,
     };
     if !acts {
         return Ok(());
@@ -168,7 +168,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
                 .map_err(|e| format!("{iface}: {e}"))?;
             Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
         }
-        Phase::PostDown => match daemon::health(rundir) {
+        Phase::PostDown if last => match daemon::health(rundir) {
             Health::Running => {
                 Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
             }
@@ -194,11 +194,9 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let plan = match phase {
         Phase::PreUp => planner::pre_up(&inputs, &h.logical),
         Phase::PostUp => planner::post_up(&inputs, &h.logical),
-        Phase::PreDown if first && entry.model.kind == OvsType::Bridge => {
-            planner::pre_down(&inputs, &h.logical)
-        }
-        Phase::PreDown => planner::routes_down(&inputs, &h.logical),
-        Phase::PostDown => planner::post_down(&inputs, &h.logical),
+        Phase::PreDown => planner::pre_down(&inputs, &h.logical),
+        Phase::PostDown if last => planner::post_down(&inputs, &h.logical),
+        Phase::PostDown => planner::routes_down(&inputs, &h.logical),
     }
     .map_err(|e| prefix(iface, &e))?;
     execute(&plan, &vsctl, h.verbose(), iface)

@@ -10,11 +10,12 @@
 //!   changed.
 //! - post-up (every stanza): source routing (`ovs_route_table`) for the stanza's
 //!   static addresses, once ifupdown has assigned them.
-//! - pre-down: source routing of the stanza removed (every stanza); a bridge takes
-//!   its configured ports down (`ifdown PORTS`) at its first stanza, before its own
-//!   addresses go.
-//! - post-down (last stanza): ARP sysctls back to the defaults, links of system
-//!   ports down, sysctls restored, one transaction removing what is ours.
+//! - pre-down (first stanza): a bridge takes its configured ports down
+//!   (`ifdown PORTS`), before its own addresses go.
+//! - post-down: at the last stanza ARP sysctls back to the defaults, links of
+//!   system ports down, sysctls restored, one transaction removing what is ours;
+//!   then (every stanza) the stanza's source routing removed, once its addresses
+//!   are gone.
 //!
 //! Which stanzas a routing step is about: in a hook run the one ifupdown runs it
 //! for (its `ADDRFAM`, `IF_ADDRESS`, ... from the environment); for `plan` every
@@ -311,7 +312,9 @@ pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// Before down, for every stanza: its source routing removed.
+/// After down, for every stanza: its source routing removed. Not before: while the
+/// address is still there, a reply from it would follow the main table and could
+/// leave through another interface in the subnet, with that interface's MAC.
 pub fn routes_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let mut plan = Plan::new(inp.timeout);
     for step in routing(inp, name, Direction::Down)? {
@@ -468,14 +471,13 @@ fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, 
     Ok(steps)
 }
 
-/// pre-down: a bridge takes its configured ports down first; then the source
-/// routing goes ([`routes_down`]).
+/// pre-down: a bridge takes its configured ports down first.
 pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let mut plan = Plan::new(inp.timeout);
     if m.kind != OvsType::Bridge {
-        return routes_down(inp, name);
+        return Ok(plan);
     }
     let mut ports: Vec<String> = Vec::new();
     let add = |p: &str, ports: &mut Vec<String>| {
@@ -509,9 +511,6 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
         argv.extend(file_args(s));
         argv.extend(ports);
         plan.push(Step::Ifupdown(argv));
-    }
-    for step in routing(inp, name, Direction::Down)? {
-        plan.push(step);
     }
     Ok(plan)
 }
@@ -547,6 +546,11 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
     plan.push(Step::Vsctl(d.tx));
     for w in d.warnings {
         plan.push(Step::Warn(w));
+    }
+    // Last: a failing `ip` must not keep the port in OVS. Rules outlive their
+    // device; the routes went with it.
+    for step in routing(inp, name, Direction::Down)? {
+        plan.push(step);
     }
     Ok(plan)
 }
@@ -817,9 +821,11 @@ iface p1 inet6 static
         assert!(l[1].contains("\nroute add 2001:db8::/64 dev p1 table 100 proto 79\n"));
         assert!(l[1].contains("\nroute add 2001:db8:1::/48 via 2001:db8::ff table 100 proto 79\n"));
         assert!(l[1].contains("\nrule add from 2001:db8::1 table 100 pref 900 protocol 79\n"));
-        let d = ha_lines(HA, None, pre_down).unwrap();
-        assert_eq!(d.len(), 2);
-        assert!(d[0].contains("\nrule del from 192.0.2.50 table 100 pref 900 protocol 79\n"));
+        assert!(ha_lines(HA, None, pre_down).unwrap().is_empty());
+        let d = ha_lines(HA, None, post_down).unwrap();
+        let n = d.len();
+        assert!(d[n - 2].contains("\nrule del from 192.0.2.50 table 100 pref 900 protocol 79\n"));
+        assert!(d[n - 1].starts_with("ip -6 -batch"), "{d:#?}");
     }
 
     #[test]

@@ -222,3 +222,34 @@ fn validate_all_on_broken_stanzas() -> Result<(), LabError> {
     assert_eq!(rc(&h, "meta-data")?, 0);
     Ok(())
 }
+
+/// `interfaces_file`: the agent passes `ifup -i FILE`, and the hooks find FILE
+/// from their ifup's command line.
+#[test]
+fn other_interfaces_file() -> Result<(), LabError> {
+    let h = host("ocf-file", Default::default())?;
+    let peer = lab::Lab::peer("ocf-file-peer")?;
+    h.add_veth("eth0", &peer, "eth0")?;
+    h.start_ovs()?;
+    let file = "/etc/network/ha.interfaces";
+    h.write_file(file, INTERFACES)?;
+    h.ok(&["ifup", "-i", file, "-a"])?;
+    let mut p = params();
+    p.push(("interfaces_file".into(), file.into()));
+    let run = |action: &str| agent(&h, action, &p, &[]);
+    // the default file has no stanza for the port
+    assert_eq!(rc(&h, "validate-all")?, 6);
+    for (action, want) in [
+        ("validate-all", 0),
+        ("monitor", 7),
+        ("start", 0),
+        ("monitor", 0),
+        ("stop", 0),
+        ("monitor", 7),
+    ] {
+        let out = run(action)?;
+        assert_eq!(out.code(), Some(want), "{action}: {out:?}");
+    }
+    assert!(!h.link_exists(PORT)?);
+    Ok(())
+}

@@ -46,7 +46,8 @@ pub struct Target {
     /// The bridge has no OVSBridge stanza: it must already exist in OVS (someone
     /// else's bridge, as in the original shell agent's setup).
     pub bridge_outside_file: bool,
-    /// Check warnings about this interface, for validate-all.
+    /// Check warnings about this interface and its bridge, and advice (ARP on the
+    /// bridge), for validate-all.
     pub warnings: Vec<String>,
 }
 
@@ -225,11 +226,23 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
         return Err(Outcome::configured(format!("{first_error}{more}")));
     }
 
+    let addresses = static_addresses(&seen, name)?;
+    if addresses.iter().any(|a| a.ip.is_ipv4())
+        && let Some(b) = bridge_model.as_ref().filter(|b| b.kind == OvsType::Bridge)
+        && b.arp_ignore.unwrap_or(0) == 0
+    {
+        warnings.push(format!(
+            "{bridge} has no ovs_arp_ignore: with arp_ignore 0 the bridge's own device also \
+             answers ARP requests for {name}'s addresses, with the bridge's MAC; set \
+             ovs_arp_ignore 1 on {bridge} (or net.ipv4.conf.all.arp_ignore=1)"
+        ));
+    }
+
     Ok(Target {
         interface: name.to_string(),
         bridge,
         mac: model.mac,
-        addresses: static_addresses(&seen, name)?,
+        addresses,
         ifupdown_options: extra,
         file,
         bridge_outside_file,

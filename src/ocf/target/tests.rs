@@ -61,6 +61,19 @@ fn seed_ha_fixture() {
 fn from_the_stanza_alone() {
     let t = resolve(&cfg(HA), &params(&[("interface", "ovsbr0p1")]), &env()).unwrap();
     assert_eq!(t.bridge, "ovsbr0");
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("ovs_arp_ignore 1 on ovsbr0")),
+        "{:?}",
+        t.warnings
+    );
+    let quiet = HA.replace(
+        "ovs_datapath_type netdev",
+        "ovs_datapath_type netdev\n    ovs_arp_ignore 1",
+    );
+    let t = resolve(&cfg(&quiet), &params(&[("interface", "ovsbr0p1")]), &env()).unwrap();
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
     assert_eq!(
         t.mac.map(|m| m.to_string()).as_deref(),
         Some("02:00:00:00:00:01")

@@ -110,6 +110,14 @@ struct Args {
     /// their own `auto` stanzas): shows what batching from `ovs_ports` is worth.
     #[arg(long)]
     without_ovs_ports: bool,
+    /// After the timed runs, one untimed run per N and variant that counts the
+    /// `ovs-vsctl` and `ip` processes started during up and down (through logging
+    /// wrappers in the lab's `/usr/sbin`).
+    #[arg(long)]
+    count_calls: bool,
+    /// With --count-calls: also print every counted command line to stderr.
+    #[arg(long, requires = "count_calls")]
+    show_calls: bool,
     /// Time limit per command in a lab, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -132,10 +140,19 @@ struct Sample {
     down: Duration,
 }
 
+/// Processes started during one up and one down, per counted program
+/// (in the order of [`COUNTED`]).
+#[derive(Clone, Debug)]
+struct Calls {
+    up: Vec<usize>,
+    down: Vec<usize>,
+}
+
 /// All samples, by (N, variant); failures as messages.
 #[derive(Default)]
 struct Results {
     samples: BTreeMap<(usize, Variant), Vec<Sample>>,
+    calls: BTreeMap<(usize, Variant), Calls>,
     failures: Vec<String>,
 }
 
@@ -181,8 +198,8 @@ fn main() -> ExitCode {
             for i in 0..variants.len() {
                 let variant = variants[(i + rep) % variants.len()];
                 let label = format!("rep {}/{reps} N={n} {}", rep + 1, variant.name());
-                match run_once(&args, variant, n) {
-                    Ok(sample) => {
+                match run_once(&args, variant, n, false) {
+                    Ok((sample, _)) => {
                         eprintln!(
                             "{label}: up {:.3} s, down {:.3} s",
                             secs(sample.up),
@@ -194,6 +211,24 @@ fn main() -> ExitCode {
                             .or_default()
                             .push(sample);
                     }
+                    Err(e) => {
+                        eprintln!("{label}: FAILED: {e}");
+                        results.failures.push(format!("{label}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    if args.count_calls {
+        for &n in &sizes {
+            for &variant in &variants {
+                let label = format!("counting N={n} {}", variant.name());
+                match run_once(&args, variant, n, true) {
+                    Ok((_, Some(calls))) => {
+                        eprintln!("{label}: up {:?}, down {:?}", calls.up, calls.down);
+                        results.calls.insert((n, variant), calls);
+                    }
+                    Ok((_, None)) => {}
                     Err(e) => {
                         eprintln!("{label}: FAILED: {e}");
                         results.failures.push(format!("{label}: {e}"));
@@ -227,8 +262,15 @@ fn main() -> ExitCode {
 // ---------------------------------------------------------------- one run
 
 /// One fresh lab: set up (untimed), `ifup -a` (timed), check, `ifdown -a` (timed),
-/// check; the lab is torn down when it goes out of scope.
-fn run_once(args: &Args, variant: Variant, n: usize) -> Result<Sample, RunError> {
+/// check; the lab is torn down when it goes out of scope. With `count`, the
+/// programs of [`COUNTED`] are wrapped and their starts counted (the times then
+/// include the wrappers' cost and mean little).
+fn run_once(
+    args: &Args,
+    variant: Variant,
+    n: usize,
+    count: bool,
+) -> Result<(Sample, Option<Calls>), RunError> {
     let name = format!("bench-{}-{n}", variant.name());
     let options = LabOptions {
         hooks: variant.hooks(),
@@ -246,12 +288,81 @@ fn run_once(args: &Args, variant: Variant, n: usize) -> Result<Sample, RunError>
         }
     }
     host.write_interfaces(&interfaces(variant, n, !args.without_ovs_ports))?;
+    if count {
+        install_counters(&host)?;
+    }
 
     let up = timed(|| up(&host, variant, n))?;
+    let show = args.show_calls;
+    let up_calls = take_counts(&host, count, show.then_some("ifup -a"))?;
     check_up(&host, variant, n)?;
+    take_counts(&host, count, None)?;
     let down = timed(|| down(&host, variant))?;
+    let down_calls = take_counts(&host, count, show.then_some("ifdown -a"))?;
     check_down(&host, variant)?;
-    Ok(Sample { up, down })
+    let calls = count.then_some(Calls {
+        up: up_calls,
+        down: down_calls,
+    });
+    Ok((Sample { up, down }, calls))
+}
+
+/// Programs whose starts `--count-calls` counts.
+const COUNTED: &[&str] = &["ovs-vsctl", "ip"];
+/// Where the wrappers log, one line per start (in the lab's private `/run`).
+const CALL_LOG: &str = "/run/bench-calls";
+
+/// Puts a wrapper for each program of [`COUNTED`] into the lab's `/usr/sbin`
+/// (first in `PATH`, before `/usr/bin`): it logs a line, then execs the real one.
+fn install_counters(host: &Lab) -> Result<(), RunError> {
+    if !host.is_private("/usr/sbin/ip") {
+        host.overlay("/usr/sbin")?;
+    }
+    host.ok(&["mkdir", "-p", CALL_LOG])?;
+    for name in COUNTED {
+        let real = lab::find_program(name)
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .ok_or_else(|| RunError::Sanity(format!("{name} not found")))?;
+        let shim = format!("/usr/sbin/{name}");
+        // Remove first: writing through a symlink (/usr/sbin/ip -> /bin/ip) would
+        // change the host's file.
+        host.ok(&["rm", "-f", &shim])?;
+        host.write_executable(
+            &shim,
+            &format!(
+                "#!/bin/sh\necho \"$*\" >>{CALL_LOG}/{name}\nexec {} \"$@\"\n",
+                real.display()
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Starts logged since the last call, per program of [`COUNTED`]; clears the logs.
+/// Nothing to do (and no time spent) when `count` is false. With `show`, prints
+/// the logged command lines to stderr, headed by `show`.
+fn take_counts(host: &Lab, count: bool, show: Option<&str>) -> Result<Vec<usize>, RunError> {
+    let mut counts = Vec::new();
+    if !count {
+        return Ok(counts);
+    }
+    for name in COUNTED {
+        let log = format!("{CALL_LOG}/{name}");
+        let out = host.run(&["cat", "--", &log])?;
+        let lines: Vec<&str> = if out.success() {
+            out.stdout.lines().collect()
+        } else {
+            Vec::new()
+        };
+        if let Some(what) = show {
+            for line in &lines {
+                eprintln!("  [{what}] {name} {line}");
+            }
+        }
+        counts.push(lines.len());
+        host.ok(&["rm", "-f", "--", &log])?;
+    }
+    Ok(counts)
 }
 
 /// Wall time of `f`, which must succeed.
@@ -714,6 +825,33 @@ fn report(
                 ),
                 GROWTH,
                 true,
+            );
+        }
+    }
+
+    if !results.calls.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nProcesses started (one untimed run with counting wrappers):\n"
+        );
+        let _ = writeln!(
+            md,
+            "| N VLANs | variant | `ifup -a`: ovs-vsctl | ip | `ifdown -a`: ovs-vsctl | ip |"
+        );
+        let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|");
+        for (&(n, variant), calls) in &results.calls {
+            let join = |v: &[usize]| {
+                v.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let _ = writeln!(
+                md,
+                "| {n} | {} | {} | {} |",
+                variant.name(),
+                join(&calls.up),
+                join(&calls.down)
             );
         }
     }

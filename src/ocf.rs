@@ -70,3 +70,36 @@ fn report(action: &str, result: ActionResult) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_without_side_effects() {
+        assert_eq!(run("meta-data").unwrap(), 0);
+        assert_eq!(run("usage").unwrap(), 0);
+        assert_eq!(run("").unwrap(), 2);
+        for unsupported in [
+            "reload",
+            "promote",
+            "demote",
+            "notify",
+            "migrate_to",
+            "migrate_from",
+        ] {
+            assert_eq!(run(unsupported).unwrap(), 3, "{unsupported}");
+        }
+    }
+
+    #[test]
+    fn errors_print_an_exit_reason() {
+        let o = rc::Outcome::configured("no stanza");
+        assert_eq!(report("validate-all", Err(o)), 6);
+        assert_eq!(
+            report("monitor", Err(rc::Outcome::not_running("absent"))),
+            7
+        );
+        assert_eq!(report("start", Ok(())), 0);
+    }
+}

@@ -215,6 +215,25 @@ fn validate_all_on_broken_stanzas() -> Result<(), LabError> {
     let mut p = params();
     p.remove(0);
     assert_eq!(agent(&h, "validate-all", &p, &[])?.code(), Some(6));
+    // not root: start, stop and monitor refuse (4); validate-all works
+    let as_nobody = |action: &str| {
+        h.run(&[
+            "su",
+            "nobody",
+            "-s",
+            "/bin/sh",
+            "-c",
+            &format!(
+                "OCF_RESKEY_interface={PORT} OCF_RESKEY_bridge={BRIDGE} OCF_RESKEY_mac={MAC} {AGENT} {action}"
+            ),
+        ])
+    };
+    for action in ["start", "stop", "monitor"] {
+        let out = as_nobody(action)?;
+        assert_eq!(out.code(), Some(4), "{action} as nobody: {out:?}");
+    }
+    let out = as_nobody("validate-all")?;
+    assert_eq!(out.code(), Some(0), "validate-all as nobody: {out:?}");
     // unknown actions and usage
     assert_eq!(rc(&h, "reload")?, 3);
     assert_eq!(rc(&h, "migrate_to")?, 3);

@@ -244,38 +244,8 @@ pub fn table_id(table: &RouteTable, dir: &Path) -> Result<u32, String> {
         RouteTable::Id(n) => return Ok(*n),
         RouteTable::Name(n) => n,
     };
-    let builtin = [("default", 253), ("main", 254), ("local", 255)];
-    if let Some((_, id)) = builtin.iter().find(|(n, _)| n == name) {
-        return Ok(*id);
-    }
-    let mut files = vec![dir.join("rt_tables")];
-    let mut conf: Vec<PathBuf> = std::fs::read_dir(dir.join("rt_tables.d"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
-                .collect()
-        })
-        .unwrap_or_default();
-    conf.sort();
-    files.extend(conf);
-    for file in &files {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        for line in text.lines() {
-            let mut w = line.split('#').next().unwrap_or("").split_whitespace();
-            if let (Some(id), Some(n)) = (w.next(), w.next())
-                && n == name
-            {
-                let id = match id.strip_prefix("0x") {
-                    Some(h) => u32::from_str_radix(h, 16).ok(),
-                    None => id.parse().ok(),
-                };
-                if let Some(id) = id {
-                    return Ok(id);
-                }
-            }
-        }
+    if let Some(id) = crate::ovs::options::rt_tables::lookup(&[dir.to_path_buf()], name) {
+        return Ok(id);
     }
     Err(format!(
         "ovs_route_table: unknown routing table name \"{name}\" (not in {}/rt_tables or rt_tables.d/*.conf)",

@@ -14,7 +14,7 @@
 
 mod diag;
 mod kinds;
-mod rt_tables;
+pub mod rt_tables;
 mod spec;
 mod values;
 mod vlan;

@@ -254,16 +254,112 @@ pub struct Down {
     pub warnings: Vec<String>,
 }
 
+/// What removing one interface needs: its name, whether it is a bridge (real or
+/// VLAN bridge), the bridge holding it (a port), and for a bridge `mine` and
+/// `keep` (see [`down`]). The hook records these for `ifdown -a` ([`down_all`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownTarget {
+    pub name: String,
+    pub is_bridge: bool,
+    pub bridge: Option<String>,
+    pub mine: BTreeSet<String>,
+    pub keep: BTreeSet<String>,
+}
+
+impl DownTarget {
+    pub fn new(n: &Node, mine: BTreeSet<String>, keep: BTreeSet<String>) -> DownTarget {
+        DownTarget {
+            name: n.name.clone(),
+            is_bridge: n.is_bridge(),
+            bridge: n.bridge.clone(),
+            mine,
+            keep,
+        }
+    }
+}
+
 /// Remove `n`. `mine`: what the configuration puts on this bridge (counts as ours
 /// even without a mark). `keep`: ports the configuration puts on the parent of
 /// this VLAN bridge; they share its VLAN, so ovs-vsctl counts them as the VLAN
 /// bridge's ports (and `del-br` would delete them), but they stay.
 pub fn down(n: &Node, o: &Observed, mine: &BTreeSet<String>, keep: &BTreeSet<String>) -> Down {
+    down_target(&DownTarget::new(n, mine.clone(), keep.clone()), o)
+}
+
+/// Remove several interfaces in one transaction, in order, with the result of
+/// removing them one after the other: each is planned against the state the
+/// ones before it leave (simulated on a copy of `o`).
+pub fn down_all(targets: &[DownTarget], o: &Observed) -> Down {
+    let mut state = o.clone();
+    let mut all = Down::default();
+    for t in targets {
+        let d = down_target(t, &state);
+        for c in &d.tx.commands {
+            forget(&mut state, c);
+        }
+        all.tx.extend(d.tx);
+        all.warnings.extend(d.warnings);
+    }
+    all
+}
+
+/// Remove from `o` what a command of [`down_target`] deletes.
+fn forget(o: &mut Observed, cmd: &[String]) {
+    let words: Vec<&str> = cmd
+        .iter()
+        .map(String::as_str)
+        .filter(|w| *w != "--if-exists")
+        .collect();
+    let uuids: Vec<String> = match words.as_slice() {
+        ["del-port", name] => o
+            .port(name)
+            .map(|p| p.row.uuid.clone())
+            .into_iter()
+            .collect(),
+        ["del-br", name] => match (o.bridge(name), o.fake_bridge(name)) {
+            (Some(b), _) => {
+                let ports = b.ports.clone();
+                o.bridges.retain(|b| b.row.name != *name);
+                ports
+            }
+            (None, Some(_)) => {
+                let mut v: Vec<String> = o
+                    .ports_on(name)
+                    .iter()
+                    .map(|p| p.row.uuid.clone())
+                    .collect();
+                v.extend(o.port(name).map(|p| p.row.uuid.clone()));
+                v
+            }
+            _ => Vec::new(),
+        },
+        ["remove", "Bridge", _, "ports", uuid] => vec![uuid.to_string()],
+        _ => Vec::new(),
+    };
+    for u in &uuids {
+        drop_port(o, u);
+    }
+}
+
+/// Remove port row `uuid`, its interfaces and every reference to it.
+fn drop_port(o: &mut Observed, uuid: &str) {
+    let Some(i) = o.ports.iter().position(|p| p.row.uuid == uuid) else {
+        return;
+    };
+    let p = o.ports.remove(i);
+    o.interfaces.retain(|x| !p.interfaces.contains(&x.row.uuid));
+    for b in &mut o.bridges {
+        b.ports.retain(|u| u != uuid);
+    }
+}
+
+fn down_target(t: &DownTarget, o: &Observed) -> Down {
+    let (mine, keep) = (&t.mine, &t.keep);
     let mut d = Down::default();
-    let name = n.name.as_str();
-    if !n.is_bridge() {
+    let name = t.name.as_str();
+    if !t.is_bridge {
         if let Some(p) = o.port(name) {
-            let on_declared = n.bridge.as_deref().is_some_and(|b| placed_on(o, name, b));
+            let on_declared = t.bridge.as_deref().is_some_and(|b| placed_on(o, name, b));
             if is_ours(&p.row) || on_declared {
                 d.tx.push(["--if-exists", "del-port", name]);
             }
@@ -620,6 +716,62 @@ mod tests {
 
     /// A VLAN bridge shares its VLAN with ports of its parent (the seed's ovsbr0p1
     /// has tag 1 like ovsbr0v1): `del-br` would take them along.
+    fn target(name: &str, bridge: Option<&str>, mine: &[&str]) -> DownTarget {
+        DownTarget {
+            name: name.into(),
+            is_bridge: bridge.is_none(),
+            bridge: bridge.map(str::to_string),
+            mine: mine.iter().map(|s| s.to_string()).collect(),
+            keep: none(),
+        }
+    }
+
+    #[test]
+    fn down_all_is_one_transaction_with_the_sequential_result() {
+        let o = observed(&[(
+            "br0",
+            &[
+                ("v1", Some(1), true, true, &[]),
+                ("p1", Some(1), false, true, &[]),
+                ("eth0", None, false, true, &[]),
+            ],
+        )]);
+        // ifdown -a order: ports, the VLAN bridge, then its parent
+        let ts = [
+            target("p1", Some("v1"), &[]),
+            target("eth0", Some("br0"), &[]),
+            target("v1", None, &["p1"]),
+            target("br0", None, &["eth0", "v1", "p1"]),
+        ];
+        let d = down_all(&ts, &o);
+        assert_eq!(
+            lines(&d.tx),
+            [
+                "--if-exists del-port p1",
+                "--if-exists del-port eth0",
+                "remove Bridge br0 ports p-v1",
+                "--if-exists del-br br0",
+            ]
+        );
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        // the parent first: deleting it takes the VLAN bridge along, nothing refers
+        // to a row that is gone
+        let d = down_all(&[ts[3].clone(), ts[2].clone(), ts[0].clone()], &o);
+        assert_eq!(lines(&d.tx), ["--if-exists del-br br0"]);
+        // a foreign port keeps the bridge, once, with one warning
+        let o = observed(&[(
+            "br0",
+            &[
+                ("eth0", None, false, true, &[]),
+                ("vnet0", None, false, false, &[]),
+            ],
+        )]);
+        let d = down_all(&[ts[1].clone(), ts[3].clone()], &o);
+        assert_eq!(lines(&d.tx), ["--if-exists del-port eth0"]);
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert!(d.warnings[0].contains("(vnet0)"));
+    }
+
     #[test]
     fn down_vlan_bridge_keeps_ports_of_its_parent() {
         let o = observed(&[(

@@ -2,6 +2,7 @@
 //! validating them from a stanza or the hook environment ([`options`]), and running
 //! ovs-vsctl transactions ([`vsctl`]).
 
+pub mod batch;
 pub mod converge;
 pub mod daemon;
 pub mod desired;

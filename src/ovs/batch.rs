@@ -1,0 +1,437 @@
+//! Records that let the hook runs of one `ifup -a` / `ifdown -a` share their OVS
+//! work (DESIGN.md decision 3), kept under [`DIR`] and named after the ifup/ifdown
+//! run they belong to (its pid and start time, field 22 of `/proc/PID/stat`, so a
+//! recycled pid never matches).
+//!
+//! - `up.PID.START/` (a directory, written whole under a temporary name and then
+//!   renamed): one file per interface the `IFACE=--all` pre-up run set up, holding
+//!   the [`fingerprint`] of what it applied. An interface's own pre-up that computes
+//!   the same fingerprint takes its file away (each is used once) and has nothing
+//!   left to do. Removed by the `IFACE=--all` post-up run.
+//! - `down.PID.START` (a file, created empty by the `IFACE=--all` pre-down run):
+//!   each interface's post-down appends one line ([`DownTarget`]) instead of
+//!   removing its OVS rows; the `IFACE=--all` post-down run removes them all in one
+//!   transaction and the file with them.
+//!
+//! A record whose ifup/ifdown is gone (killed before its end) is stale: it is never
+//! used (the name does not match any live run) and removed by the next run that
+//! writes a record ([`sweep`]).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::converge::DownTarget;
+
+/// Where the records live.
+pub const DIR: &str = "/run/ifupdown-ovs";
+
+/// One ifup/ifdown run: its pid and start time (clock ticks after boot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub pid: u32,
+    pub start: u64,
+}
+
+impl Session {
+    /// From the `PID:START` form of [`crate::hook::Invocation::session`].
+    pub fn parse(s: &str) -> Option<Session> {
+        let (pid, start) = s.split_once(':')?;
+        Some(Session {
+            pid: pid.parse().ok()?,
+            start: start.parse().ok()?,
+        })
+    }
+
+    /// Whether that process still runs (same pid, same start time).
+    pub fn alive(&self) -> bool {
+        start_time(self.pid) == Some(self.start)
+    }
+
+    fn suffix(&self) -> String {
+        format!("{}.{}", self.pid, self.start)
+    }
+}
+
+/// Field 22 (start time) of `/proc/PID/stat`.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// 64-bit FNV-1a: stable across builds and runs (unlike std's hasher).
+pub fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The fingerprint of a description (e.g. the `Debug` form of an interface's
+/// model and desired node), as 16 hex digits.
+pub fn fingerprint(description: &str) -> String {
+    format!("{:016x}", fnv1a(description.as_bytes()))
+}
+
+/// Whether `name` can be a file name in a record (interfaces(5) names are words;
+/// anything odd simply takes the unbatched path).
+pub fn storable(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\t', '\n', ' ', '\0'])
+}
+
+/// The records of one directory (normally [`DIR`]; tests use a temporary one).
+#[derive(Debug, Clone)]
+pub struct Records {
+    pub dir: PathBuf,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            dir: PathBuf::from(DIR),
+        }
+    }
+}
+
+impl Records {
+    pub fn new(dir: &Path) -> Records {
+        Records {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn up_path(&self, s: &Session) -> PathBuf {
+        self.dir.join(format!("up.{}", s.suffix()))
+    }
+
+    fn down_path(&self, s: &Session) -> PathBuf {
+        self.dir.join(format!("down.{}", s.suffix()))
+    }
+
+    fn ensure_dir(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&self.dir)
+    }
+
+    /// Write the up record of `s`: `(interface, fingerprint)` pairs. Replaces an
+    /// older one; readers see all of it or nothing.
+    pub fn write_up(&self, s: &Session, entries: &[(String, String)]) -> std::io::Result<()> {
+        self.ensure_dir()?;
+        let tmp = self
+            .dir
+            .join(format!(".up.{}.{}", s.suffix(), std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir(&tmp)?;
+        let written = entries
+            .iter()
+            .filter(|(n, _)| storable(n))
+            .try_for_each(|(n, f)| std::fs::write(tmp.join(n), format!("{f}\n")));
+        let done = written.and_then(|()| {
+            let dest = self.up_path(s);
+            let _ = std::fs::remove_dir_all(&dest);
+            std::fs::rename(&tmp, &dest)
+        });
+        if done.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        done
+    }
+
+    /// If the up record of `s` holds `name` with fingerprint `fp`: take the entry
+    /// away (it serves once) and say so. Any other case (no record, other
+    /// fingerprint) leaves the record as it is.
+    pub fn take_up(&self, s: &Session, name: &str, fp: &str) -> bool {
+        if !storable(name) {
+            return false;
+        }
+        let path = self.up_path(s).join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(f) if f.trim() == fp => std::fs::remove_file(&path).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Whether `s` has an up record at all.
+    pub fn has_up(&self, s: &Session) -> bool {
+        self.up_path(s).is_dir()
+    }
+
+    /// Remove the up record of `s`.
+    pub fn remove_up(&self, s: &Session) {
+        let _ = std::fs::remove_dir_all(self.up_path(s));
+    }
+
+    /// Start the down record of `s` (empty): from now on its post-down runs defer.
+    pub fn start_down(&self, s: &Session) -> std::io::Result<()> {
+        self.ensure_dir()?;
+        std::fs::write(self.down_path(s), "")
+    }
+
+    /// Append `t` to the down record of `s`. False when there is no record (or it
+    /// cannot be written): the caller then removes the interface itself.
+    pub fn defer_down(&self, s: &Session, t: &DownTarget) -> bool {
+        let Some(line) = encode_down(t) else {
+            return false;
+        };
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.down_path(s));
+        match file {
+            Ok(mut f) => f.write_all(line.as_bytes()).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `s` has a down record.
+    pub fn has_down(&self, s: &Session) -> bool {
+        self.down_path(s).is_file()
+    }
+
+    /// Take the down record of `s`: its targets in the order they came, and the
+    /// record removed. None when there was none.
+    pub fn take_down(&self, s: &Session) -> Option<Vec<DownTarget>> {
+        let path = self.down_path(s);
+        let text = std::fs::read_to_string(&path).ok()?;
+        let _ = std::fs::remove_file(&path);
+        Some(text.lines().filter_map(decode_down).collect())
+    }
+
+    /// Remove records whose ifup/ifdown no longer runs (and half-written ones of
+    /// writers that are gone).
+    pub fn sweep(&self) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let (writer, session) = match name.strip_prefix(".up.") {
+                // .up.PID.START.WRITER
+                Some(rest) => match rest.rsplit_once('.') {
+                    Some((sess, w)) => (w.parse::<u32>().ok(), sess.to_string()),
+                    None => continue,
+                },
+                None => match name.split_once('.') {
+                    Some(("up" | "down", sess)) => (None, sess.to_string()),
+                    _ => continue,
+                },
+            };
+            let live = session
+                .split_once('.')
+                .and_then(|(p, t)| Session::parse(&format!("{p}:{t}")))
+                .is_some_and(|s| s.alive())
+                && writer.is_none_or(|w| Path::new(&format!("/proc/{w}")).exists());
+            if !live {
+                let p = e.path();
+                if p.is_dir() {
+                    let _ = std::fs::remove_dir_all(&p);
+                } else {
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+    }
+}
+
+/// One line: `NAME<TAB>bridge|port<TAB>BRIDGE<TAB>MINE...<TAB>KEEP...` (lists
+/// space-separated; `-` for no bridge). None for names that do not fit.
+pub fn encode_down(t: &DownTarget) -> Option<String> {
+    let names = std::iter::once(&t.name)
+        .chain(t.bridge.iter())
+        .chain(t.mine.iter())
+        .chain(t.keep.iter());
+    let ok = names.into_iter().all(|n| storable(n) && n != "-");
+    if !ok {
+        return None;
+    }
+    let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(" ");
+    Some(format!(
+        "{}\t{}\t{}\t{}\t{}\n",
+        t.name,
+        if t.is_bridge { "bridge" } else { "port" },
+        t.bridge.as_deref().unwrap_or("-"),
+        list(&t.mine),
+        list(&t.keep)
+    ))
+}
+
+/// The inverse of [`encode_down`]; None for a line it did not write.
+pub fn decode_down(line: &str) -> Option<DownTarget> {
+    let f: Vec<&str> = line.split('\t').collect();
+    let [name, kind, bridge, mine, keep] = f.as_slice() else {
+        return None;
+    };
+    let set = |s: &str| -> BTreeSet<String> {
+        s.split(' ')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Some(DownTarget {
+        name: name.to_string(),
+        is_bridge: match *kind {
+            "bridge" => true,
+            "port" => false,
+            _ => return None,
+        },
+        bridge: (*bridge != "-").then(|| bridge.to_string()),
+        mine: set(mine),
+        keep: set(keep),
+    })
+    .filter(|t| storable(&t.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Session {
+        let pid = std::process::id();
+        Session {
+            pid,
+            start: start_time(pid).unwrap(),
+        }
+    }
+
+    fn gone() -> Session {
+        // our own pid with another start time: a "recycled" pid
+        Session {
+            pid: std::process::id(),
+            start: start_time(std::process::id()).unwrap() + 1,
+        }
+    }
+
+    fn target(name: &str, bridge: Option<&str>, mine: &[&str]) -> DownTarget {
+        DownTarget {
+            name: name.into(),
+            is_bridge: bridge.is_none(),
+            bridge: bridge.map(str::to_string),
+            mine: mine.iter().map(|s| s.to_string()).collect(),
+            keep: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn session_from_invocation_form_and_liveness() {
+        assert_eq!(
+            Session::parse("12:345"),
+            Some(Session {
+                pid: 12,
+                start: 345
+            })
+        );
+        assert_eq!(Session::parse("12"), None);
+        assert_eq!(Session::parse("x:1"), None);
+        assert!(me().alive());
+        assert!(!gone().alive());
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        // FNV-1a test vectors
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fingerprint("x"), fingerprint("x"));
+        assert_ne!(fingerprint("tag=1"), fingerprint("tag=2"));
+        assert_eq!(fingerprint("x").len(), 16);
+    }
+
+    #[test]
+    fn up_record_serves_each_interface_once_with_its_fingerprint() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(&d.path().join("sub"));
+        let s = me();
+        assert!(!r.has_up(&s));
+        assert!(!r.take_up(&s, "vlan1", "f1"));
+        r.write_up(
+            &s,
+            &[
+                ("vlan1".into(), "f1".into()),
+                ("br0".into(), "f0".into()),
+                ("../x".into(), "bad".into()),
+            ],
+        )
+        .unwrap();
+        assert!(r.has_up(&s));
+        assert!(!r.take_up(&s, "vlan1", "other"), "wrong fingerprint");
+        assert!(r.take_up(&s, "vlan1", "f1"));
+        assert!(!r.take_up(&s, "vlan1", "f1"), "used once");
+        assert!(!r.take_up(&s, "../x", "bad"));
+        assert!(!r.take_up(&gone(), "br0", "f0"), "other session");
+        assert!(r.take_up(&s, "br0", "f0"));
+        // no temporary left behind
+        let names: Vec<String> = std::fs::read_dir(&r.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        r.remove_up(&s);
+        assert!(!r.has_up(&s));
+    }
+
+    #[test]
+    fn down_record_keeps_order_and_needs_a_start() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(d.path());
+        let s = me();
+        let a = target("vlan2", Some("br0"), &[]);
+        let b = target("br0", None, &["eth0", "vlan2"]);
+        assert!(!r.defer_down(&s, &a), "no record: not deferred");
+        r.start_down(&s).unwrap();
+        assert!(r.has_down(&s));
+        assert!(r.defer_down(&s, &a));
+        assert!(r.defer_down(&s, &b));
+        assert!(!r.defer_down(&s, &target("a b", None, &[])));
+        assert_eq!(r.take_down(&s), Some(vec![a, b]));
+        assert!(!r.has_down(&s));
+        assert_eq!(r.take_down(&s), None);
+    }
+
+    #[test]
+    fn down_lines_round_trip() {
+        let mut t = target("br0v2", None, &["p1", "p2"]);
+        t.keep.insert("eth0".into());
+        let line = encode_down(&t).unwrap();
+        assert_eq!(line, "br0v2\tbridge\t-\tp1 p2\teth0\n");
+        assert_eq!(decode_down(line.strip_suffix('\n').unwrap()), Some(t));
+        let p = target("p1", Some("br0"), &[]);
+        assert_eq!(
+            decode_down(encode_down(&p).unwrap().trim_end_matches('\n')),
+            Some(p)
+        );
+        assert_eq!(decode_down("garbage"), None);
+        assert_eq!(decode_down("x\tweird\t-\t\t"), None);
+    }
+
+    #[test]
+    fn sweep_removes_only_records_of_runs_that_are_gone() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(d.path());
+        let (live, dead) = (me(), gone());
+        r.write_up(&live, &[("a".into(), "1".into())]).unwrap();
+        r.write_up(&dead, &[("a".into(), "1".into())]).unwrap();
+        r.start_down(&live).unwrap();
+        r.start_down(&dead).unwrap();
+        std::fs::create_dir(
+            d.path()
+                .join(format!(".up.{}.{}.999999999", live.pid, live.start)),
+        )
+        .unwrap();
+        std::fs::write(d.path().join("unrelated"), "").unwrap();
+        r.sweep();
+        assert!(r.has_up(&live) && r.has_down(&live));
+        assert!(!r.has_up(&dead) && !r.has_down(&dead));
+        let mut names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"unrelated".to_string()));
+    }
+}

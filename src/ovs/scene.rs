@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use super::batch;
 use super::desired::{self, Expansion, Node};
 use super::model::{Mac, OvsIface, OvsType};
 use super::options::{self, Context, RawOption};
@@ -320,6 +321,24 @@ impl Scene {
         desired::node(&e.model, &ex, pin, with_extra).map_err(|err| err.to_string())
     }
 
+    /// What `name`'s pre-up configures, as a [`batch::fingerprint`]: its model
+    /// and its node (with its pinned MAC and its ovs_extra, `$(...)` kept as
+    /// written, so computing it runs nothing). Equal from the hook environment and
+    /// from the file means: the same OVS and kernel settings.
+    pub fn fingerprint(&self, name: &str) -> Result<String, String> {
+        let e = self.required(name)?;
+        let vars = |n: &str| e.var(n);
+        let ex = Expansion {
+            vars: &vars,
+            extra_subst: Subst::Keep,
+        };
+        let pin = (e.model.kind == OvsType::Bridge)
+            .then(|| self.pin_for(name))
+            .flatten();
+        let node = desired::node(&e.model, &ex, pin, true).map_err(|err| err.to_string())?;
+        Ok(batch::fingerprint(&format!("{:?}\n{node:?}", e.model)))
+    }
+
     /// VLAN bridges declared with parent `bridge`.
     pub fn fakes_of(&self, bridge: &str) -> Vec<String> {
         self.valid()
@@ -519,6 +538,52 @@ iface ovsbr0v2 inet manual
         );
         assert!(e.env.iter().any(|(k, _)| k == "IF_OVS_OPTIONS"));
         assert!(HookEnv::from_vars(vec![("IFACE".to_string(), "x".to_string())]).is_none());
+    }
+
+    #[test]
+    fn fingerprint_same_from_environment_and_file() {
+        let file = scene(None);
+        // the hook run of ovsbr0p1's inet stanza: its options from the environment
+        let env: Vec<(String, String)> = [
+            ("IFACE", "ovsbr0p1"),
+            ("LOGICAL", "ovsbr0p1"),
+            ("ADDRFAM", "inet"),
+            ("METHOD", "static"),
+            ("MODE", "start"),
+            ("PHASE", "pre-up"),
+            ("VERBOSITY", "1"),
+            ("IF_ADDRESS", "192.0.2.10/24"),
+            ("IF_OVS_TYPE", "OVSIntPort"),
+            ("IF_OVS_BRIDGE", "ovsbr0"),
+            ("IF_OVS_TAG", "1"),
+            ("IF_OVS_MAC", "00:01:02:03:04:05"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let h = HookEnv::from_vars(env.clone()).unwrap();
+        let hooked = scene(Some(&h));
+        let f = file.fingerprint("ovsbr0p1").unwrap();
+        assert_eq!(hooked.fingerprint("ovsbr0p1").unwrap(), f);
+        assert_eq!(
+            file.fingerprint("ovsbr0").unwrap(),
+            hooked.fingerprint("ovsbr0").unwrap()
+        );
+        assert_ne!(file.fingerprint("ovsbr0").unwrap(), f);
+        // -o ovs_tag=2 (or an edited file): another fingerprint
+        let other: Vec<(String, String)> = env
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "IF_OVS_TAG" {
+                    (k, "2".into())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        let h2 = HookEnv::from_vars(other).unwrap();
+        assert_ne!(scene(Some(&h2)).fingerprint("ovsbr0p1").unwrap(), f);
+        assert!(file.fingerprint("lo").is_err());
     }
 
     #[test]

@@ -21,13 +21,13 @@
 //! for (its `ADDRFAM`, `IF_ADDRESS`, ... from the environment); for `plan` every
 //! stanza of the interface in the file.
 
-use super::converge;
+use super::converge::{self, DownTarget};
 use super::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
 use super::model::OvsType;
 use super::scene::Scene;
 use super::state::Observed;
 use super::steps::{Plan, Step};
-use super::vsctl::quote_string;
+use super::vsctl::{Transaction, quote_string};
 use crate::net::addr::{Family, StaticConfig, parse_static};
 use crate::net::link;
 use crate::net::route::{self, Change, Direction, SourceRouting};
@@ -102,14 +102,33 @@ fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a super::model::OvsIface, 
     inp.scene.required(name).map(|e| &e.model)
 }
 
-/// pre-up: see the module documentation.
-pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+/// What pre-up of one interface consists of.
+struct UpParts {
+    /// Prerequisite bridges, the interface itself (with its ovs_extra), the ports a
+    /// bridge batches.
+    nodes: Vec<Node>,
+    /// Index of the interface's own node in `nodes`.
+    own: usize,
+    /// Interfaces that must work after the transaction: the interface and the
+    /// bridges it needed.
+    check: Vec<String>,
+    /// For the user, before the transaction.
+    warnings: Vec<Step>,
+    /// ARP sysctls and IPv6 off (before any link goes up).
+    sysctls: Vec<Step>,
+    /// Links to set up, in order; `true`: only if the device exists then.
+    links: Vec<(String, bool)>,
+    /// A bridge's `ifup --allow=BRIDGE PORTS`.
+    ifup: Option<Vec<String>>,
+}
+
+fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, String> {
     let s = inp.scene;
     let m = model(inp, name)?;
     // Source routing options fail now, not after the port exists.
     routing(inp, name, Direction::Up)?;
     let mut nodes: Vec<Node> = Vec::new();
-    let mut plan = Plan::new(inp.timeout);
+    let mut warnings = Vec::new();
     let mut bare: Vec<String> = Vec::new();
     let parent = match (&m.fake, &m.bridge) {
         (Some(f), _) => Some(f.parent.clone()),
@@ -123,8 +142,8 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
     let pin = (m.kind == OvsType::Bridge)
         .then(|| s.pin_for(name))
         .flatten();
+    let own = nodes.len();
     nodes.push(s.node(name, pin, true)?);
-    // What must work now: the interface and the bridges it needed.
     let mut check: Vec<String> = Vec::new();
     for i in nodes.iter().flat_map(Node::interfaces) {
         if !check.contains(&i) {
@@ -132,37 +151,177 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
         }
     }
     if m.kind == OvsType::Bridge {
-        batch_ports(inp, m, &mut nodes, &mut plan, &mut bare);
+        batch_ports(inp, m, &mut nodes, &mut warnings, &mut bare);
     }
-    let tx = converge::up(&nodes, inp.observed).map_err(|e| e.to_string())?;
+    let mut sysctls: Vec<Step> = arp_sysctls(m).into_iter().map(Step::Sysctl).collect();
+    let (ipv6, mut links) = links_up(&nodes[own], m.disable_ipv6);
+    sysctls.extend(ipv6);
+    links.extend(bare.into_iter().map(|d| (d, false)));
+    Ok(UpParts {
+        nodes,
+        own,
+        check,
+        warnings,
+        sysctls,
+        links,
+        ifup: port_ifup(s, name, inp.configured),
+    })
+}
+
+/// pre-up: see the module documentation.
+pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let p = up_parts(inp, name)?;
+    let tx = converge::up(&p.nodes, inp.observed).map_err(|e| e.to_string())?;
+    let mut plan = Plan::new(inp.timeout);
+    for w in p.warnings {
+        plan.push(w);
+    }
     plan.push(Step::Vsctl(tx));
-    plan.push(Step::Verify(check));
-    for sc in arp_sysctls(m) {
-        plan.push(Step::Sysctl(sc));
+    plan.push(Step::Verify(p.check));
+    for st in p.sysctls {
+        plan.push(st);
     }
-    if let Some(own) = nodes.iter().find(|n| n.name == m.name) {
-        links_up(&mut plan, own, m.disable_ipv6);
+    for (dev, optional) in p.links {
+        let up = Step::Ip(link::set_argv(&dev, true));
+        plan.push(if optional {
+            Step::IfPresent {
+                dev,
+                step: Box::new(up),
+            }
+        } else {
+            up
+        });
     }
-    for d in &bare {
-        plan.push(Step::Ip(link::set_argv(d, true)));
-    }
-    if m.kind == OvsType::Bridge {
-        let ports: Vec<String> = m
-            .ports
-            .iter()
-            .filter(|p| s.config.is_none() || (s.in_class(name, p) && s.has_stanza(p)))
-            .filter(|p| !(inp.configured)(p))
-            .cloned()
-            .collect();
-        if !ports.is_empty() {
-            let mut argv = vec!["ifup".to_string()];
-            argv.extend(file_args(s));
-            argv.push(format!("--allow={name}"));
-            argv.extend(ports);
-            plan.push(Step::Ifupdown(argv));
-        }
+    if let Some(argv) = p.ifup {
+        plan.push(Step::Ifupdown(argv));
     }
     Ok(plan)
+}
+
+/// A bridge's `ifup --allow=BRIDGE PORTS` for its `ovs_ports` of class
+/// `allow-BRIDGE` (all of them without a file) that ifupdown has not configured,
+/// like Debian's hook. None for other interfaces or when there is none.
+pub fn port_ifup(s: &Scene, name: &str, configured: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
+    let m = &s.entry(name).ok().flatten()?.model;
+    if m.kind != OvsType::Bridge {
+        return None;
+    }
+    let ports: Vec<String> = m
+        .ports
+        .iter()
+        .filter(|p| s.config.is_none() || (s.in_class(name, p) && s.has_stanza(p)))
+        .filter(|p| !configured(p))
+        .cloned()
+        .collect();
+    if ports.is_empty() {
+        return None;
+    }
+    let mut argv = vec!["ifup".to_string()];
+    argv.extend(file_args(s));
+    argv.push(format!("--allow={name}"));
+    argv.extend(ports);
+    Some(argv)
+}
+
+/// One interface the `ifup -a` batch set up: what its own pre-up would have done
+/// after the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Covered {
+    pub name: String,
+    /// Interfaces that must work for it (checked after the transaction).
+    pub check: Vec<String>,
+    /// Its sysctls, in order.
+    pub sysctls: Vec<Step>,
+    /// Its links to set up (`true`: only if the device exists).
+    pub links: Vec<(String, bool)>,
+}
+
+/// The pre-up of many interfaces at once (the `IFACE=--all` run of `ifup -a`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchUp {
+    /// One transaction for all of them; empty when none could be batched.
+    pub tx: Transaction,
+    pub covered: Vec<Covered>,
+    /// Interfaces left to their own hook run, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Plan the pre-up of `names` (in ifup's order) as one transaction. An interface
+/// whose own pre-up could not be planned (invalid options, a bridge that cannot be
+/// made, a change that would destroy what is not ours), whose device does not
+/// exist yet (a system port, bond members), or whose OVS rows would differ from
+/// another's view of them is left out: its own hook run does it, and reports its
+/// own error.
+pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
+    let mut b = BatchUp::default();
+    let mut merged: Vec<Node> = Vec::new();
+    for name in names {
+        let p = match up_parts(inp, name) {
+            Ok(p) => p,
+            Err(e) => {
+                b.skipped.push((name.clone(), e));
+                continue;
+            }
+        };
+        let missing: Vec<String> = p.nodes[p.own]
+            .persistent_devices()
+            .into_iter()
+            .filter(|d| !(inp.link_exists)(d))
+            .collect();
+        if !missing.is_empty() {
+            b.skipped.push((
+                name.clone(),
+                format!("no device {} yet", missing.join(", ")),
+            ));
+            continue;
+        }
+        if let Err(e) = converge::up(&p.nodes, inp.observed) {
+            b.skipped.push((name.clone(), e.to_string()));
+            continue;
+        }
+        let without_extra = |n: &Node| Node {
+            extra: Vec::new(),
+            ..n.clone()
+        };
+        let clash = p.nodes.iter().find(|n| {
+            merged
+                .iter()
+                .any(|m| m.name == n.name && without_extra(m) != without_extra(n))
+        });
+        if let Some(n) = clash {
+            b.skipped.push((
+                name.clone(),
+                format!(
+                    "{} would be set up differently by another interface",
+                    n.name
+                ),
+            ));
+            continue;
+        }
+        for (i, n) in p.nodes.into_iter().enumerate() {
+            match merged.iter().position(|m| m.name == n.name) {
+                // the interface's own node (with its ovs_extra) wins
+                Some(j) if i == p.own => merged[j] = n,
+                Some(_) => {}
+                None => merged.push(n),
+            }
+        }
+        b.covered.push(Covered {
+            name: name.clone(),
+            check: p.check,
+            sysctls: p.sysctls,
+            links: p.links,
+        });
+    }
+    match converge::up(&merged, inp.observed) {
+        Ok(tx) => b.tx = tx,
+        Err(e) => {
+            let why = format!("the batch cannot be planned: {e}");
+            b.skipped
+                .extend(b.covered.drain(..).map(|c| (c.name, why.clone())));
+        }
+    }
+    b
 }
 
 /// A bridge's `ovs_ports` in its transaction: those of class `allow-BRIDGE` (its
@@ -172,7 +331,7 @@ fn batch_ports(
     inp: &Inputs,
     m: &super::model::OvsIface,
     nodes: &mut Vec<Node>,
-    plan: &mut Plan,
+    warnings: &mut Vec<Step>,
     bare: &mut Vec<String>,
 ) {
     let s = inp.scene;
@@ -187,7 +346,7 @@ fn batch_ports(
                     // A port that cannot be planned fails in its own hook, not here.
                     match s.node(p, None, false) {
                         Ok(n) => nodes.push(n),
-                        Err(e) => plan.push(Step::Warn(format!(
+                        Err(e) => warnings.push(Step::Warn(format!(
                             "{p} (in ovs_ports of {name}) is not added with it: {e}"
                         ))),
                     }
@@ -199,37 +358,33 @@ fn batch_ports(
                     bare.push(p.clone());
                 }
             }
-            Err(_) => plan.push(Step::Warn(format!(
+            Err(_) => warnings.push(Step::Warn(format!(
                 "{p} (in ovs_ports of {name}) is not added: its stanza is invalid"
             ))),
         }
     }
 }
 
-/// IPv6 off if asked (before any link goes up), then links up.
-fn links_up(plan: &mut Plan, n: &Node, disable_ipv6: bool) {
+/// IPv6 off if asked (sysctl steps, before any link goes up), and the links to
+/// set up (`true`: only if the device exists then).
+fn links_up(n: &Node, disable_ipv6: bool) -> (Vec<Step>, Vec<(String, bool)>) {
     let own = n.devices();
     let optional = n.optional_device();
+    let mut sysctls = Vec::new();
     if disable_ipv6 {
         if let Some(dev) = &optional {
-            plan.push(Step::IfPresent {
+            sysctls.push(Step::IfPresent {
                 dev: dev.clone(),
                 step: Box::new(Step::Sysctl(Sysctl::disable_ipv6(dev, true))),
             });
         }
         for d in &own {
-            plan.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
+            sysctls.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
         }
     }
-    if let Some(dev) = &optional {
-        plan.push(Step::IfPresent {
-            dev: dev.clone(),
-            step: Box::new(Step::Ip(link::set_argv(dev, true))),
-        });
-    }
-    for d in &own {
-        plan.push(Step::Ip(link::set_argv(d, true)));
-    }
+    let mut links: Vec<(String, bool)> = optional.into_iter().map(|d| (d, true)).collect();
+    links.extend(own.into_iter().map(|d| (d, false)));
+    (sysctls, links)
 }
 
 /// Make sure bridge `b` (holding `name`) is part of the transaction when needed.
@@ -517,6 +672,34 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
 
 /// post-down: see the module documentation.
 pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+    let (mut plan, routes, target) = post_down_parts(inp, name)?;
+    let d = converge::down_all(std::slice::from_ref(&target), inp.observed);
+    plan.push(Step::Vsctl(d.tx));
+    for w in d.warnings {
+        plan.push(Step::Warn(w));
+    }
+    // Last: a failing `ip` must not keep the port in OVS. Rules outlive their
+    // device; the routes went with it.
+    for step in routes {
+        plan.push(step);
+    }
+    Ok(plan)
+}
+
+/// post-down inside `ifdown -a`: everything but the OVS removal, which is
+/// returned as a [`DownTarget`] for the one transaction at the end
+/// ([`converge::down_all`]). Reads nothing from OVSDB.
+pub fn post_down_deferred(inp: &Inputs, name: &str) -> Result<(Plan, DownTarget), String> {
+    let (mut plan, routes, target) = post_down_parts(inp, name)?;
+    for step in routes {
+        plan.push(step);
+    }
+    Ok((plan, target))
+}
+
+/// The steps before the OVS removal, the source routing removal after it, and
+/// what to remove.
+fn post_down_parts(inp: &Inputs, name: &str) -> Result<(Plan, Vec<Step>, DownTarget), String> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let node = s.node(name, None, false)?;
@@ -542,17 +725,8 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
         }
         _ => Default::default(),
     };
-    let d = converge::down(&node, inp.observed, &mine, &keep);
-    plan.push(Step::Vsctl(d.tx));
-    for w in d.warnings {
-        plan.push(Step::Warn(w));
-    }
-    // Last: a failing `ip` must not keep the port in OVS. Rules outlive their
-    // device; the routes went with it.
-    for step in routing(inp, name, Direction::Down)? {
-        plan.push(step);
-    }
-    Ok(plan)
+    let routes = routing(inp, name, Direction::Down)?;
+    Ok((plan, routes, DownTarget::new(&node, mine, keep)))
 }
 
 #[cfg(test)]
@@ -714,6 +888,110 @@ iface vm1 inet manual
         assert!(l[1].starts_with("# warning: br0: bridge kept"), "{l:?}");
         // bridge already gone: nothing, quietly
         assert!(plan_lines(post_down, "vm1", &Observed::default(), &|_| true).is_empty());
+    }
+
+    fn batch(names: &[&str], text: &str, o: &Observed) -> BatchUp {
+        let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
+        let s = Scene::new(None, Some(c), None, "start", "pre-up");
+        let inp = Inputs {
+            scene: &s,
+            observed: o,
+            timeout: 10,
+            configured: &|_| false,
+            ipv6_default: false,
+            link_exists: &|d| d == "eth0",
+        };
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        pre_up_batch(&inp, &names)
+    }
+
+    fn count(tx: &str, what: &str) -> usize {
+        tx.matches(what).count()
+    }
+
+    #[test]
+    fn batch_is_one_transaction_for_all_with_each_ovs_extra() {
+        let b = batch(
+            &["br0", "eth0", "vlan100", "v2", "vm1"],
+            FILE,
+            &Observed::default(),
+        );
+        let tx = crate::ovs::words::shell_line(&b.tx.argv(10));
+        let names: Vec<&str> = b.covered.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["br0", "eth0", "vlan100", "v2"], "{:?}", b.skipped);
+        assert_eq!(b.skipped.len(), 1);
+        assert_eq!(b.skipped[0].0, "vm1");
+        assert!(b.skipped[0].1.contains("no device vm1"), "{:?}", b.skipped);
+        assert_eq!(count(&tx, "add-br br0 "), 1, "{tx}");
+        assert_eq!(count(&tx, "add-port br0 eth0 "), 1, "{tx}");
+        assert_eq!(count(&tx, "add-port br0 vlan100 "), 1, "{tx}");
+        assert!(tx.find("add-br br0 ").unwrap() < tx.find("add-br v2 br0 2").unwrap());
+        // ovs_extra of the bridge and of the port (a port's own pre-up adds it)
+        assert_eq!(count(&tx, "stp_enable=false"), 1, "{tx}");
+        assert_eq!(count(&tx, "external-ids:iface-id="), 1, "{tx}");
+        let eth0 = &b.covered[1];
+        assert_eq!(eth0.check, ["br0", "eth0"]);
+        assert_eq!(
+            eth0.sysctls,
+            [Step::Sysctl(Sysctl::disable_ipv6("eth0", true))]
+        );
+        assert_eq!(eth0.links, [("eth0".to_string(), false)]);
+        assert_eq!(
+            b.covered[0].links,
+            [("br0".to_string(), false), ("tap9".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn batch_leaves_broken_ones_to_their_own_hook() {
+        let text = FILE.replace("ovs_options tag=100", "ovs_options 'unterminated");
+        let b = batch(&["br0", "eth0", "vlan100"], &text, &Observed::default());
+        let names: Vec<&str> = b.covered.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["br0", "eth0"]);
+        assert_eq!(b.skipped[0].0, "vlan100");
+        let tx = crate::ovs::words::shell_line(&b.tx.argv(10));
+        assert!(!tx.contains("vlan100"), "{tx}");
+        // nothing to batch: an empty transaction
+        let b = batch(&["vm1"], FILE, &Observed::default());
+        assert!(b.tx.is_empty() && b.covered.is_empty());
+        // a change that would destroy a foreign port: left out
+        let o = observed(&[("v2", &[("vnet0", None, false, false, &[])])]);
+        let b = batch(&["br0", "v2"], FILE, &o);
+        assert_eq!(b.covered.len(), 1);
+        assert_eq!(b.skipped[0].0, "v2");
+        assert!(b.skipped[0].1.contains("vnet0"), "{:?}", b.skipped);
+    }
+
+    #[test]
+    fn deferred_post_down_is_post_down_without_ovs() {
+        let o = observed(&[("br0", &[("eth0", None, false, true, &[])])]);
+        let s = scene();
+        let inp = Inputs {
+            scene: &s,
+            observed: &o,
+            timeout: 10,
+            configured: &|_| true,
+            ipv6_default: false,
+            link_exists: &|d| d == "eth0",
+        };
+        let (plan, t) = post_down_deferred(&inp, "eth0").unwrap();
+        assert_eq!(
+            plan.lines(),
+            [
+                "ip link set dev eth0 down",
+                "sysctl -w net.ipv6.conf.eth0.disable_ipv6=0"
+            ]
+        );
+        assert_eq!(t.name, "eth0");
+        assert_eq!(t.bridge.as_deref(), Some("br0"));
+        assert!(!t.is_bridge);
+        let (plan, t) = post_down_deferred(&inp, "br0").unwrap();
+        assert!(plan.is_empty());
+        assert!(t.is_bridge);
+        assert_eq!(
+            t.mine.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["eth0", "tap9", "v2", "vlan100", "vm1"]
+        );
     }
 
     #[test]

@@ -22,6 +22,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::converge::DownTarget;
+use super::model::OvsType;
+use super::scene::Scene;
+use crate::interfaces::pattern::fnmatch;
 
 /// Where the records live.
 pub const DIR: &str = "/run/ifupdown-ovs";
@@ -238,6 +241,94 @@ impl Records {
     }
 }
 
+/// What an `ifup -a` run was asked, from its command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpRequest {
+    /// `auto`, or the class of `--allow=CLASS`.
+    pub class: String,
+    /// `--force`: configured interfaces are brought up again.
+    pub force: bool,
+    /// `-X`/`--exclude` patterns.
+    pub exclude: Vec<String>,
+}
+
+/// Which OVS interfaces the `IFACE=--all` pre-up of `ifup -a` sets up: those ifup
+/// will bring up (`listed`: the class, as `ifquery --list --allow CLASS`; minus
+/// `--exclude`d ones and, without `--force`, configured ones), in its order, and
+/// after each bridge the ports its `ifup --allow=BRIDGE` brings up. Left to their
+/// own hook run, with why: interfaces with a mapping (its script may choose another
+/// stanza), with `pre-up` commands (ifupdown runs them before the hooks; they may
+/// create the device), with invalid options (their hook reports them). Interfaces
+/// without ovs_* options and `no-scripts` ones (no hook runs for them) are not ours.
+pub fn up_targets(
+    s: &Scene,
+    req: &UpRequest,
+    listed: &[String],
+    configured: &dyn Fn(&str) -> bool,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let Some(c) = &s.config else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    let mut consider = |name: &str, out: &mut Vec<String>| {
+        if out.iter().any(|n| n == name) || skipped.iter().any(|(n, _)| n == name) {
+            return;
+        }
+        if configured(name) && !req.force {
+            return;
+        }
+        let entry = match s.entry(name) {
+            Ok(None) => return,
+            Ok(Some(e)) => Ok(e),
+            Err(_) => Err("invalid options".to_string()),
+        };
+        if c.no_scripts.iter().any(|(p, _)| fnmatch(p, name)) {
+            return;
+        }
+        let why = if c
+            .mappings
+            .iter()
+            .any(|m| m.patterns.iter().any(|p| fnmatch(p, name)))
+        {
+            Some("a mapping matches it".to_string())
+        } else if c
+            .stanzas(name)
+            .any(|st| c.resolved_options(st).iter().any(|o| o.name == "pre-up"))
+        {
+            Some("it has pre-up commands, which run before its hooks".to_string())
+        } else {
+            entry.err()
+        };
+        match why {
+            Some(w) => skipped.push((name.to_string(), w)),
+            None => out.push(name.to_string()),
+        }
+    };
+    for name in listed {
+        if req.exclude.iter().any(|p| fnmatch(p, name)) {
+            continue;
+        }
+        consider(name, &mut out);
+    }
+    // Ports that a bridge's `ifup --allow=BRIDGE PORTS` brings up (no --force there).
+    let mut i = 0;
+    while i < out.len() {
+        let name = out[i].clone();
+        if let Ok(Some(e)) = s.entry(&name)
+            && e.model.kind == OvsType::Bridge
+        {
+            for p in &e.model.ports {
+                if s.in_class(&name, p) && s.has_stanza(p) && !configured(p) {
+                    consider(p, &mut out);
+                }
+            }
+        }
+        i += 1;
+    }
+    (out, skipped)
+}
+
 /// One line: `NAME<TAB>bridge|port<TAB>BRIDGE<TAB>MINE...<TAB>KEEP...` (lists
 /// space-separated; `-` for no bridge). None for names that do not fit.
 pub fn encode_down(t: &DownTarget) -> Option<String> {
@@ -314,6 +405,103 @@ mod tests {
             mine: mine.iter().map(|s| s.to_string()).collect(),
             keep: BTreeSet::new(),
         }
+    }
+
+    const FILE: &str = "\
+auto br0
+iface br0 inet manual
+  ovs_type OVSBridge
+  ovs_ports eth0 p1 p2 p3
+
+allow-br0 eth0
+iface eth0 inet manual
+  ovs_type OVSPort
+  ovs_bridge br0
+
+auto p1
+iface p1 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+  pre-up true
+
+auto p2
+iface p2 inet manual
+  ovs_type OVSIntPort
+
+allow-br0 p3
+iface p3 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+iface p3 inet6 manual
+
+auto plain
+iface plain inet dhcp
+
+auto q1 q2 q3
+iface q1 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+iface q2 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+iface q3 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+no-scripts q3
+mapping q2
+  script /bin/true
+";
+
+    fn targets(req: &UpRequest, configured: &dyn Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
+        let c = crate::interfaces::Config::parse_str(FILE, Path::new("/etc/network/interfaces"))
+            .unwrap();
+        let listed = c.list_with(&req.class, &[], &|_, _| None).names;
+        let s = Scene::new(None, Some(c), None, "start", "pre-up");
+        let (t, skipped) = up_targets(&s, req, &listed, configured);
+        (
+            t,
+            skipped
+                .into_iter()
+                .map(|(n, w)| format!("{n}: {w}"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn up_targets_follow_ifupdown() {
+        let auto = UpRequest {
+            class: "auto".into(),
+            ..UpRequest::default()
+        };
+        let (t, skipped) = targets(&auto, &|_| false);
+        assert_eq!(t, ["br0", "q1", "eth0", "p3"]);
+        assert_eq!(
+            skipped,
+            [
+                "p1: it has pre-up commands, which run before its hooks",
+                "p2: invalid options",
+                "q2: a mapping matches it"
+            ]
+        );
+        // configured ones are not brought up again, unless --force
+        let (t, _) = targets(&auto, &|n| n == "br0" || n == "eth0");
+        assert_eq!(t, ["q1"]);
+        let force = UpRequest {
+            force: true,
+            ..auto.clone()
+        };
+        let (t, _) = targets(&force, &|n| n == "br0" || n == "eth0");
+        assert_eq!(t, ["br0", "q1", "p3"], "nested ifup has no --force");
+        let excl = UpRequest {
+            exclude: vec!["q*".into()],
+            ..auto
+        };
+        assert_eq!(targets(&excl, &|_| false).0, ["br0", "eth0", "p3"]);
+        let class = UpRequest {
+            class: "br0".into(),
+            ..UpRequest::default()
+        };
+        assert_eq!(targets(&class, &|_| false).0, ["eth0", "p3"]);
     }
 
     #[test]

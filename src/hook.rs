@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::interfaces::Config;
 use crate::net::sysctl::{PROC_SYS, Sysctl};
 use crate::net::{ipcmd, link};
+use crate::ovs::batch::{Records, Session};
 use crate::ovs::daemon::{self, Health};
 use crate::ovs::model::OvsType;
 use crate::ovs::options;
@@ -39,6 +40,8 @@ use crate::ovs::scene::{HookEnv, Scene};
 use crate::ovs::state::Observed;
 use crate::ovs::steps::{Plan, Step};
 use crate::ovs::vsctl::Vsctl;
+
+mod all;
 
 /// ifupdown's default state directory.
 pub const STATE_DIR: &str = "/run/network";
@@ -88,12 +91,12 @@ fn run(file_override: Option<PathBuf>) -> i32 {
 
 /// One hook run; Err holds the message (first line prefixed with the interface).
 fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
-    if h.iface == "--all" {
-        return Ok(());
-    }
     let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
         return Ok(());
     };
+    if h.iface == "--all" {
+        return all::run(h, phase, invocation(file_override));
+    }
     // After up only source routing acts (it needs a static address in this
     // stanza); before down only bridges (taking their ports down). The environment
     // shows both without reading any file.
@@ -108,13 +111,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     if (phase == Phase::PostUp && !has_address) || (phase == Phase::PreDown && not_bridge) {
         return Ok(());
     }
-    let found = match file_override {
-        Some(f) => Invocation {
-            file: Some(f),
-            ..Invocation::default()
-        },
-        None => Invocation::from_ancestors(),
-    };
+    let found = invocation(file_override);
     let file = found
         .file
         .clone()
@@ -161,6 +158,48 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         return Ok(());
     }
     let vsctl = Vsctl::default();
+    let state_dir = found.state_dir.clone();
+    let configured = |n: &str| is_configured(&state_dir, n);
+    let session = found.session.as_deref().and_then(Session::parse);
+    let records = Records::default();
+    if let Some(s) = &session {
+        if phase == Phase::PreUp && records.has_up(s) {
+            // Set up moments ago by this ifup's `IFACE=--all` run, as this run
+            // would: only the nested ifup of a bridge's ports is left.
+            if let Ok(fp) = scene.fingerprint(&h.logical)
+                && records.take_up(s, &h.logical, &fp)
+            {
+                if h.verbose() {
+                    eprintln!("ifupdown-ovs: {iface}: set up in OVS at the start of this ifup -a");
+                }
+                if let Some(argv) = planner::port_ifup(&scene, &h.logical, &configured) {
+                    run_step(&Step::Ifupdown(argv), &vsctl, iface)?;
+                }
+                return Ok(());
+            }
+        }
+        if phase == Phase::PostDown && last && records.has_down(s) {
+            // Inside ifdown -a: the OVS rows go at its end, with the others'.
+            let inputs = Inputs {
+                scene: &scene,
+                observed: &Observed::default(),
+                timeout: vsctl.timeout,
+                configured: &configured,
+                ipv6_default: ipv6_default(),
+                link_exists: &link::exists,
+            };
+            let (plan, target) =
+                planner::post_down_deferred(&inputs, &h.logical).map_err(|e| prefix(iface, &e))?;
+            if records.defer_down(s, &target) {
+                if h.verbose() {
+                    eprintln!(
+                        "ifupdown-ovs: {iface}: removed from OVS at the end of this ifdown -a"
+                    );
+                }
+                return execute(&plan, &vsctl, h.verbose(), iface);
+            }
+        }
+    }
     let rundir = Path::new(daemon::RUNDIR);
     let observed = match phase {
         Phase::PreUp => {
@@ -181,8 +220,6 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         },
         _ => Observed::default(),
     };
-    let state_dir = found.state_dir.clone();
-    let configured = |n: &str| is_configured(&state_dir, n);
     let inputs = Inputs {
         scene: &scene,
         observed: &observed,
@@ -200,6 +237,16 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     }
     .map_err(|e| prefix(iface, &e))?;
     execute(&plan, &vsctl, h.verbose(), iface)
+}
+
+/// The ifup/ifdown run we belong to; `file_override` (`ifupdown-ovs hook -i FILE`)
+/// replaces the interfaces file it names.
+fn invocation(file_override: Option<PathBuf>) -> Invocation {
+    let mut inv = Invocation::from_ancestors();
+    if let Some(f) = file_override {
+        inv.file = Some(f);
+    }
+    inv
 }
 
 /// Option errors of the hook's own stanza come from its environment, without a
@@ -303,37 +350,55 @@ fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), String> {
 /// ovs-vsctl already waited for ovs-vswitchd; an `ofport` still unset gets a
 /// short grace period.
 fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), String> {
+    match failing(vsctl, names, true)?.into_iter().next() {
+        Some((_, why)) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// The interfaces among `names` that OVS did not set up, with why, in the order
+/// of `names` (see [`verify`]); `first`: stop looking at the first failure. Err
+/// when OVSDB cannot be read.
+fn failing(vsctl: &Vsctl, names: &[String], first: bool) -> Result<Vec<(String, String)>, String> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         let o = Observed::read(vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
-        let mut pending = false;
+        let mut failed = Vec::new();
+        let mut pending = Vec::new();
         for n in names {
-            let Some(i) = o.interface(n) else {
-                return Err(format!(
+            let why = match o.interface(n) {
+                None => Some(format!(
                     "interface {n} is not in OVSDB after the transaction"
-                ));
-            };
-            if let Some(e) = &i.error {
-                return Err(format!("OVS could not set up interface {n}: {e}"));
-            }
-            match i.ofport {
-                Some(-1) => {
-                    return Err(format!(
+                )),
+                Some(i) => match (&i.error, i.ofport) {
+                    (Some(e), _) => Some(format!("OVS could not set up interface {n}: {e}")),
+                    (None, Some(-1)) => Some(format!(
                         "OVS could not set up interface {n} (ofport -1; see /var/log/openvswitch/ovs-vswitchd.log)"
-                    ));
-                }
-                None => pending = true,
-                Some(_) => {}
+                    )),
+                    (None, None) => {
+                        pending.push(n.clone());
+                        None
+                    }
+                    (None, Some(_)) => None,
+                },
+            };
+            if let Some(w) = why {
+                failed.push((n.clone(), w));
             }
         }
-        if !pending {
-            return Ok(());
+        if first && !failed.is_empty() {
+            return Ok(failed);
         }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "OVS did not give {} an OpenFlow port in time",
-                names.join(", ")
-            ));
+        if pending.is_empty() || Instant::now() >= deadline {
+            if !pending.is_empty() {
+                let why = format!(
+                    "OVS did not give {} an OpenFlow port in time",
+                    pending.join(", ")
+                );
+                failed.extend(pending.into_iter().map(|n| (n, why.clone())));
+                failed.sort_by_key(|(n, _)| names.iter().position(|x| x == n));
+            }
+            return Ok(failed);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -346,8 +411,21 @@ pub struct Invocation {
     pub file: Option<PathBuf>,
     /// Its `--state-dir`, else /run/network.
     pub state_dir: PathBuf,
-    /// Identifies the outermost ifup/ifdown run (pid and start time).
+    /// Identifies the outermost ifup/ifdown run: `PID:START` (start time from
+    /// `/proc/PID/stat`).
     pub session: Option<String>,
+    /// The nearest ifup/ifdown (whose `-i` and `--state-dir` are used).
+    pub nearest: Option<Caller>,
+    /// The outermost one (the session's).
+    pub outermost: Option<Caller>,
+}
+
+/// An ifup/ifdown/ifquery process among our ancestors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// `ifup`, `ifdown`, ...
+    pub prog: String,
+    pub args: IfupdownArgs,
 }
 
 impl Default for Invocation {
@@ -356,6 +434,8 @@ impl Default for Invocation {
             file: None,
             state_dir: PathBuf::from(STATE_DIR),
             session: None,
+            nearest: None,
+            outermost: None,
         }
     }
 }
@@ -367,7 +447,6 @@ impl Invocation {
     /// outermost one (for the session).
     pub fn from_ancestors() -> Invocation {
         let mut inv = Invocation::default();
-        let mut nearest = true;
         let mut pid = std::os::unix::process::parent_id();
         for _ in 0..64 {
             if pid <= 1 {
@@ -383,19 +462,23 @@ impl Invocation {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if IFUPDOWN.contains(&prog.as_str()) {
-                if nearest {
-                    let (file, state_dir) = parse_ifupdown_args(&argv[1..]);
+                let args = IfupdownArgs::parse(argv.get(1..).unwrap_or_default());
+                if inv.nearest.is_none() {
                     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-                    inv.file = file.map(|f| match &cwd {
+                    inv.file = args.file.clone().map(|f| match &cwd {
                         Some(c) if f.is_relative() => c.join(f),
                         _ => f,
                     });
-                    if let Some(d) = state_dir {
-                        inv.state_dir = d;
+                    if let Some(d) = &args.state_dir {
+                        inv.state_dir = d.clone();
                     }
-                    nearest = false;
+                    inv.nearest = Some(Caller {
+                        prog: prog.clone(),
+                        args: args.clone(),
+                    });
                 }
                 inv.session = Some(format!("{pid}:{start}"));
+                inv.outermost = Some(Caller { prog, args });
             }
             pid = ppid;
         }
@@ -423,49 +506,132 @@ fn cmdline(pid: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What an ifup/ifdown command line asks (ifupdown 0.8's options, read the way
+/// its getopt_long reads them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IfupdownArgs {
+    /// `-i FILE`, `--interfaces FILE`.
+    pub file: Option<PathBuf>,
+    /// `--state-dir DIR`.
+    pub state_dir: Option<PathBuf>,
+    /// `-a`, `--all`.
+    pub all: bool,
+    /// `--allow CLASS`.
+    pub allow: Option<String>,
+    /// `--force`.
+    pub force: bool,
+    /// `-X`, `--exclude PATTERN`.
+    pub exclude: Vec<String>,
+    /// Some `-o`, `--option NAME=VALUE` (it changes every interface's options).
+    pub option: bool,
+    /// `--read-environment` (exclusions and more from the environment).
+    pub read_env: bool,
+    /// Interface arguments.
+    pub names: Vec<String>,
+}
+
+/// ifupdown's long options; `true`: takes an argument.
+const LONG: [(&str, bool); 18] = [
+    ("help", false),
+    ("version", false),
+    ("verbose", false),
+    ("all", false),
+    ("allow", true),
+    ("interfaces", true),
+    ("exclude", true),
+    ("no-act", false),
+    ("no-mappings", false),
+    ("no-scripts", false),
+    ("no-loopback", false),
+    ("force", false),
+    ("ignore-errors", false),
+    ("option", true),
+    ("list", false),
+    ("state", false),
+    ("read-environment", false),
+    ("state-dir", true),
+];
+
+impl IfupdownArgs {
+    /// Parse an argv without the program name.
+    pub fn parse(args: &[String]) -> IfupdownArgs {
+        let mut a = IfupdownArgs::default();
+        let mut it = args.iter();
+        while let Some(w) = it.next() {
+            if w == "--" {
+                a.names.extend(it.by_ref().cloned());
+                break;
+            }
+            if let Some(long) = w.strip_prefix("--") {
+                let (given, val) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v.to_string())),
+                    None => (long, None),
+                };
+                // getopt_long takes exact names and unambiguous abbreviations
+                let exact = LONG.iter().find(|(n, _)| *n == given);
+                let mut prefixed = LONG.iter().filter(|(n, _)| n.starts_with(given));
+                let found = exact.or_else(|| match (prefixed.next(), prefixed.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                });
+                let Some((name, takes)) = found else {
+                    continue;
+                };
+                let val = if *takes && val.is_none() {
+                    it.next().cloned()
+                } else {
+                    val
+                };
+                a.set(name, val);
+            } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.is_empty()) {
+                for (i, c) in cluster.char_indices() {
+                    if "Xsio".contains(c) {
+                        let rest = &cluster[i + 1..];
+                        let val = if rest.is_empty() {
+                            it.next().cloned()
+                        } else {
+                            Some(rest.to_string())
+                        };
+                        let name = match c {
+                            'X' => "exclude",
+                            'i' => "interfaces",
+                            'o' => "option",
+                            _ => "",
+                        };
+                        a.set(name, val);
+                        break;
+                    }
+                    if c == 'a' {
+                        a.all = true;
+                    }
+                }
+            } else {
+                a.names.push(w.clone());
+            }
+        }
+        a
+    }
+
+    fn set(&mut self, name: &str, val: Option<String>) {
+        match name {
+            "all" => self.all = true,
+            "force" => self.force = true,
+            "read-environment" => self.read_env = true,
+            "option" => self.option = true,
+            "allow" => self.allow = val,
+            "interfaces" => self.file = val.map(PathBuf::from),
+            "state-dir" => self.state_dir = val.map(PathBuf::from),
+            "exclude" => self.exclude.extend(val),
+            _ => {}
+        }
+    }
+}
+
 /// `-i FILE` / `-iFILE` / `--interfaces[=]FILE` and `--state-dir[=]DIR` from an
 /// ifupdown argv (without the program name).
 pub fn parse_ifupdown_args(args: &[String]) -> (Option<PathBuf>, Option<PathBuf>) {
-    let (mut file, mut state) = (None, None);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--" {
-            break;
-        }
-        if let Some(long) = a.strip_prefix("--") {
-            let (name, val) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (long, None),
-            };
-            let takes = ["interfaces", "state-dir", "allow", "exclude"].contains(&name);
-            let val = if takes && val.is_none() {
-                it.next().cloned()
-            } else {
-                val
-            };
-            match name {
-                "interfaces" => file = val.map(PathBuf::from),
-                "state-dir" => state = val.map(PathBuf::from),
-                _ => {}
-            }
-        } else if let Some(cluster) = a.strip_prefix('-') {
-            for (i, c) in cluster.char_indices() {
-                if "iXo".contains(c) {
-                    let rest = &cluster[i + 1..];
-                    let val = if rest.is_empty() {
-                        it.next().cloned()
-                    } else {
-                        Some(rest.to_string())
-                    };
-                    if c == 'i' {
-                        file = val.map(PathBuf::from);
-                    }
-                    break;
-                }
-            }
-        }
-    }
-    (file, state)
+    let a = IfupdownArgs::parse(args);
+    (a.file, a.state_dir)
 }
 
 #[cfg(test)]
@@ -499,6 +665,28 @@ mod tests {
             (None, Some(PathBuf::from("/s")))
         );
         assert_eq!(p(&["--", "-i", "x"]).0, None);
+    }
+
+    #[test]
+    fn reads_what_ifup_was_asked() {
+        let p = |a: &[&str]| IfupdownArgs::parse(&args(a));
+        let a = p(&["-a", "--allow=ovs", "--force", "-X", "eth*", "--exclude=lo"]);
+        assert!(a.all && a.force && !a.option && !a.read_env);
+        assert_eq!(a.allow.as_deref(), Some("ovs"));
+        assert_eq!(a.exclude, ["eth*", "lo"]);
+        assert!(a.names.is_empty());
+        let a = p(&["-va", "--allow", "br0", "-o", "x=1", "p1", "--", "-p2"]);
+        assert!(a.all && a.option);
+        assert_eq!(a.allow.as_deref(), Some("br0"));
+        assert_eq!(a.names, ["p1", "-p2"]);
+        // abbreviations getopt_long accepts; ambiguous ones are nothing
+        let a = p(&["--int", "/x", "--read-env", "--al", "y"]);
+        assert_eq!(a.file, Some(PathBuf::from("/x")));
+        assert!(a.read_env);
+        assert!(!a.all && a.allow.is_none());
+        assert_eq!(a.names, ["y"]);
+        assert!(p(&["--option", "a=b", "br0"]).option);
+        assert_eq!(p(&["--option", "a=b", "br0"]).names, ["br0"]);
     }
 
     #[test]

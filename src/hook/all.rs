@@ -1,0 +1,241 @@
+//! The hook runs with `IFACE=--all`, which ifupdown makes once before and once
+//! after the interfaces of `ifup -a` / `ifdown -a` (see [`crate::ovs::batch`]
+//! for the records they share with the per-interface runs):
+//!
+//! - pre-up: read the interfaces file, find the OVS interfaces this ifup will
+//!   bring up ([`batch::up_targets`]), make sure OVS runs, read OVSDB once, apply
+//!   one transaction for all of them ([`planner::pre_up_batch`]), check that OVS
+//!   set them up, set their sysctls, set their links up with one `ip -batch`, and
+//!   record the fingerprint of each interface that is done. It never fails
+//!   (ifupdown would abort the whole `ifup -a`): whatever goes wrong, the
+//!   interfaces are left to their own hook runs, which report their own errors.
+//! - post-up: remove the record.
+//! - pre-down: start the down record; from now on the post-down of each
+//!   interface records what to remove instead of removing it.
+//! - post-down: remove everything recorded with one transaction
+//!   ([`converge::down_all`]); exit 1 with a message if that fails.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::{Invocation, failing, ipv6_default, is_configured, run_step};
+use crate::cli::DEFAULT_INTERFACES;
+use crate::interfaces::Config;
+use crate::net::addr::Family;
+use crate::net::{ipcmd, link};
+use crate::ovs::batch::{self, Records, Session, UpRequest};
+use crate::ovs::converge;
+use crate::ovs::daemon::{self, Health};
+use crate::ovs::planner::{self, Covered, Inputs, Phase};
+use crate::ovs::scene::{HookEnv, Scene};
+use crate::ovs::state::Observed;
+use crate::ovs::vsctl::Vsctl;
+use crate::ovs::words::shell_line;
+
+/// One `IFACE=--all` run.
+pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), String> {
+    let Some(session) = inv.session.as_deref().and_then(Session::parse) else {
+        return Ok(());
+    };
+    let records = Records::default();
+    match phase {
+        Phase::PreUp => {
+            records.sweep();
+            if let Err(why) = up(h, &inv, &session, &records)
+                && h.verbose()
+            {
+                eprintln!(
+                    "ifupdown-ovs: ifup -a: {why}; each interface is set up by its own hook run"
+                );
+            }
+            Ok(())
+        }
+        Phase::PostUp => {
+            records.remove_up(&session);
+            Ok(())
+        }
+        Phase::PreDown => {
+            records.sweep();
+            if let Err(e) = records.start_down(&session)
+                && h.verbose()
+            {
+                eprintln!(
+                    "ifupdown-ovs: ifdown -a: cannot write in {}: {e}; each interface is removed by its own hook run",
+                    records.dir.display()
+                );
+            }
+            Ok(())
+        }
+        Phase::PostDown => down(h, &session, &records),
+    }
+}
+
+/// The batch of `ifup -a`; Err says why nothing (more) was batched.
+fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Result<(), String> {
+    let verbose = h.verbose();
+    let Some(caller) = &inv.nearest else {
+        return Err("no ifup process found".into());
+    };
+    if caller.args.option || caller.args.read_env {
+        return Err("-o or --read-environment given".into());
+    }
+    let file = inv
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    let config = Config::load(&file).map_err(|e| e.to_string())?;
+    let shown = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
+    let mut scene = Scene::new(shown, Some(config), None, "start", "pre-up");
+    scene.run_substitutions = true;
+    let req = UpRequest {
+        class: caller
+            .args
+            .allow
+            .clone()
+            .unwrap_or_else(|| "auto".to_string()),
+        force: caller.args.force,
+        exclude: caller.args.exclude.clone(),
+    };
+    let listed = scene
+        .config
+        .as_ref()
+        .map(|c| c.list(&req.class))
+        .unwrap_or_default();
+    let state_dir = inv.state_dir.clone();
+    let configured = |n: &str| is_configured(&state_dir, n);
+    let (targets, skipped) = batch::up_targets(&scene, &req, &listed, &configured);
+    let say = |name: &str, why: &str| {
+        if verbose {
+            eprintln!("ifupdown-ovs: ifup -a: {name}: set up by its own hook run: {why}");
+        }
+    };
+    for (n, why) in &skipped {
+        say(n, why);
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    daemon::ensure_running(
+        Path::new(daemon::RUNDIR),
+        daemon::START_LIMIT,
+        inv.session.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    let vsctl = Vsctl::default();
+    let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
+    let inputs = Inputs {
+        scene: &scene,
+        observed: &observed,
+        timeout: vsctl.timeout,
+        configured: &configured,
+        ipv6_default: ipv6_default(),
+        link_exists: &link::exists,
+    };
+    let b = planner::pre_up_batch(&inputs, &targets);
+    for (n, why) in &b.skipped {
+        say(n, why);
+    }
+    if b.covered.is_empty() {
+        return Ok(());
+    }
+    if verbose {
+        eprintln!(
+            "ifupdown-ovs: ifup -a: {}",
+            shell_line(&b.tx.argv(vsctl.timeout))
+        );
+    }
+    vsctl
+        .apply(&b.tx)
+        .map_err(|e| format!("the transaction for all failed: {e}"))?;
+    let mut check: Vec<String> = Vec::new();
+    for n in b.covered.iter().flat_map(|c| c.check.iter()) {
+        if !check.contains(n) {
+            check.push(n.clone());
+        }
+    }
+    let failed: BTreeSet<String> = failing(&vsctl, &check, false)?
+        .into_iter()
+        .map(|(n, why)| {
+            say(&n, &why);
+            n
+        })
+        .collect();
+    let done: Vec<&Covered> = b
+        .covered
+        .iter()
+        .filter(|c| !c.check.iter().any(|n| failed.contains(n)))
+        .collect();
+    for c in &done {
+        for st in &c.sysctls {
+            run_step(st, &vsctl, &c.name)?;
+        }
+    }
+    let mut up: Vec<String> = Vec::new();
+    for (dev, optional) in done.iter().flat_map(|c| c.links.iter()) {
+        let line = format!("link set dev {dev} up");
+        if (!optional || link::exists(dev)) && !up.contains(&line) {
+            up.push(line);
+        }
+    }
+    if !up.is_empty() {
+        if verbose {
+            eprintln!(
+                "ifupdown-ovs: ifup -a: ip -batch - <<EOF\n{}\nEOF",
+                up.join("\n")
+            );
+        }
+        ipcmd::run_batch(Family::V4, &up).map_err(|e| e.to_string())?;
+    }
+    let entries: Vec<(String, String)> = done
+        .iter()
+        .filter_map(|c| scene.fingerprint(&c.name).ok().map(|f| (c.name.clone(), f)))
+        .collect();
+    records
+        .write_up(session, &entries)
+        .map_err(|e| format!("cannot write in {}: {e}", records.dir.display()))?;
+    if verbose {
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!(
+            "ifupdown-ovs: ifup -a: set up in one transaction: {}",
+            names.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// The end of `ifdown -a`: remove what its interfaces recorded.
+fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String> {
+    let Some(targets) = records.take_down(session) else {
+        return Ok(());
+    };
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    let names = names.join(" ");
+    if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
+        if h.verbose() {
+            eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
+        }
+        return Ok(());
+    }
+    let vsctl = Vsctl::default();
+    let o = Observed::read(&vsctl)
+        .map_err(|e| format!("ifdown -a: cannot read OVSDB: {e}; not removed from OVS: {names}"))?;
+    let d = converge::down_all(&targets, &o);
+    if !d.tx.is_empty() {
+        if h.verbose() {
+            eprintln!(
+                "ifupdown-ovs: ifdown -a: {}",
+                shell_line(&d.tx.argv(vsctl.timeout))
+            );
+        }
+        vsctl
+            .apply(&d.tx)
+            .map_err(|e| format!("ifdown -a: cannot remove from OVS: {names}: {e}"))?;
+    }
+    for w in d.warnings {
+        eprintln!("ifupdown-ovs: warning: {w}");
+    }
+    Ok(())
+}

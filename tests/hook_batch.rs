@@ -1,0 +1,436 @@
+//! `ifup -a` / `ifdown -a` in one OVS transaction each (the `IFACE=--all` runs of
+//! the hook, src/hook/all.rs) in the lab: the same OVSDB and kernel state as
+//! bringing each interface up with its own `ifup`, at most two write transactions
+//! (counted by `Open_vSwitch.next_cfg`, which every ovs-vsctl write increments),
+//! nothing left after `ifdown -a`, and an interface with invalid options failing
+//! alone with its own message. Needs root and the packages of `.ci/run`.
+
+mod hook_util;
+mod lab;
+
+use std::collections::BTreeMap;
+
+use hook_util::*;
+use lab::{Lab, LabError};
+
+const VLANS: u32 = 20;
+
+/// A bridge with a trunk port, VLAN ports, a bond, a VLAN bridge with an inet +
+/// inet6 port, a patch to a second bridge, and a port of class `allow-br0` that
+/// the bridge's `ifup --allow=br0` brings up.
+fn config() -> String {
+    let vlans: Vec<String> = (1..=VLANS).map(|k| format!("vlan{k}")).collect();
+    let mut t = format!(
+        "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0 bond0 p99 {}
+    ovs_datapath_type netdev
+    ovs_extra set bridge ${{IFACE}} other-config:mac-aging-time=301
+
+auto eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+    ovs_options vlan_mode=trunk trunks=1-30
+    ovs_disable_ipv6 yes
+    ovs_arp_ignore 1
+
+auto bond0
+iface bond0 inet manual
+    ovs_type OVSBond
+    ovs_bridge br0
+    ovs_bonds eth1 eth2
+    ovs_options bond_mode=active-backup
+
+allow-br0 p99
+iface p99 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 99
+
+auto br0v30
+iface br0v30 inet manual
+    ovs_type OVSBridge
+    ovs_vlan_parent br0
+    ovs_vlan 30
+
+auto p30
+iface p30 inet static
+    address 192.0.2.30/24
+    ovs_type OVSIntPort
+    ovs_bridge br0v30
+    ovs_mac 02:00:00:00:00:30
+iface p30 inet6 static
+    address 2001:db8::30/64
+    ovs_extra set interface ${{IFACE}} external-ids:addr=${{IF_ADDRESS}}
+
+auto br1
+iface br1 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+auto patch-a
+iface patch-a inet manual
+    ovs_type OVSPatchPort
+    ovs_bridge br0
+    ovs_patch_peer patch-b
+
+auto patch-b
+iface patch-b inet manual
+    ovs_type OVSPatchPort
+    ovs_bridge br1
+    ovs_patch_peer patch-a
+",
+        vlans.join(" ")
+    );
+    for k in 1..=VLANS {
+        t.push_str(&format!(
+            "\nauto vlan{k}\niface vlan{k} inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_options tag={k}\n"
+        ));
+        if k % 5 == 0 {
+            t.push_str("    ovs_extra set interface ${IFACE} external-ids:every=fifth\n");
+        }
+    }
+    t
+}
+
+/// Interfaces in file order (what `ifup -a` brings up), p99 last (its bridge's
+/// `ifup --allow=br0` brings it up).
+fn order() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "br0", "eth0", "bond0", "br0v30", "p30", "br1", "patch-a", "patch-b",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.extend((1..=VLANS).map(|k| format!("vlan{k}")));
+    v.push("p99".into());
+    v
+}
+
+/// A lab with the "NICs" the config needs, OVS running, the config written.
+fn lab(name: &str, text: &str) -> Result<(Lab, Lab), LabError> {
+    let host = Lab::new(name)?;
+    let wire = Lab::peer(&format!("{name}-wire"))?;
+    for nic in ["eth0", "eth1", "eth2"] {
+        host.add_veth(nic, &wire, nic)?;
+    }
+    host.start_ovs()?;
+    host.write_interfaces(text)?;
+    Ok((host, wire))
+}
+
+fn next_cfg(l: &Lab) -> Result<u64, LabError> {
+    let v = l.vsctl(&["get", "Open_vSwitch", ".", "next_cfg"])?;
+    Ok(v.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("next_cfg {v:?}: {e}")))
+}
+
+/// OVSDB rows we care about, uuids replaced by names, volatile columns left out
+/// (ofport numbers and the MACs of taps depend on creation order and chance).
+fn ovsdb(l: &Lab) -> Result<Vec<String>, LabError> {
+    let tables = [
+        (
+            "Bridge",
+            "name,ports,datapath_type,external_ids,other_config",
+        ),
+        (
+            "Port",
+            "name,interfaces,tag,trunks,vlan_mode,bond_mode,fake_bridge,external_ids,other_config",
+        ),
+        (
+            "Interface",
+            "name,type,options,mac,mtu_request,external_ids,error",
+        ),
+    ];
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (t, _) in tables {
+        for line in l
+            .vsctl(&[
+                "--format=csv",
+                "--data=bare",
+                "--no-headings",
+                "--columns=_uuid,name",
+                "list",
+                t,
+            ])?
+            .lines()
+        {
+            if let Some((u, n)) = line.split_once(',') {
+                names.insert(u.to_string(), format!("{t}:{n}"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (t, cols) in tables {
+        let text = l.vsctl(&[
+            "--format=csv",
+            "--data=bare",
+            "--no-headings",
+            &format!("--columns={cols}"),
+            "list",
+            t,
+        ])?;
+        for line in text.lines() {
+            // a set or map is one field of space-separated elements: map uuids to
+            // names, sort the elements
+            let fields: Vec<String> = line
+                .split(',')
+                .map(|f| {
+                    let f = f.trim_matches('"');
+                    let mut el: Vec<String> = f
+                        .split(' ')
+                        .map(|x| names.get(x).cloned().unwrap_or_else(|| x.to_string()))
+                        .collect();
+                    el.sort();
+                    el.join(" ")
+                })
+                .collect();
+            out.push(format!("{t} {}", fields.join(" | ")));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Kernel state of our devices: flags and MTU, fixed MACs, global addresses and
+/// the sysctls we set.
+fn kernel(l: &Lab) -> Result<Vec<String>, LabError> {
+    let mut out = Vec::new();
+    let links = l.ok(&["ip", "-o", "link", "show"])?;
+    for line in links.lines() {
+        let Some(rest) = line.split_once(": ").map(|x| x.1) else {
+            continue;
+        };
+        let Some((dev, rest)) = rest.split_once(": ") else {
+            continue;
+        };
+        let dev = dev.split('@').next().unwrap_or(dev);
+        let flags = rest.split_whitespace().next().unwrap_or("");
+        let mtu = rest
+            .split_whitespace()
+            .skip_while(|w| *w != "mtu")
+            .nth(1)
+            .unwrap_or("");
+        let mut s = format!("link {dev} {flags} mtu {mtu}");
+        if dev == "p30" {
+            s.push_str(&format!(
+                " {}",
+                rest.split("link/ether ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+            ));
+        }
+        out.push(s);
+    }
+    let addrs = l.ok(&["ip", "-o", "addr", "show", "scope", "global"])?;
+    for line in addrs.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() > 3 {
+            out.push(format!("addr {} {} {}", w[1], w[2], w[3]));
+        }
+    }
+    for (dev, key) in [
+        ("eth0", "ipv6/conf/eth0/disable_ipv6"),
+        ("eth0", "ipv4/conf/eth0/arp_ignore"),
+        ("eth1", "ipv6/conf/eth1/disable_ipv6"),
+    ] {
+        let v = l.read_file(&format!("/proc/sys/net/{key}"))?;
+        out.push(format!("sysctl {dev} {key} {}", v.trim()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn state(l: &Lab) -> Result<Vec<String>, LabError> {
+    let mut s = ifstate(l)?;
+    s.sort();
+    Ok(s)
+}
+
+fn ifstate(l: &Lab) -> Result<Vec<String>, LabError> {
+    Ok(l.ok(&["ifquery", "--state"])?
+        .lines()
+        .map(str::to_string)
+        .filter(|x| !x.starts_with("lo="))
+        .collect())
+}
+
+#[test]
+fn ifup_all_is_one_transaction_with_the_same_result_as_one_by_one() -> Result<(), LabError> {
+    let text = config();
+    let (one, _w1) = lab("batch-one", &text)?;
+    let before = next_cfg(&one)?;
+    for name in order() {
+        if name == "p99" {
+            continue; // br0's ifup --allow=br0 brought it up
+        }
+        let out = one.run(&["ifup", &name])?;
+        assert!(out.success(), "ifup {name}: {out:?}");
+    }
+    // the counter counts: one by one is a transaction per interface at least
+    let writes = next_cfg(&one)? - before;
+    assert!(writes >= order().len() as u64 - 1, "one by one: {writes}");
+
+    let (all, _w2) = lab("batch-all", &text)?;
+    let before = next_cfg(&all)?;
+    let up = all.run(&["ifup", "-a"])?;
+    assert!(up.success(), "ifup -a: {up:?}");
+    assert_eq!(up.stderr, "", "ifup -a printed something");
+    let writes = next_cfg(&all)? - before;
+    assert!(writes <= 2, "ifup -a used {writes} write transactions");
+
+    assert_eq!(state(&all)?, state(&one)?, "ifupdown's state");
+    let (a, o) = (ovsdb(&all)?, ovsdb(&one)?);
+    assert_eq!(a, o, "OVSDB differs (left: ifup -a, right: one by one)");
+    assert!(
+        a.iter()
+            .any(|l| l.starts_with("Port vlan20 ") && l.contains("| 20 |")),
+        "{a:#?}"
+    );
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+    assert!(
+        all.ok(&["ip", "-br", "addr", "show", "p30"])?
+            .contains("2001:db8::30/64")
+    );
+    // nothing left of the batch's record
+    assert_eq!(all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?.trim(), "");
+
+    // again: nothing to do (all configured), quiet
+    let before = next_cfg(&all)?;
+    let again = all.run(&["ifup", "-a"])?;
+    assert!(again.success() && again.stderr.is_empty(), "{again:?}");
+    assert_eq!(next_cfg(&all)?, before);
+
+    // ifdown -a: one transaction, nothing left
+    let before = next_cfg(&all)?;
+    let down = all.run(&["ifdown", "-a"])?;
+    assert!(down.success(), "ifdown -a: {down:?}");
+    // (ifupdown itself complains that p30's inet6 address is gone: the inet
+    // stanza's down took the link down before)
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    let writes = next_cfg(&all)? - before;
+    assert!(writes <= 2, "ifdown -a used {writes} write transactions");
+    assert_eq!(all.vsctl(&["list-br"])?.trim(), "");
+    assert_eq!(
+        all.vsctl(&["--bare", "--columns=name", "list", "Interface"])?
+            .trim(),
+        ""
+    );
+    assert!(ifstate(&all)?.is_empty(), "{:?}", ifstate(&all)?);
+    for dev in ["vlan1", "vlan20", "p30", "p99", "br0"] {
+        assert!(!all.link_exists(dev)?, "{dev} left");
+    }
+    assert_eq!(
+        all.read_file("/proc/sys/net/ipv6/conf/eth0/disable_ipv6")?
+            .trim(),
+        "0"
+    );
+    assert_eq!(all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?.trim(), "");
+    // and up again from scratch: still one transaction, same state as before
+    let before = next_cfg(&all)?;
+    all.ifup(&["-a"])?;
+    assert!(next_cfg(&all)? - before <= 2);
+    assert_eq!(ovsdb(&all)?, o);
+    Ok(())
+}
+
+#[test]
+fn one_invalid_interface_fails_alone_with_its_own_message() -> Result<(), LabError> {
+    let text = config().replace("ovs_options tag=7\n", "ovs_options tag=seven\n");
+    let (host, _wire) = lab("batch-invalid", &text)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(!up.success(), "ifup -a should report the failure: {up:?}");
+    let ours: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            "ifupdown-ovs: /etc/network/interfaces:103: error: ovs_options: tag=seven: \"seven\" is not a VLAN id (a number in 0..4095)"
+        ],
+        "{}",
+        up.stderr
+    );
+    assert!(
+        up.stderr.contains("failed to bring up vlan7"),
+        "{}",
+        up.stderr
+    );
+    let other: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.contains("failed") && !l.contains("vlan7"))
+        .collect();
+    assert!(other.is_empty(), "messages about others: {other:?}");
+    let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
+    assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+    for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
+        assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
+    }
+    let st = ifstate(&host)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+    assert_eq!(st.len(), order().len() - 1, "{st:?}");
+    Ok(())
+}
+
+#[test]
+fn allow_class_with_all_and_nested_ifup_of_the_bridge_ports() -> Result<(), LabError> {
+    // Debian's layout: allow-ovs bridge, allow-BRIDGE ports.
+    let mut text = String::from(
+        "\
+allow-ovs br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0",
+    );
+    for k in 1..=VLANS {
+        text.push_str(&format!(" vlan{k}"));
+    }
+    text.push_str(
+        "
+    ovs_datapath_type netdev
+
+allow-br0 eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+",
+    );
+    for k in 1..=VLANS {
+        text.push_str(&format!(
+            "\nallow-br0 vlan{k}\niface vlan{k} inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_tag {k}\n"
+        ));
+    }
+    let (host, _wire) = lab("batch-allow", &text)?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "--allow=ovs", "-a"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    assert!(
+        next_cfg(&host)? - before <= 2,
+        "more than 2 write transactions"
+    );
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?.len(),
+        1 + VLANS as usize
+    );
+    assert_eq!(ifstate(&host)?.len(), 2 + VLANS as usize);
+    assert_eq!(get(&host, &["Port", "vlan3", "tag"])?, "3");
+    let before = next_cfg(&host)?;
+    let down = host.run(&["ifdown", "-a"])?;
+    assert!(down.success() && down.stderr.is_empty(), "{down:?}");
+    assert!(
+        next_cfg(&host)? - before <= 2,
+        "more than 2 write transactions"
+    );
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
+    Ok(())
+}

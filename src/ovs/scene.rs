@@ -5,6 +5,7 @@
 //! bridge needs the bridge's options, a bridge batches its `ovs_ports`, and an
 //! interface's inet and inet6 stanzas are merged.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -122,8 +123,9 @@ pub struct Scene {
     /// The interfaces file (for nested `ifup -i FILE`); None when it is the default.
     pub file: Option<PathBuf>,
     pub config: Option<Config>,
-    /// OVS interfaces by (logical) name: the entry, or its error lines.
-    entries: BTreeMap<String, Result<Entry, Vec<String>>>,
+    /// OVS interfaces by (logical) name: the entry, or its error lines, analyzed
+    /// when first asked for (a hook run needs few of them).
+    entries: BTreeMap<String, Lazy>,
     /// The logical name of the stanza the hook runs for.
     pub current: Option<String>,
     /// Seed of pinned bridge MACs (the machine id).
@@ -132,6 +134,16 @@ pub struct Scene {
     pub run_substitutions: bool,
     mode: String,
     phase: String,
+    ctx: Context,
+}
+
+/// An entry not analyzed yet: the name to analyze it under, the hook environment
+/// for the current stanza (None: the file's), and the result once asked for.
+#[derive(Debug, Clone, Default)]
+struct Lazy {
+    iface: String,
+    hook: Option<(Vec<RawOption>, Vec<(String, String)>)>,
+    cell: OnceCell<Result<Entry, Vec<String>>>,
 }
 
 /// Raw options with ovs_* options or `hwaddress`: the ones [`options::analyze`] reads.
@@ -158,39 +170,62 @@ impl Scene {
             phase: phase.into(),
             ..Default::default()
         };
-        let ctx = Context::default();
-        let names: Vec<String> = s.config.as_ref().map_or_else(Vec::new, |c| {
-            let mut seen = BTreeSet::new();
-            c.ifaces
-                .iter()
-                .filter(|i| seen.insert(i.name.clone()))
-                .map(|i| i.name.clone())
-                .collect()
-        });
-        for name in names {
+        // Which interfaces have ovs_* options: one pass over the stanzas.
+        let mut ovs: BTreeSet<String> = BTreeSet::new();
+        if let Some(c) = &s.config {
+            for st in &c.ifaces {
+                if !ovs.contains(&st.name)
+                    && c.resolved_options(st)
+                        .iter()
+                        .any(|o| options::canonical_name(&o.name).starts_with("ovs_"))
+                {
+                    ovs.insert(st.name.clone());
+                }
+            }
+        }
+        for name in ovs {
             if hook.is_some_and(|h| h.logical == name) {
                 continue;
             }
-            let raws = s
-                .config
-                .as_ref()
-                .map(|c| options::raw_for_interface(c, &name))
-                .unwrap_or_default();
-            if has_ovs(&raws) {
-                let env = s.file_env(&name);
-                s.entries
-                    .insert(name.clone(), analyze(&name, &raws, &ctx, env));
-            }
+            s.entries.insert(
+                name.clone(),
+                Lazy {
+                    iface: name,
+                    ..Default::default()
+                },
+            );
         }
         if let Some(h) = hook {
             let raws = s.current_raws(h);
             if has_ovs(&raws) {
-                s.entries
-                    .insert(h.logical.clone(), analyze(&h.iface, &raws, &ctx, h.env()));
+                s.entries.insert(
+                    h.logical.clone(),
+                    Lazy {
+                        iface: h.iface.clone(),
+                        hook: Some((raws, h.env())),
+                        cell: OnceCell::new(),
+                    },
+                );
             }
             s.current = Some(h.logical.clone());
         }
         s
+    }
+
+    /// The entry of `name` (logical), analyzed now if it was not yet.
+    fn analyzed(&self, name: &str) -> Option<&Result<Entry, Vec<String>>> {
+        let l = self.entries.get(name)?;
+        Some(l.cell.get_or_init(|| match &l.hook {
+            Some((raws, env)) => analyze(&l.iface, raws, &self.ctx, env.clone()),
+            None => {
+                let raws = self
+                    .config
+                    .as_ref()
+                    .map(|c| options::raw_for_interface(c, name))
+                    .unwrap_or_default();
+                analyze(&l.iface, &raws, &self.ctx, self.file_env(name))
+            }
+        }))
     }
 
     /// The current stanza from the environment, the interface's other stanzas from
@@ -251,7 +286,7 @@ impl Scene {
     /// The OVS entry of `name`: Ok(None) when it has no ovs_* options (or no
     /// stanza), Err with the error lines when its options are invalid.
     pub fn entry(&self, name: &str) -> Result<Option<&Entry>, Vec<String>> {
-        match self.entries.get(name) {
+        match self.analyzed(name) {
             None => Ok(None),
             Some(Ok(e)) => Ok(Some(e)),
             Some(Err(lines)) => Err(lines.clone()),
@@ -271,8 +306,8 @@ impl Scene {
     /// Valid entries, by name.
     fn valid(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries
-            .iter()
-            .filter_map(|(n, e)| e.as_ref().ok().map(|e| (n, e)))
+            .keys()
+            .filter_map(|n| self.analyzed(n)?.as_ref().ok().map(|e| (n, e)))
     }
 
     /// Whether the file has any stanza for `name`.

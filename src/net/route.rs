@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::addr::{Family, IfAddr};
 use crate::ovs::model::RouteTable;

@@ -16,6 +16,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod lab;
+
 const HOOK_DIRS: [&str; 4] = [
     "/etc/network/if-pre-up.d",
     "/etc/network/if-up.d",
@@ -646,6 +648,49 @@ fn ovs_switch_deb(dir: &Path) -> PathBuf {
     path
 }
 
+/// The test lab brings the seed's VLAN setup up and down with the INSTALLED files:
+/// `/usr/sbin/ifupdown-ovs` as the package put it (no overlay of a build) and the
+/// package's four hook links, recreated as the same links in the lab's private
+/// `/etc/network`.
+fn seed_up_with_installed_files() {
+    let options = lab::LabOptions {
+        hooks: lab::Hooks::None,
+        binary: None,
+        ..lab::LabOptions::default()
+    };
+    let host = lab::Lab::with_options("deb-seed", options).unwrap_or_else(|e| panic!("{e:?}"));
+    let wire = lab::Lab::peer("deb-seed-wire").unwrap_or_else(|e| panic!("{e:?}"));
+    let ok = |argv: &[&str]| host.ok(argv).unwrap_or_else(|e| panic!("{e:?}"));
+    host.add_veth("eth0", &wire, "eth0")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for dir in HOOK_DIRS {
+        let link = format!("{dir}/ifupdown-ovs");
+        let target = std::fs::read_link(&link)
+            .unwrap_or_else(|e| panic!("the package installs {link} as a link: {e}"));
+        ok(&["ln", "-s", target.to_str().unwrap_or_default(), &link]);
+    }
+    host.start_ovs().unwrap_or_else(|e| panic!("{e:?}"));
+    host.write_interfaces(&read("fixtures/examples/seed-vlan.interfaces"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    ok(&["ifup", "-a"]);
+    let bridges: Vec<String> = ok(&["ovs-vsctl", "list-br"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(bridges, ["ovsbr0", "ovsbr0v1", "ovsbr0v2"]);
+    assert_eq!(
+        ok(&["ovs-vsctl", "br-to-parent", "ovsbr0v2"]).trim(),
+        "ovsbr0"
+    );
+    assert_eq!(ok(&["ovs-vsctl", "br-to-vlan", "ovsbr0v2"]).trim(), "2");
+    assert_eq!(
+        ok(&["ovs-vsctl", "get", "Interface", "ovsbr0p1", "mac"]).trim(),
+        "\"00:01:02:03:04:05\""
+    );
+    ok(&["ifdown", "-a"]);
+    assert_eq!(ok(&["ovs-vsctl", "list-br"]).trim(), "");
+}
+
 #[test]
 fn build_install_divert_purge() {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -711,6 +756,8 @@ fn build_install_divert_purge() {
     say("openvswitch-switch first, then ifupdown-ovs");
     run(&["apt-get", "install", "-y", &deb]);
     assert_installed_and_diverting();
+    say("the lab brings the seed's VLAN setup up and down with the installed files");
+    seed_up_with_installed_files();
     let ours: Vec<String> = stdout(&["dpkg", "-L", "ifupdown-ovs"])
         .lines()
         .map(str::to_string)

@@ -36,7 +36,7 @@ use crate::ovs::daemon::{self, Health};
 use crate::ovs::model::OvsType;
 use crate::ovs::options;
 use crate::ovs::planner::{self, Inputs, Phase};
-use crate::ovs::scene::{HookEnv, Scene};
+use crate::ovs::scene::{HookEnv, Scene, env_fingerprint};
 use crate::ovs::state::Observed;
 use crate::ovs::steps::{Plan, Step};
 use crate::ovs::vsctl::Vsctl;
@@ -112,6 +112,25 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         return Ok(());
     }
     let found = invocation(file_override);
+    if phase == Phase::PreUp
+        && let Some(s) = found.session.as_deref().and_then(Session::parse)
+    {
+        // Set up by this ifup's `IFACE=--all` run from exactly this environment:
+        // done, without even reading the interfaces file.
+        let records = Records::default();
+        if let Some(e) = records.up_entry(&s, &h.logical)
+            && e.env.as_deref() == Some(env_fingerprint(h).as_str())
+            && records.use_up(&s, &h.logical)
+        {
+            if h.verbose() {
+                eprintln!(
+                    "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a",
+                    h.iface
+                );
+            }
+            return Ok(());
+        }
+    }
     let file = found
         .file
         .clone()
@@ -163,14 +182,18 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let session = found.session.as_deref().and_then(Session::parse);
     let records = Records::default();
     if let Some(s) = &session {
-        if phase == Phase::PreUp && records.has_up(s) {
+        if phase == Phase::PreUp
+            && let Some(e) = records.up_entry(s, &h.logical)
+        {
             // Set up moments ago by this ifup's `IFACE=--all` run, as this run
             // would: only the nested ifup of a bridge's ports is left.
-            if let Ok(fp) = scene.fingerprint(&h.logical)
-                && records.take_up(s, &h.logical, &fp)
+            if scene.fingerprint(&h.logical).is_ok_and(|f| f == e.config)
+                && records.use_up(s, &h.logical)
             {
                 if h.verbose() {
-                    eprintln!("ifupdown-ovs: {iface}: set up in OVS at the start of this ifup -a");
+                    eprintln!(
+                        "ifupdown-ovs: {iface}: set up in OVS at the start of this ifup -a (checked against the interfaces file)"
+                    );
                 }
                 if let Some(argv) = planner::port_ifup(&scene, &h.logical, &configured) {
                     run_step(&Step::Ifupdown(argv), &vsctl, iface)?;

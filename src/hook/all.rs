@@ -23,9 +23,10 @@ use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
 use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
-use crate::ovs::batch::{self, Records, Session, UpRequest};
+use crate::ovs::batch::{self, Records, Session, UpEntry, UpRequest};
 use crate::ovs::converge;
 use crate::ovs::daemon::{self, Health};
+use crate::ovs::model::OvsType;
 use crate::ovs::planner::{self, Covered, Inputs, Phase};
 use crate::ovs::scene::{HookEnv, Scene};
 use crate::ovs::state::Observed;
@@ -186,9 +187,22 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
         }
         ipcmd::run_batch(Family::V4, &up).map_err(|e| e.to_string())?;
     }
-    let entries: Vec<(String, String)> = done
+    // A bridge's own run still has its ports' `ifup --allow=BRIDGE` to do, which
+    // needs the file: no environment fingerprint for it.
+    let entries: Vec<(String, UpEntry)> = done
         .iter()
-        .filter_map(|c| scene.fingerprint(&c.name).ok().map(|f| (c.name.clone(), f)))
+        .filter_map(|c| {
+            let config = scene.fingerprint(&c.name).ok()?;
+            let bridge = scene
+                .entry(&c.name)
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.model.kind == OvsType::Bridge);
+            let env = (!bridge)
+                .then(|| scene.first_stanza_env_fingerprint(&c.name))
+                .flatten();
+            Some((c.name.clone(), UpEntry { config, env }))
+        })
         .collect();
     records
         .write_up(session, &entries)

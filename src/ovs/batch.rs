@@ -5,9 +5,9 @@
 //!
 //! - `up.PID.START/` (a directory, written whole under a temporary name and then
 //!   renamed): one file per interface the `IFACE=--all` pre-up run set up, holding
-//!   the [`fingerprint`] of what it applied. An interface's own pre-up that computes
-//!   the same fingerprint takes its file away (each is used once) and has nothing
-//!   left to do. Removed by the `IFACE=--all` post-up run.
+//!   the fingerprints of what it applied ([`UpEntry`]). An interface's own pre-up
+//!   that computes the same fingerprint takes its file away (each is used once)
+//!   and has nothing left to do. Removed by the `IFACE=--all` post-up run.
 //! - `down.PID.START` (a file, created empty by the `IFACE=--all` pre-down run):
 //!   each interface's post-down appends one line ([`DownTarget`]) instead of
 //!   removing its OVS rows; the `IFACE=--all` post-down run removes them all in one
@@ -122,9 +122,9 @@ impl Records {
             .create(&self.dir)
     }
 
-    /// Write the up record of `s`: `(interface, fingerprint)` pairs. Replaces an
-    /// older one; readers see all of it or nothing.
-    pub fn write_up(&self, s: &Session, entries: &[(String, String)]) -> std::io::Result<()> {
+    /// Write the up record of `s`: what each interface's own run must compute to
+    /// be done. Replaces an older one; readers see all of it or nothing.
+    pub fn write_up(&self, s: &Session, entries: &[(String, UpEntry)]) -> std::io::Result<()> {
         self.ensure_dir()?;
         let tmp = self
             .dir
@@ -134,7 +134,10 @@ impl Records {
         let written = entries
             .iter()
             .filter(|(n, _)| storable(n))
-            .try_for_each(|(n, f)| std::fs::write(tmp.join(n), format!("{f}\n")));
+            .try_for_each(|(n, e)| {
+                let env = e.env.as_deref().unwrap_or("-");
+                std::fs::write(tmp.join(n), format!("{}\n{env}\n", e.config))
+            });
         let done = written.and_then(|()| {
             let dest = self.up_path(s);
             let _ = std::fs::remove_dir_all(&dest);
@@ -146,18 +149,21 @@ impl Records {
         done
     }
 
-    /// If the up record of `s` holds `name` with fingerprint `fp`: take the entry
-    /// away (it serves once) and say so. Any other case (no record, other
-    /// fingerprint) leaves the record as it is.
-    pub fn take_up(&self, s: &Session, name: &str, fp: &str) -> bool {
+    /// The entry of `name` in the up record of `s`.
+    pub fn up_entry(&self, s: &Session, name: &str) -> Option<UpEntry> {
         if !storable(name) {
-            return false;
+            return None;
         }
-        let path = self.up_path(s).join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(f) if f.trim() == fp => std::fs::remove_file(&path).is_ok(),
-            _ => false,
-        }
+        let text = std::fs::read_to_string(self.up_path(s).join(name)).ok()?;
+        let mut l = text.lines();
+        let config = l.next()?.to_string();
+        let env = l.next().filter(|e| *e != "-").map(str::to_string);
+        Some(UpEntry { config, env })
+    }
+
+    /// Take the entry of `name` away (each serves once); false if it was not there.
+    pub fn use_up(&self, s: &Session, name: &str) -> bool {
+        storable(name) && std::fs::remove_file(self.up_path(s).join(name)).is_ok()
     }
 
     /// Whether `s` has an up record at all.
@@ -327,6 +333,15 @@ pub fn up_targets(
         i += 1;
     }
     (out, skipped)
+}
+
+/// What an interface's own pre-up must compute to be done: the fingerprint of its
+/// scene ([`Scene::fingerprint`]), and, when it can do without reading the
+/// interfaces file, that of its environment ([`crate::ovs::scene::env_fingerprint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpEntry {
+    pub config: String,
+    pub env: Option<String>,
 }
 
 /// One line: `NAME<TAB>bridge|port<TAB>BRIDGE<TAB>MINE...<TAB>KEEP...` (lists
@@ -535,23 +550,30 @@ mapping q2
         let r = Records::new(&d.path().join("sub"));
         let s = me();
         assert!(!r.has_up(&s));
-        assert!(!r.take_up(&s, "vlan1", "f1"));
+        assert_eq!(r.up_entry(&s, "vlan1"), None);
+        let e = |c: &str, env: Option<&str>| UpEntry {
+            config: c.into(),
+            env: env.map(str::to_string),
+        };
         r.write_up(
             &s,
             &[
-                ("vlan1".into(), "f1".into()),
-                ("br0".into(), "f0".into()),
-                ("../x".into(), "bad".into()),
+                ("vlan1".into(), e("f1", Some("e1"))),
+                ("br0".into(), e("f0", None)),
+                ("../x".into(), e("bad", None)),
             ],
         )
         .unwrap();
         assert!(r.has_up(&s));
-        assert!(!r.take_up(&s, "vlan1", "other"), "wrong fingerprint");
-        assert!(r.take_up(&s, "vlan1", "f1"));
-        assert!(!r.take_up(&s, "vlan1", "f1"), "used once");
-        assert!(!r.take_up(&s, "../x", "bad"));
-        assert!(!r.take_up(&gone(), "br0", "f0"), "other session");
-        assert!(r.take_up(&s, "br0", "f0"));
+        assert_eq!(r.up_entry(&s, "vlan1"), Some(e("f1", Some("e1"))));
+        assert_eq!(r.up_entry(&s, "br0"), Some(e("f0", None)));
+        assert!(r.use_up(&s, "vlan1"));
+        assert!(!r.use_up(&s, "vlan1"), "used once");
+        assert_eq!(r.up_entry(&s, "vlan1"), None);
+        assert_eq!(r.up_entry(&s, "../x"), None);
+        assert!(!r.use_up(&s, "../x"));
+        assert_eq!(r.up_entry(&gone(), "br0"), None, "other session");
+        assert!(r.use_up(&s, "br0"));
         // no temporary left behind
         let names: Vec<String> = std::fs::read_dir(&r.dir)
             .unwrap()
@@ -601,8 +623,12 @@ mapping q2
         let d = tempfile::tempdir().unwrap();
         let r = Records::new(d.path());
         let (live, dead) = (me(), gone());
-        r.write_up(&live, &[("a".into(), "1".into())]).unwrap();
-        r.write_up(&dead, &[("a".into(), "1".into())]).unwrap();
+        let e = UpEntry {
+            config: "1".into(),
+            env: None,
+        };
+        r.write_up(&live, &[("a".into(), e.clone())]).unwrap();
+        r.write_up(&dead, &[("a".into(), e)]).unwrap();
         r.start_down(&live).unwrap();
         r.start_down(&dead).unwrap();
         std::fs::create_dir(

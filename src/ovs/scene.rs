@@ -283,6 +283,30 @@ impl Scene {
         h.env()
     }
 
+    /// The [`env_fingerprint`] a hook run for `name`'s first stanza would compute
+    /// if ifupdown passes what the file says (no `-o`, no method conversion).
+    pub fn first_stanza_env_fingerprint(&self, name: &str) -> Option<String> {
+        let c = self.config.as_ref()?;
+        let st = c.stanzas(name).next()?;
+        let mut h = HookEnv {
+            iface: name.into(),
+            logical: name.into(),
+            addrfam: st.family.clone(),
+            method: st.method.clone(),
+            ..Default::default()
+        };
+        for o in c.resolved_options(st) {
+            h.vars.push((
+                format!(
+                    "IF_{}",
+                    options::canonical_name(&o.name).to_ascii_uppercase()
+                ),
+                o.value,
+            ));
+        }
+        Some(env_fingerprint(&h))
+    }
+
     /// The OVS entry of `name`: Ok(None) when it has no ovs_* options (or no
     /// stanza), Err with the error lines when its options are invalid.
     pub fn entry(&self, name: &str) -> Result<Option<&Entry>, Vec<String>> {
@@ -427,6 +451,21 @@ impl Scene {
         });
         fixed.then(|| desired::pinned_mac(&self.machine_id, bridge))
     }
+}
+
+/// A fingerprint of what ifupdown tells a hook run about its stanza: `IFACE`,
+/// `LOGICAL`, `ADDRFAM`, `METHOD` and the `IF_*` variables (in any order).
+pub fn env_fingerprint(h: &HookEnv) -> String {
+    let mut vars: Vec<String> = h.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    vars.sort();
+    batch::fingerprint(&format!(
+        "{}\0{}\0{}\0{}\0{}",
+        h.iface,
+        h.logical,
+        h.addrfam,
+        h.method,
+        vars.join("\0")
+    ))
 }
 
 fn analyze(
@@ -619,6 +658,36 @@ iface ovsbr0v2 inet manual
         let h2 = HookEnv::from_vars(other).unwrap();
         assert_ne!(scene(Some(&h2)).fingerprint("ovsbr0p1").unwrap(), f);
         assert!(file.fingerprint("lo").is_err());
+        // the environment of the first stanza as the file says it
+        let eth0: Vec<(String, String)> = [
+            ("IFACE", "eth0"),
+            ("LOGICAL", "eth0"),
+            ("ADDRFAM", "inet"),
+            ("METHOD", "manual"),
+            ("MODE", "start"),
+            ("PHASE", "pre-up"),
+            ("VERBOSITY", "1"),
+            ("PATH", "/bin"),
+            ("IF_OVS_OPTIONS", "tag=1 vlan_mode=native-untagged"),
+            ("IF_OVS_BRIDGE", "ovsbr0"),
+            ("IF_OVS_TYPE", "OVSPort"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let h = HookEnv::from_vars(eth0.clone()).unwrap();
+        assert_eq!(
+            file.first_stanza_env_fingerprint("eth0"),
+            Some(env_fingerprint(&h))
+        );
+        let mut more = eth0;
+        more.push(("IF_MTU".into(), "9000".into()));
+        let h = HookEnv::from_vars(more).unwrap();
+        assert_ne!(
+            file.first_stanza_env_fingerprint("eth0"),
+            Some(env_fingerprint(&h))
+        );
+        assert_eq!(file.first_stanza_env_fingerprint("nope"), None);
     }
 
     #[test]

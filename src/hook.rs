@@ -226,6 +226,11 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let rundir = Path::new(daemon::RUNDIR);
     let observed = match phase {
         Phase::PreUp => {
+            if let Some(s) = &session
+                && let Some(why) = records.take_start_failure(s)
+            {
+                return Err(format!("{iface}: {why}"));
+            }
             daemon::ensure_running(rundir, daemon::START_LIMIT, found.session.as_deref())
                 .map_err(|e| format!("{iface}: {e}"))?;
             Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?

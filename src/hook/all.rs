@@ -3,7 +3,8 @@
 //! for the records they share with the per-interface runs):
 //!
 //! - pre-up: read the interfaces file, find the OVS interfaces this ifup will
-//!   bring up ([`batch::up_targets`]), make sure OVS runs, read OVSDB once, apply
+//!   bring up ([`batch::up_targets`]), make sure OVS runs (if it cannot be
+//!   started, the first interface's own run reports why), read OVSDB once, apply
 //!   one transaction for all of them ([`planner::pre_up_batch`]), check that OVS
 //!   set them up, set their sysctls, set their links up with one `ip -batch`, and
 //!   record the fingerprint of each interface that is done. It never fails
@@ -116,12 +117,14 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
     if targets.is_empty() {
         return Ok(());
     }
-    daemon::ensure_running(
+    if let Err(e) = daemon::ensure_running(
         Path::new(daemon::RUNDIR),
         daemon::START_LIMIT,
         inv.session.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
+    ) {
+        let _ = records.note_start_failure(session, &e.to_string());
+        return Err(e.to_string());
+    }
     let vsctl = Vsctl::default();
     let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
     let inputs = Inputs {

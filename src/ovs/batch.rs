@@ -211,6 +211,26 @@ impl Records {
         Some(text.lines().filter_map(decode_down).collect())
     }
 
+    fn start_failure_path(&self, s: &Session) -> PathBuf {
+        self.dir.join(format!("startfail.{}", s.suffix()))
+    }
+
+    /// Keep why OVS could not be started for the first interface's own run to
+    /// report (the `IFACE=--all` run never fails; later interfaces learn from
+    /// the daemon module that the start failed earlier in this run).
+    pub fn note_start_failure(&self, s: &Session, message: &str) -> std::io::Result<()> {
+        self.ensure_dir()?;
+        std::fs::write(self.start_failure_path(s), message)
+    }
+
+    /// Take what [`Records::note_start_failure`] kept, once.
+    pub fn take_start_failure(&self, s: &Session) -> Option<String> {
+        let path = self.start_failure_path(s);
+        let m = std::fs::read_to_string(&path).ok()?;
+        std::fs::remove_file(&path).ok()?;
+        Some(m)
+    }
+
     /// Remove records whose ifup/ifdown no longer runs (and half-written ones of
     /// writers that are gone).
     pub fn sweep(&self) {
@@ -226,7 +246,7 @@ impl Records {
                     None => continue,
                 },
                 None => match name.split_once('.') {
-                    Some(("up" | "down", sess)) => (None, sess.to_string()),
+                    Some(("up" | "down" | "startfail", sess)) => (None, sess.to_string()),
                     _ => continue,
                 },
             };
@@ -598,6 +618,10 @@ mapping q2
         assert!(r.defer_down(&s, &b));
         assert!(!r.defer_down(&s, &target("a b", None, &[])));
         assert_eq!(r.take_down(&s), Some(vec![a, b]));
+        assert_eq!(r.take_start_failure(&s), None);
+        r.note_start_failure(&s, "why").unwrap();
+        assert_eq!(r.take_start_failure(&s).as_deref(), Some("why"));
+        assert_eq!(r.take_start_failure(&s), None, "once");
         assert!(!r.has_down(&s));
         assert_eq!(r.take_down(&s), None);
     }

@@ -137,12 +137,15 @@ pub struct Scene {
     ctx: Context,
 }
 
+/// The current stanza's raw options and hook environment.
+type HookRaws = (Vec<RawOption>, Vec<(String, String)>);
+
 /// An entry not analyzed yet: the name to analyze it under, the hook environment
 /// for the current stanza (None: the file's), and the result once asked for.
 #[derive(Debug, Clone, Default)]
 struct Lazy {
     iface: String,
-    hook: Option<(Vec<RawOption>, Vec<(String, String)>)>,
+    hook: Option<HookRaws>,
     cell: OnceCell<Result<Entry, Vec<String>>>,
 }
 

@@ -3,15 +3,37 @@
 //! only `IFACE LOGICAL ADDRFAM METHOD MODE PHASE VERBOSITY PATH IF_*` arrive.
 //!
 //! A run: read the environment; leave at once (exit 0, no output, no OVSDB access)
-//! for `IFACE=--all`, for post-up of a stanza without a static address, for
-//! pre-down of anything but a bridge, and for stanzas without `ovs_*` options in the
-//! environment or in the interface's other stanzas. Otherwise build the [`Scene`]
-//! (environment + interfaces file), make sure OVS runs (pre-up), read OVSDB once
-//! (pre-up, last post-down), plan the phase ([`planner`]) and execute it: one
-//! ovs-vsctl transaction, the check that OVS applied it, sysctls, links, source
-//! routing, nested ifup/ifdown. An interface with several stanzas (inet + inet6) is
-//! set up at its first stanza's pre-up and removed at its last stanza's post-down;
-//! source routing follows each stanza (post-up, post-down).
+//! for post-up of a stanza without a static address, for pre-down of anything but
+//! a bridge, and for stanzas without `ovs_*` options in the environment or in the
+//! interface's other stanzas. Otherwise build the [`Scene`] (environment +
+//! interfaces file), make sure OVS runs (pre-up), read OVSDB once (pre-up, last
+//! post-down), plan the phase ([`planner`]) and execute it: one ovs-vsctl
+//! transaction, the check that OVS applied it, sysctls, links, source routing,
+//! nested ifup/ifdown. An interface with several stanzas (inet + inet6) is set up
+//! at its first stanza's pre-up and removed at its last stanza's post-down; source
+//! routing follows each stanza (post-up, post-down).
+//!
+//! `ifup -a` and `ifdown -a` (DESIGN.md decision 3): ifupdown runs the hooks once
+//! with `IFACE=--all` before the interfaces and once after them ([`all`]).
+//! - `ifup -a`: the `--all` pre-up run sets up every OVS interface this ifup will
+//!   bring up in ONE transaction (one OVSDB read, one write, one check, one
+//!   `ip -batch` for the links) and records, per interface, fingerprints of what
+//!   it applied ([`crate::ovs::batch`]). An interface's own pre-up then compares:
+//!   a port whose environment is the one the batch assumed is done without even
+//!   reading the interfaces file ([`env_fingerprint`]); otherwise the scene's
+//!   fingerprint ([`Scene::fingerprint`]) decides; a bridge still runs its ports'
+//!   `ifup --allow=BRIDGE`. Anything that does not match (`-o`, an edited file, a
+//!   value ifupdown rewrote, an interface the batch left out or could not set up)
+//!   takes the full path above, which converges and reports its own errors. The
+//!   `--all` run itself never fails (that would abort the whole `ifup -a`).
+//! - `ifdown -a`: the `--all` pre-down run starts a record; each interface's last
+//!   post-down does everything but the OVS removal and appends what to remove; the
+//!   `--all` post-down run removes it all in one transaction, planned as if one
+//!   after the other ([`crate::ovs::converge::down_all`]: a bridge with ports that
+//!   are not ours stays, as always).
+//! Records belong to one ifup/ifdown run (the outermost one among our ancestors,
+//! by pid and start time), so nested `ifup --allow=BRIDGE` runs share them and
+//! stale ones are never used.
 //!
 //! Which interfaces file: `ifup -i FILE` does not tell hooks. As a best effort we
 //! walk up our ancestor processes (`/proc/PID/stat`, `/proc/PID/cmdline`) to the

@@ -17,6 +17,13 @@
 //!   then (every stanza) the stanza's source routing removed, once its addresses
 //!   are gone.
 //!
+//! `ifup -a` / `ifdown -a` (see `crate::hook`): [`pre_up_batch`] plans the pre-up
+//! of many interfaces as one transaction (each interface's nodes merged, its own
+//! node with its ovs_extra winning; one that cannot be planned alone, whose device
+//! is missing, or whose rows another would set differently is left to its own
+//! hook run), and [`post_down_deferred`] is post-down without the OVS removal,
+//! which it returns for [`converge::down_all`] at the end.
+//!
 //! Which stanzas a routing step is about: in a hook run the one ifupdown runs it
 //! for (its `ADDRFAM`, `IF_ADDRESS`, ... from the environment); for `plan` every
 //! stanza of the interface in the file.

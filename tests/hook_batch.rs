@@ -464,3 +464,48 @@ iface eth0 inet manual
     assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
     Ok(())
 }
+
+#[test]
+fn ifdown_all_keeps_a_bridge_with_a_foreign_port() -> Result<(), LabError> {
+    let mut text = String::from(
+        "auto br0\niface br0 inet manual\n    ovs_type OVSBridge\n    ovs_datapath_type netdev\n",
+    );
+    for k in 1..=3 {
+        text.push_str(&format!(
+            "\nauto vlan{k}\niface vlan{k} inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_tag {k}\n"
+        ));
+    }
+    let (host, _wire) = lab("batch-foreign", &text)?;
+    host.ifup(&["-a"])?;
+    // a VM's port that no stanza declares
+    host.vsctl(&[
+        "add-port",
+        "br0",
+        "vnet0",
+        "--",
+        "set",
+        "Interface",
+        "vnet0",
+        "type=internal",
+    ])?;
+    let before = next_cfg(&host)?;
+    let down = host.run(&["ifdown", "-a"])?;
+    assert!(down.success(), "{down:?}");
+    assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
+    let ours: Vec<&str> = down
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{}", down.stderr);
+    assert!(
+        ours[0].starts_with("ifupdown-ovs: warning: br0: bridge kept")
+            && ours[0].contains("(vnet0)"),
+        "{}",
+        ours[0]
+    );
+    assert_eq!(vsctl_lines(&host, &["list-br"])?, ["br0"]);
+    assert_eq!(vsctl_lines(&host, &["list-ports", "br0"])?, ["vnet0"]);
+    assert!(ifstate(&host)?.is_empty());
+    Ok(())
+}

@@ -14,7 +14,7 @@
 //! routing follows each stanza (post-up, post-down).
 //!
 //! `ifup -a` and `ifdown -a` (DESIGN.md decision 3): ifupdown runs the hooks once
-//! with `IFACE=--all` before the interfaces and once after them ([`all`]).
+//! with `IFACE=--all` before the interfaces and once after them (`src/hook/all.rs`).
 //! - `ifup -a`: the `--all` pre-up run sets up every OVS interface this ifup will
 //!   bring up in ONE transaction (one OVSDB read, one write, one check, one
 //!   `ip -batch` for the links) and records, per interface, fingerprints of what
@@ -31,6 +31,7 @@
 //!   `--all` post-down run removes it all in one transaction, planned as if one
 //!   after the other ([`crate::ovs::converge::down_all`]: a bridge with ports that
 //!   are not ours stays, as always).
+//!
 //! Records belong to one ifup/ifdown run (the outermost one among our ancestors,
 //! by pid and start time), so nested `ifup --allow=BRIDGE` runs share them and
 //! stale ones are never used.

@@ -15,7 +15,7 @@
 //!
 //! A record whose ifup/ifdown is gone (killed before its end) is stale: it is never
 //! used (the name does not match any live run) and removed by the next run that
-//! writes a record ([`sweep`]).
+//! writes a record ([`Records::sweep`]).
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -27,17 +27,17 @@ fn interfaces(table: &str) -> String {
             &format!(
                 "    ovs_route_table {table}\n    \
                  ovs_route 198.51.100.0/24 via 192.0.2.254\n    \
-                 ovs_route 2001:db8:1::/48 via 2001:db8::ff\n    \
-                 ovs_arp_ignore 1\n    \
-                 ovs_arp_announce 2\n"
+                 ovs_route 2001:db8:1::/48 via 2001:db8::ff\n"
             ),
         )
         .replace(
             "    accept_ra 0\n",
             "    gateway 2001:db8::ff\n    dad-attempts 0\n    accept_ra 0\n",
         )
+        // eth0: other ARP values than the fixture's, to see them set and reset.
         .replace(
-            "    ovs_bridge ovsbr0\n    ovs_disable_ipv6 yes\n",
+            "    ovs_bridge ovsbr0\n    ovs_disable_ipv6 yes\n    \
+             ovs_arp_ignore 1\n    ovs_arp_announce 2\n",
             "    ovs_bridge ovsbr0\n    ovs_disable_ipv6 yes\n    \
              ovs_arp_filter yes\n    ovs_arp_ignore 2\n    ovs_arp_announce 2\n",
         )

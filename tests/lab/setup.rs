@@ -2,7 +2,7 @@
 //! binary and the ifupdown hooks. All mounts happen inside the lab's mount namespace
 //! (private propagation), so the host never sees them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::LabError;
 use super::{Hooks, Lab};
@@ -66,18 +66,39 @@ impl Lab {
 
     /// Makes the host file `src` appear at `dest` inside the lab (bind mount onto an
     /// empty file; `dest`'s directory must be writable, e.g. via [`Lab::overlay`]).
+    /// A file the lab hides (the checkout may lie under `/tmp`, which every lab
+    /// replaces) is first copied into the lab's private `/run`, through the holder's
+    /// root as the host sees it (`/proc/PID/root`).
     pub fn bind_file(&self, src: &Path, dest: &str) -> Result<(), LabError> {
-        let src = src
+        let src_text = src
             .to_str()
             .ok_or_else(|| self.setup_error(format!("{src:?}: not UTF-8")))?;
-        if !self.exists(src)? {
-            return Err(self.setup_error(format!(
-                "{src} does not exist or is hidden inside the lab (it lies under a directory \
-                 the lab replaces?)"
-            )));
-        }
+        let inside = if self.exists(src_text)? {
+            src_text.to_string()
+        } else {
+            self.copy_in(src)?
+        };
         self.ok(&["touch", dest])?;
-        self.ok(&["mount", "--bind", src, dest]).map(|_| ())
+        self.ok(&["mount", "--bind", &inside, dest]).map(|_| ())
+    }
+
+    /// Copies host file `src` into `/run/lab-files/` of the lab; returns its path there.
+    fn copy_in(&self, src: &Path) -> Result<String, LabError> {
+        let name = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| self.setup_error(format!("{}: no file name", src.display())))?;
+        let inside = format!("/run/lab-files/{name}");
+        let host_dir = PathBuf::from(format!("/proc/{}/root/run/lab-files", self.pid()));
+        std::fs::create_dir_all(&host_dir)
+            .and_then(|()| std::fs::copy(src, host_dir.join(name)))
+            .map_err(|e| {
+                self.setup_error(format!(
+                    "{} is hidden inside the lab and cannot be copied into it: {e}",
+                    src.display()
+                ))
+            })?;
+        Ok(inside)
     }
 
     /// Links the hooks `kind` says into `/etc/network/if-*.d/`; removes ours and

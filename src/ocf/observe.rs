@@ -1,13 +1,12 @@
 //! The real state of the port: its rows in OVSDB (one read-only ovs-vsctl call) and
 //! its kernel link (`ip -j addr show dev IFACE`: flags, MAC, addresses).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
 use crate::net::link;
-use crate::ovs::json::{self, Json};
+use crate::ovs::json::{self, Json, TableRow, atom, map, set};
 use crate::ovs::process::{failure_line, run_bounded};
 use crate::ovs::state::OWNER_KEY;
 use crate::ovs::vsctl::{Vsctl, quote_string};
@@ -203,68 +202,9 @@ pub fn parse_link(text: &str) -> Result<Option<LinkState>, String> {
     }))
 }
 
-type RowMap = BTreeMap<String, Json>;
-
 /// The rows of one `--format=json` table, as column -> value.
-fn rows(line: &str) -> Result<Vec<RowMap>, String> {
-    let j = json::parse(line).map_err(|e| e.to_string())?;
-    let headings: Vec<String> = j
-        .get("headings")
-        .and_then(Json::as_array)
-        .ok_or("no headings")?
-        .iter()
-        .filter_map(|h| h.as_str().map(str::to_string))
-        .collect();
-    let data = j.get("data").and_then(Json::as_array).ok_or("no data")?;
-    Ok(data
-        .iter()
-        .filter_map(Json::as_array)
-        .map(|r| headings.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect())
-}
-
-/// An atom as text: strings, numbers, booleans and `["uuid", U]`.
-fn atom(j: &Json) -> Option<String> {
-    match j {
-        Json::Str(s) => Some(s.clone()),
-        Json::Int(i) => Some(i.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        Json::Array(a) => match a.as_slice() {
-            [Json::Str(t), Json::Str(u)] if t == "uuid" => Some(u.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The members of an OVSDB set (`["set", [...]]`) or the single value.
-fn set(j: Option<&Json>) -> Vec<Json> {
-    match j {
-        None => Vec::new(),
-        Some(Json::Array(a)) => match a.as_slice() {
-            [Json::Str(t), Json::Array(items)] if t == "set" => items.clone(),
-            _ => vec![Json::Array(a.clone())],
-        },
-        Some(other) => vec![other.clone()],
-    }
-}
-
-/// An OVSDB map (`["map", [[k, v], ...]]`).
-fn map(j: Option<&Json>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    if let Some(Json::Array(a)) = j
-        && let [Json::Str(t), Json::Array(pairs)] = a.as_slice()
-        && t == "map"
-    {
-        for pair in pairs {
-            if let Some([k, v]) = pair.as_array()
-                && let (Some(k), Some(v)) = (atom(k), atom(v))
-            {
-                out.insert(k, v);
-            }
-        }
-    }
-    out
+fn rows(line: &str) -> Result<Vec<TableRow>, String> {
+    json::table_rows(line).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! A small JSON reader, enough for `ovs-vsctl --format=json` output (objects, arrays,
 //! strings with escapes, numbers, booleans, null). Not a general-purpose library: no
-//! serialisation, numbers are kept as `f64` and `i64` when integral.
+//! serialisation, numbers are kept as `f64` and `i64` when integral. Also the few
+//! readers of OVSDB values in that output ([`table_rows`], [`atom`], [`set`], [`map`]).
 
 use std::collections::BTreeMap;
 
@@ -243,6 +244,93 @@ impl Parser<'_> {
     }
 }
 
+/// One row of a `--format=json` table: column -> value.
+pub type TableRow = BTreeMap<String, Json>;
+
+/// Why a `--format=json` table could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// The JSON is fine but lacks `headings` or `data`.
+    #[error("{0}")]
+    Shape(&'static str),
+}
+
+/// The rows of one `ovs-vsctl --format=json` table (`{"headings":[..],"data":[[..]]}`).
+pub fn table_rows(line: &str) -> Result<Vec<TableRow>, TableError> {
+    let j = parse(line)?;
+    let headings: Vec<String> = j
+        .get("headings")
+        .and_then(Json::as_array)
+        .ok_or(TableError::Shape("no headings"))?
+        .iter()
+        .filter_map(|h| h.as_str().map(str::to_string))
+        .collect();
+    let data = j
+        .get("data")
+        .and_then(Json::as_array)
+        .ok_or(TableError::Shape("no data"))?;
+    Ok(data
+        .iter()
+        .filter_map(Json::as_array)
+        .map(|cells| {
+            headings
+                .iter()
+                .cloned()
+                .zip(cells.iter().cloned())
+                .collect()
+        })
+        .collect())
+}
+
+/// An OVSDB atom as text: strings, numbers, booleans, `["uuid", U]` and
+/// `["named-uuid", U]`.
+pub fn atom(j: &Json) -> Option<String> {
+    match j {
+        Json::Str(s) => Some(s.clone()),
+        Json::Int(i) => Some(i.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Array(a) => match a.as_slice() {
+            [Json::Str(t), Json::Str(u)] if t == "uuid" || t == "named-uuid" => Some(u.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An OVSDB set's elements (`["set", [...]]`, or one atom standing for a
+/// one-element set); empty when the column is missing.
+pub fn set(j: Option<&Json>) -> Vec<Json> {
+    match j {
+        None => Vec::new(),
+        Some(Json::Array(a)) => match a.as_slice() {
+            [Json::Str(t), Json::Array(items)] if t == "set" => items.clone(),
+            _ => vec![Json::Array(a.clone())],
+        },
+        Some(other) => vec![other.clone()],
+    }
+}
+
+/// An OVSDB map (`["map", [[k, v], ...]]`) with atoms as text; pairs whose key or
+/// value is not an atom are left out, anything that is not a map gives an empty map.
+pub fn map(j: Option<&Json>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(Json::Array(a)) = j
+        && let [Json::Str(t), Json::Array(pairs)] = a.as_slice()
+        && t == "map"
+    {
+        for pair in pairs {
+            if let Some([k, v]) = pair.as_array()
+                && let (Some(k), Some(v)) = (atom(k), atom(v))
+            {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +372,33 @@ mod tests {
         assert!(parse("[1] x").is_err());
         assert!(parse(&"[".repeat(100)).is_err());
         assert_eq!(parse("1.5").unwrap(), Json::Float(1.5));
+    }
+
+    #[test]
+    fn ovsdb_values() {
+        let rows = table_rows(
+            r#"{"data":[[["uuid","u1"],["set",[["uuid","a"],["named-uuid","b"]]],["map",[["k","v"],["n",2],["bad",["set",[]]]]],7]],"headings":["_uuid","ports","external_ids","tag"]}"#,
+        )
+        .unwrap();
+        let [r] = rows.as_slice() else {
+            panic!("one row expected, got {rows:?}");
+        };
+        assert_eq!(r.get("_uuid").and_then(atom).as_deref(), Some("u1"));
+        let ports: Vec<String> = set(r.get("ports")).iter().filter_map(atom).collect();
+        assert_eq!(ports, ["a", "b"]);
+        let m = map(r.get("external_ids"));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get("n").map(String::as_str), Some("2"));
+        assert_eq!(set(r.get("tag")), [Json::Int(7)]);
+        assert!(set(r.get("missing")).is_empty());
+        assert!(map(r.get("tag")).is_empty());
+        assert_eq!(atom(&Json::Bool(false)).as_deref(), Some("false"));
+        assert_eq!(atom(&Json::Null), None);
+        assert_eq!(table_rows("{}"), Err(TableError::Shape("no headings")));
+        assert_eq!(
+            table_rows(r#"{"headings":[]}"#),
+            Err(TableError::Shape("no data"))
+        );
+        assert!(matches!(table_rows("{"), Err(TableError::Json(_))));
     }
 }

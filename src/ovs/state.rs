@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::json::{self, Json};
+use super::json::{self, Json, TableError, TableRow, atom, map, set};
 use super::vsctl::{Vsctl, VsctlError};
 
 /// `external_ids` key naming the interface that owns a row.
@@ -278,81 +278,19 @@ impl Observed {
 }
 
 /// The rows of one `list` table as column -> value.
-fn rows(line: &str) -> Result<Vec<BTreeMap<String, Json>>, StateError> {
-    let j = json::parse(line)?;
-    let headings: Vec<String> = j
-        .get("headings")
-        .and_then(Json::as_array)
-        .ok_or_else(|| StateError::Shape("no headings".into()))?
-        .iter()
-        .filter_map(|h| h.as_str().map(str::to_string))
-        .collect();
-    let data = j
-        .get("data")
-        .and_then(Json::as_array)
-        .ok_or_else(|| StateError::Shape("no data".into()))?;
-    Ok(data
-        .iter()
-        .filter_map(Json::as_array)
-        .map(|cells| {
-            headings
-                .iter()
-                .cloned()
-                .zip(cells.iter().cloned())
-                .collect()
-        })
-        .collect())
+fn rows(line: &str) -> Result<Vec<TableRow>, StateError> {
+    json::table_rows(line).map_err(|e| match e {
+        TableError::Json(e) => StateError::Json(e),
+        TableError::Shape(why) => StateError::Shape(why.into()),
+    })
 }
 
-fn row(r: &BTreeMap<String, Json>) -> Row {
+fn row(r: &TableRow) -> Row {
     Row {
         uuid: r.get("_uuid").and_then(atom).unwrap_or_default(),
         name: r.get("name").and_then(atom).unwrap_or_default(),
         external_ids: map(r.get("external_ids")),
     }
-}
-
-/// An atom as text: strings, numbers, booleans and `["uuid", U]`.
-fn atom(j: &Json) -> Option<String> {
-    match j {
-        Json::Str(s) => Some(s.clone()),
-        Json::Int(i) => Some(i.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        Json::Array(a) => match a.as_slice() {
-            [Json::Str(t), Json::Str(u)] if t == "uuid" || t == "named-uuid" => Some(u.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// A set's elements (`["set", [...]]`, or one atom standing for a one-element set).
-fn set(j: Option<&Json>) -> Vec<Json> {
-    match j {
-        None => Vec::new(),
-        Some(Json::Array(a)) => match a.as_slice() {
-            [Json::Str(t), Json::Array(items)] if t == "set" => items.clone(),
-            _ => vec![Json::Array(a.clone())],
-        },
-        Some(other) => vec![other.clone()],
-    }
-}
-
-fn map(j: Option<&Json>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    if let Some(Json::Array(a)) = j
-        && let [Json::Str(t), Json::Array(pairs)] = a.as_slice()
-        && t == "map"
-    {
-        for pair in pairs {
-            if let Some([k, v]) = pair.as_array().and_then(|p| <&[Json; 2]>::try_from(p).ok())
-                && let (Some(k), Some(v)) = (atom(k), atom(v))
-            {
-                out.insert(k, v);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -2,16 +2,14 @@
 //! (`ip -N -j ...`) and applying a [`Change`] as one `ip -batch -` (commands on its
 //! stdin), every call bounded in time.
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use super::addr::Family;
 use super::link::IP_TIMEOUT;
 use super::route::{Change, SourceRouting};
 use super::rtstate::{self, Kernel};
-use crate::ovs::process::{Finished, failure_line, run_bounded};
+use crate::ovs::process::{Finished, ProcessError, failure_line, run_bounded, run_bounded_input};
 
 /// Why source routing could not be read or changed.
 #[derive(Debug, thiserror::Error)]
@@ -26,14 +24,17 @@ pub enum IpError {
     Output { argv: String, message: String },
 }
 
+/// An `ip` run that did not finish, as an [`IpError`] naming `argv`.
+fn not_finished(argv: String) -> impl FnOnce(ProcessError) -> IpError {
+    move |e| match e {
+        ProcessError::Spawn { source, .. } => IpError::Spawn(source),
+        ProcessError::Timeout { limit, .. } => IpError::Timeout { argv, limit },
+    }
+}
+
 fn ip(args: &[&str]) -> Result<Finished, IpError> {
     let argv = format!("ip {}", args.join(" "));
-    run_bounded(Command::new("ip").args(args), IP_TIMEOUT).map_err(|e| match e {
-        crate::ovs::process::ProcessError::Spawn { source, .. } => IpError::Spawn(source),
-        crate::ovs::process::ProcessError::Timeout { limit, .. } => {
-            IpError::Timeout { argv, limit }
-        }
-    })
+    run_bounded(Command::new("ip").args(args), IP_TIMEOUT).map_err(not_finished(argv))
 }
 
 /// Run `ip ARGS`; its stdout on success.
@@ -110,13 +111,8 @@ pub fn run_batch(family: Family, lines: &[String]) -> Result<(), IpError> {
     let argv = format!("ip {}", args.join(" "));
     let mut input = lines.join("\n");
     input.push('\n');
-    let f = run_input("ip", &args, input.as_bytes(), IP_TIMEOUT).map_err(|e| match e {
-        RunError::Spawn(e) => IpError::Spawn(e),
-        RunError::Timeout(limit) => IpError::Timeout {
-            argv: argv.clone(),
-            limit,
-        },
-    })?;
+    let f = run_bounded_input(Command::new("ip").args(args), input.as_bytes(), IP_TIMEOUT)
+        .map_err(not_finished(argv.clone()))?;
     if f.success() {
         return Ok(());
     }
@@ -134,103 +130,23 @@ pub fn run_batch(family: Family, lines: &[String]) -> Result<(), IpError> {
     Err(IpError::Failed { argv, message })
 }
 
-enum RunError {
-    Spawn(std::io::Error),
-    Timeout(Duration),
-}
-
-/// Run `prog ARGS` with `input` on stdin, output captured, for at most `limit`
-/// (killed with its process group after that).
-fn run_input(
-    prog: &str,
-    args: &[&str],
-    input: &[u8],
-    limit: Duration,
-) -> Result<Finished, RunError> {
-    let mut child = Command::new(prog)
-        .args(args)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(RunError::Spawn)?;
-    let writer = child.stdin.take().map(|mut w| {
-        let data = input.to_vec();
-        std::thread::spawn(move || {
-            let _ = w.write_all(&data);
-        })
-    });
-    let read = |r: Option<Box<dyn std::io::Read + Send>>| {
-        r.map(|mut r| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let _ = r.read_to_end(&mut buf);
-                String::from_utf8_lossy(&buf).into_owned()
-            })
-        })
-    };
-    let out = read(
-        child
-            .stdout
-            .take()
-            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
-    );
-    let err = read(
-        child
-            .stderr
-            .take()
-            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
-    );
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
-            _ => {
-                if let Ok(pid) = i32::try_from(child.id()) {
-                    let _ = nix::sys::signal::killpg(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(RunError::Timeout(limit));
-            }
-        }
-    };
-    if let Some(w) = writer {
-        let _ = w.join();
-    }
-    let join = |h: Option<std::thread::JoinHandle<String>>| {
-        h.and_then(|h| h.join().ok()).unwrap_or_default()
-    };
-    Ok(Finished {
-        status,
-        stdout: join(out),
-        stderr: join(err),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn input_reaches_the_child_and_output_comes_back() {
-        let f = run_input("cat", &[], b"rule add x\n", Duration::from_secs(5))
-            .ok()
-            .unwrap();
-        assert!(f.success());
-        assert_eq!(f.stdout, "rule add x\n");
-    }
-
-    #[test]
-    fn a_hanging_child_is_killed() {
-        let t = Instant::now();
-        let r = run_input("sleep", &["5"], b"", Duration::from_millis(100));
-        assert!(matches!(r, Err(RunError::Timeout(_))));
-        assert!(t.elapsed() < Duration::from_secs(3));
+    fn a_failing_batch_line_is_named() {
+        // Read-only: `route show` changes nothing, the second line is no command.
+        let lines = [
+            "route show table 255".to_string(),
+            "nosuchcmd x".to_string(),
+        ];
+        match run_batch(Family::V4, &lines) {
+            Err(IpError::Failed { argv, message }) => {
+                assert_eq!(argv, "ip -4 -batch -");
+                assert!(message.ends_with("(at `nosuchcmd x`)"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Child processes with a time limit: every program we run (ovs-vsctl, ip, init
 //! scripts, `$(...)` of ovs_extra) is waited for at most a bounded time, then killed.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -36,10 +36,31 @@ pub enum ProcessError {
 /// Run `cmd` (stdin closed, stdout and stderr captured) for at most `limit`. The
 /// child leads its own process group, so that on timeout its children die with it.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Finished, ProcessError> {
+    run(cmd, None, limit)
+}
+
+/// [`run_bounded`] with `input` written to the child's stdin (then closed), as
+/// `ip -batch -` wants.
+pub fn run_bounded_input(
+    cmd: &mut Command,
+    input: &[u8],
+    limit: Duration,
+) -> Result<Finished, ProcessError> {
+    run(cmd, Some(input), limit)
+}
+
+/// How often a running child is asked whether it has finished.
+const POLL: Duration = Duration::from_millis(2);
+
+fn run(cmd: &mut Command, input: Option<&[u8]>, limit: Duration) -> Result<Finished, ProcessError> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .process_group(0)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -47,13 +68,21 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Finished, Proce
             program: program.clone(),
             source,
         })?;
+    // A thread writes, so that a child which fills its output pipes before reading
+    // all of its input cannot deadlock with us.
+    let writer = input.zip(child.stdin.take()).map(|(data, mut w)| {
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        })
+    });
     let out = child.stdout.take().map(reader);
     let err = child.stderr.take().map(reader);
     let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
             Ok(None) | Err(_) => {
                 if let Ok(pid) = i32::try_from(child.id()) {
                     let _ = nix::sys::signal::killpg(
@@ -67,6 +96,9 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Finished, Proce
             }
         }
     };
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
     let collect = |h: Option<std::thread::JoinHandle<String>>| {
         h.and_then(|h| h.join().ok()).unwrap_or_default()
     };
@@ -119,6 +151,30 @@ mod tests {
         );
         assert!(matches!(r, Err(ProcessError::Timeout { .. })), "{r:?}");
         assert!(start.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn input_reaches_the_child_and_output_comes_back() {
+        let f = run_bounded_input(
+            &mut Command::new("cat"),
+            b"rule add x\n",
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(f.success());
+        assert_eq!(f.stdout, "rule add x\n");
+    }
+
+    #[test]
+    fn a_hanging_child_with_input_is_killed() {
+        let t = Instant::now();
+        let r = run_bounded_input(
+            Command::new("sleep").arg("5"),
+            b"",
+            Duration::from_millis(100),
+        );
+        assert!(matches!(r, Err(ProcessError::Timeout { .. })), "{r:?}");
+        assert!(t.elapsed() < Duration::from_secs(3));
     }
 
     #[test]

@@ -52,7 +52,6 @@ use std::time::{Duration, Instant};
 use crate::cli::{DEFAULT_INTERFACES, HookArgs};
 use crate::error::Error;
 use crate::interfaces::Config;
-use crate::net::sysctl::{PROC_SYS, Sysctl};
 use crate::net::{ipcmd, link};
 use crate::ovs::batch::{Records, Session};
 use crate::ovs::daemon::{self, Health};
@@ -226,14 +225,8 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         }
         if phase == Phase::PostDown && last && records.has_down(s) {
             // Inside ifdown -a: the OVS rows go at its end, with the others'.
-            let inputs = Inputs {
-                scene: &scene,
-                observed: &Observed::default(),
-                timeout: vsctl.timeout,
-                configured: &configured,
-                ipv6_default: ipv6_default(),
-                link_exists: &link::exists,
-            };
+            let nothing = Observed::default();
+            let inputs = Inputs::new(&scene, &nothing, vsctl.timeout, &configured);
             let (plan, target) =
                 planner::post_down_deferred(&inputs, &h.logical).map_err(|e| prefix(iface, &e))?;
             if records.defer_down(s, &target) {
@@ -271,14 +264,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         },
         _ => Observed::default(),
     };
-    let inputs = Inputs {
-        scene: &scene,
-        observed: &observed,
-        timeout: vsctl.timeout,
-        configured: &configured,
-        ipv6_default: ipv6_default(),
-        link_exists: &link::exists,
-    };
+    let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
     let plan = match phase {
         Phase::PreUp => planner::pre_up(&inputs, &h.logical),
         Phase::PostUp => planner::post_up(&inputs, &h.logical),
@@ -329,16 +315,6 @@ fn prefix(iface: &str, msg: &str) -> String {
     } else {
         format!("{iface}: {msg}")
     }
-}
-
-/// `net.ipv6.conf.default.disable_ipv6` (false when unreadable).
-pub fn ipv6_default() -> bool {
-    Sysctl {
-        key: "net.ipv6.conf.default.disable_ipv6".into(),
-        value: String::new(),
-    }
-    .read_in(Path::new(PROC_SYS))
-    .is_ok_and(|v| v == "1")
 }
 
 /// Whether ifupdown has `name` configured: its `ifstate.NAME` is not empty.

@@ -14,9 +14,8 @@ use std::path::Path;
 
 use crate::cli::{DEFAULT_INTERFACES, PlanArgs};
 use crate::error::Error;
-use crate::hook::{STATE_DIR, ipv6_default, is_configured};
+use crate::hook::{STATE_DIR, is_configured};
 use crate::interfaces::Config;
-use crate::net::link;
 use crate::ovs::daemon::{self, Health};
 use crate::ovs::planner::{self, Inputs, Phase};
 use crate::ovs::scene::Scene;
@@ -54,14 +53,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
             Err(lines) => return Err(Error::Other(lines.join("\n"))),
         }
         let configured = |n: &str| is_configured(Path::new(STATE_DIR), n);
-        let inputs = Inputs {
-            scene: &scene,
-            observed: &observed,
-            timeout: vsctl.timeout,
-            configured: &configured,
-            ipv6_default: ipv6_default(),
-            link_exists: &link::exists,
-        };
+        let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
         let plan = match phase {
             Phase::PreUp => planner::pre_up(&inputs, name),
             Phase::PreDown => planner::pre_down(&inputs, name),

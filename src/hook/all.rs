@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Invocation, failing, ipv6_default, is_configured, run_step};
+use super::{Invocation, failing, is_configured, run_step};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
 use crate::net::addr::Family;
@@ -127,14 +127,7 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
     }
     let vsctl = Vsctl::default();
     let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
-    let inputs = Inputs {
-        scene: &scene,
-        observed: &observed,
-        timeout: vsctl.timeout,
-        configured: &configured,
-        ipv6_default: ipv6_default(),
-        link_exists: &link::exists,
-    };
+    let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
     let b = planner::pre_up_batch(&inputs, &targets);
     for (n, why) in &b.skipped {
         say(n, why);

@@ -38,7 +38,7 @@ use super::vsctl::{Transaction, quote_string};
 use crate::net::addr::{Family, StaticConfig, parse_static};
 use crate::net::link;
 use crate::net::route::{self, Change, Direction, SourceRouting};
-use crate::net::sysctl::{Reset, Sysctl};
+use crate::net::sysctl::{PROC_SYS, Reset, Sysctl};
 use std::path::Path;
 
 /// The four hook phases.
@@ -95,6 +95,37 @@ pub struct Inputs<'a> {
     pub ipv6_default: bool,
     /// Whether the kernel has a device (normally [`link::exists`]).
     pub link_exists: &'a dyn Fn(&str) -> bool,
+}
+
+impl<'a> Inputs<'a> {
+    /// Inputs of a real run on this host: devices are the kernel's
+    /// ([`link::exists`]) and `ipv6_default` is read from
+    /// `/proc/sys/net/ipv6/conf/default/disable_ipv6` (false when unreadable).
+    pub fn new(
+        scene: &'a Scene,
+        observed: &'a Observed,
+        timeout: u32,
+        configured: &'a dyn Fn(&str) -> bool,
+    ) -> Inputs<'a> {
+        Inputs {
+            scene,
+            observed,
+            timeout,
+            configured,
+            ipv6_default: host_ipv6_default(),
+            link_exists: &link::exists,
+        }
+    }
+}
+
+/// `net.ipv6.conf.default.disable_ipv6` of this host (false when unreadable).
+fn host_ipv6_default() -> bool {
+    Sysctl {
+        key: "net.ipv6.conf.default.disable_ipv6".into(),
+        value: String::new(),
+    }
+    .read_in(Path::new(PROC_SYS))
+    .is_ok_and(|v| v == "1")
 }
 
 fn file_args(scene: &Scene) -> Vec<String> {
@@ -1188,5 +1219,18 @@ iface p1 inet6 static
         assert_eq!(Phase::from_hook("stop", "post-down"), Some(Phase::PostDown));
         assert_eq!(Phase::from_hook("x", "y"), None);
         assert_eq!(Phase::PostUp.dir(), "if-up.d");
+    }
+
+    #[test]
+    fn new_inputs_read_this_host() {
+        let s = scene();
+        let o = Observed::default();
+        let inp = Inputs::new(&s, &o, 7, &|_| true);
+        assert_eq!(inp.timeout, 7);
+        assert!((inp.link_exists)("lo"));
+        assert!(!(inp.link_exists)("surely-not-a-dev"));
+        let want = std::fs::read_to_string("/proc/sys/net/ipv6/conf/default/disable_ipv6")
+            .is_ok_and(|v| v.trim() == "1");
+        assert_eq!(inp.ipv6_default, want);
     }
 }

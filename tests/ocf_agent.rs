@@ -122,6 +122,24 @@ fn start_monitor_stop() -> Result<(), LabError> {
     expect(&h, "start", 0)?;
     expect(&h, "monitor", 0)?;
 
+    // half-configured: the source-routing rule (ovs_route_table 100) gone
+    h.ok(&["ip", "rule", "del", "from", V4, "lookup", "100"])?;
+    let out = expect(&h, "monitor", 1)?;
+    let why = exit_reason(&out).expect("no ocf-exit-reason line");
+    assert!(
+        why.contains(&format!(
+            "source-routing rule from {V4} lookup 100 is missing"
+        )),
+        "{why}"
+    );
+    expect(&h, "stop", 0)?;
+    expect(&h, "monitor", 7)?;
+    // start puts it back
+    expect(&h, "start", 0)?;
+    let rules = h.ok(&["ip", "rule", "show", "from", V4])?;
+    assert!(rules.contains("lookup 100"), "{rules}");
+    expect(&h, "monitor", 0)?;
+
     // half-configured: an address gone
     h.ok(&["ip", "addr", "del", &format!("{V6}/64"), "dev", PORT])?;
     let out = expect(&h, "monitor", 1)?;

@@ -91,7 +91,27 @@ impl Agent {
             Some(_) => observe::read_link(iface).map_err(|e| Outcome::generic(e.to_string()))?,
             None => None,
         };
-        Ok(Observation { port, link })
+        Ok(Observation {
+            port,
+            link,
+            rules: Vec::new(),
+        })
+    }
+
+    /// The kernel's source-routing rules for `t`, added to `obs` when the port has
+    /// a link (an absent port needs none).
+    fn observe_rules(&self, t: &Target, obs: &mut Observation) -> ActionResult {
+        if obs.link.is_some() && t.routing.is_some() {
+            obs.rules = observe::read_rules(t).map_err(|e| Outcome::generic(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The port's state with everything `t` asks for (rules too).
+    fn observe_target(&self, t: &Target) -> Result<Observation, Outcome> {
+        let mut obs = self.observe(&t.interface)?;
+        self.observe_rules(t, &mut obs)?;
+        Ok(obs)
     }
 
     /// monitor / status.
@@ -115,12 +135,13 @@ impl Agent {
         if let Err(why) = self.ovs_running() {
             return Err(Outcome::not_running(why));
         }
-        let obs = self.observe(&iface)?;
+        let mut obs = self.observe(&iface)?;
         if obs.port.is_none() {
             return Err(Outcome::not_running(format!("port {iface} is not in OVS")));
         }
         let params = parsed.strict()?;
         let t = target::load(&params, &self.check)?;
+        self.observe_rules(&t, &mut obs)?;
         match classify(&t, &obs) {
             Status::Running => Ok(()),
             Status::Stopped(why) => Err(Outcome::not_running(why)),
@@ -183,7 +204,7 @@ impl Agent {
         let iface = &t.interface;
         announce::stop(&self.run_dir, iface);
         let before = match self.ovs_running() {
-            Ok(()) => classify(&t, &self.observe(iface)?),
+            Ok(()) => classify(&t, &self.observe_target(&t)?),
             Err(why) => Status::Stopped(why),
         };
         if before == Status::Running {
@@ -215,7 +236,7 @@ impl Agent {
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
             let status = match self.ovs_running() {
-                Ok(()) => classify(t, &self.observe(iface)?),
+                Ok(()) => classify(t, &self.observe_target(t)?),
                 Err(why) => Status::Stopped(why),
             };
             let why = match status {

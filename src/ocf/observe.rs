@@ -1,15 +1,22 @@
 //! The real state of the port: its rows in OVSDB (one read-only ovs-vsctl call) and
-//! its kernel link (`ip -j addr show dev IFACE`: flags, MAC, addresses).
+//! its kernel link (`ip -j addr show dev IFACE`: flags, MAC, addresses), and with
+//! `ovs_route_table` the kernel's rules, read as the hook reads them
+//! ([`ipcmd::read_kernel`]).
 
 use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::net::addr::Family;
+use crate::net::ipcmd::{self, IpError};
 use crate::net::link;
+use crate::net::rtstate::RuleRow;
 use crate::ovs::json::{self, Json, TableRow, atom, map, set};
 use crate::ovs::process::{failure_line, run_bounded};
 use crate::ovs::state::OWNER_KEY;
 use crate::ovs::vsctl::{Vsctl, quote_string};
+
+use super::target::Target;
 
 /// The port's OVSDB side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +59,9 @@ pub struct LinkState {
 pub struct Observation {
     pub port: Option<PortState>,
     pub link: Option<LinkState>,
+    /// The kernel's rules of the families the target routes by source (empty when
+    /// not read: no `ovs_route_table`, or no link).
+    pub rules: Vec<RuleRow>,
 }
 
 /// Why the state could not be read.
@@ -61,6 +71,8 @@ pub enum ObserveError {
     Vsctl(#[from] crate::ovs::vsctl::VsctlError),
     #[error("cannot read the link with ip: {0}")]
     Ip(String),
+    #[error("cannot read the source-routing rules: {0}")]
+    Rules(#[from] IpError),
     #[error("unexpected output of {what}: {why}")]
     Shape { what: &'static str, why: String },
 }
@@ -200,6 +212,18 @@ pub fn parse_link(text: &str) -> Result<Option<LinkState>, String> {
         mac: l.get("address").and_then(Json::as_str).map(str::to_string),
         addresses,
     }))
+}
+
+/// The kernel's rules for the target's source routing, of each family it has static
+/// addresses of (nothing without `ovs_route_table`).
+pub fn read_rules(t: &Target) -> Result<Vec<RuleRow>, ObserveError> {
+    let mut rules = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        if let Some(spec) = t.source_routing(family) {
+            rules.extend(ipcmd::read_kernel(&spec)?.rules);
+        }
+    }
+    Ok(rules)
 }
 
 /// The rows of one `--format=json` table, as column -> value.

@@ -1,6 +1,8 @@
 //! Is the resource running? The observed port compared with the target: running,
 //! cleanly stopped, or half-configured (failed), with the reason.
 
+use crate::net::addr::Family;
+use crate::net::route::PROTO;
 use crate::ovs::model::Mac;
 
 use super::observe::{LinkState, Observation, PortState};
@@ -41,7 +43,8 @@ pub fn classify(t: &Target, o: &Observation) -> Status {
              example from before a reboot): counted as stopped"
         ));
     }
-    let problems = link_problems(t, port, link);
+    let mut problems = link_problems(t, port, link);
+    problems.extend(rule_problems(t, link, o));
     if problems.is_empty() {
         Status::Running
     } else {
@@ -115,13 +118,43 @@ fn link_problems(t: &Target, port: &PortState, link: &LinkState) -> Vec<String> 
     out
 }
 
+/// With `ovs_route_table`: the hook's rule (`from ADDR lookup TABLE pref PREF
+/// protocol 79`) for every static address now on the link.
+fn rule_problems(t: &Target, link: &LinkState, o: &Observation) -> Vec<String> {
+    let mut out = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        let Some(spec) = t.source_routing(family) else {
+            continue;
+        };
+        for want in spec.rules() {
+            if !link.addresses.iter().any(|a| a.ip == want.src.addr) {
+                continue;
+            }
+            let there = o.rules.iter().any(|r| {
+                r.proto == Some(PROTO)
+                    && r.src == Some(want.src)
+                    && r.table == Some(want.table)
+                    && r.pref == want.pref
+            });
+            if !there {
+                out.push(format!(
+                    "source-routing rule from {} lookup {} is missing",
+                    want.src.addr, spec.table_shown
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::super::observe::LinkAddr;
-    use super::super::target::{Address, parse_address};
+    use super::super::target::{Address, Routing, parse_address};
     use super::*;
+    use crate::net::rtstate::parse_rules;
 
     fn target() -> Target {
         let a = |w: &str| -> Address { parse_address(w, None).unwrap() };
@@ -134,6 +167,7 @@ mod tests {
             file: PathBuf::from("/etc/network/interfaces"),
             bridge_outside_file: false,
             warnings: Vec::new(),
+            routing: None,
         }
     }
 
@@ -163,6 +197,7 @@ mod tests {
                     addr("fe80::1", 64),
                 ],
             }),
+            rules: Vec::new(),
         }
     }
 
@@ -254,5 +289,77 @@ mod tests {
         assert_eq!(classify(&t, &o), Status::Running);
         o.link.as_mut().unwrap().up = false;
         assert!(matches!(classify(&t, &o), Status::Stopped(_)));
+    }
+
+    fn routed() -> Target {
+        Target {
+            routing: Some(Routing {
+                table: 100,
+                table_shown: "100".into(),
+                pref: 1000,
+            }),
+            ..target()
+        }
+    }
+
+    /// `ip -N -j rule show` (both families) as the hook leaves it.
+    const RULES: &str = r#"[{"priority":0,"src":"all","table":"255"},
+        {"priority":1000,"src":"192.0.2.50","table":"100","protocol":"79"},
+        {"priority":1000,"src":"2001:db8::50","table":"100","protocol":"79"},
+        {"priority":32766,"src":"all","table":"254"}]"#;
+
+    #[test]
+    fn source_routing_rules() {
+        let t = routed();
+        let mut o = running();
+        o.rules = parse_rules(RULES).unwrap();
+        assert_eq!(classify(&t, &o), Status::Running);
+
+        // the IPv4 rule is gone
+        o.rules.remove(1);
+        let mut o_missing = o.clone();
+        assert_eq!(
+            failed_for(&t, &o_missing),
+            "source-routing rule from 192.0.2.50 lookup 100 is missing"
+        );
+        // a rule of someone else (no protocol 79) or another pref is not ours
+        o_missing.rules.extend(
+            parse_rules(
+                r#"[{"priority":1000,"src":"192.0.2.50","table":"100"},
+                    {"priority":999,"src":"192.0.2.50","table":"100","protocol":"79"}]"#,
+            )
+            .unwrap(),
+        );
+        assert!(failed_for(&t, &o_missing).contains("from 192.0.2.50 lookup 100"));
+
+        // no rules at all: both missing; without ovs_route_table none required
+        o.rules.clear();
+        let why = failed_for(&t, &o);
+        assert!(why.contains("from 2001:db8::50 lookup 100"), "{why}");
+        assert_eq!(classify(&target(), &o), Status::Running);
+
+        // an address not on the link needs no rule (its absence is reported instead)
+        let mut o = running();
+        o.rules = parse_rules(RULES).unwrap();
+        o.rules.remove(2);
+        o.link.as_mut().unwrap().addresses.remove(1);
+        assert_eq!(
+            failed_for(&t, &o),
+            "address 2001:db8::50/64 is missing on p1"
+        );
+
+        // down and without addresses: stopped, no rules required
+        let mut o = running();
+        let l = o.link.as_mut().unwrap();
+        l.up = false;
+        l.addresses.clear();
+        assert!(matches!(classify(&t, &o), Status::Stopped(_)));
+    }
+
+    fn failed_for(t: &Target, o: &Observation) -> String {
+        match classify(t, o) {
+            Status::Failed(why) => why,
+            other => panic!("not failed: {other:?}"),
+        }
     }
 }

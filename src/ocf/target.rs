@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{CheckEnv, Severity, check_config};
 use crate::interfaces::{Config, Opt, ParseError};
-use crate::ovs::model::{Mac, OvsType};
+use crate::net::addr::{Family, IfAddr};
+use crate::net::route::{self, SourceRouting};
+use crate::ovs::model::{Mac, OvsType, RouteTable};
 use crate::ovs::options::{self, canonical_name};
 
 use super::params::Params;
@@ -49,6 +51,47 @@ pub struct Target {
     /// Check warnings about this interface and its bridge, and advice (ARP on the
     /// bridge), for validate-all.
     pub warnings: Vec<String>,
+    /// Source-based routing (`ovs_route_table`), if the stanza configures it.
+    pub routing: Option<Routing>,
+}
+
+/// The routing table of `ovs_route_table` and the preference of its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    /// The table's number (names resolved as the hook resolves them).
+    pub table: u32,
+    /// The table as written, for messages.
+    pub table_shown: String,
+    /// `ovs_route_pref`.
+    pub pref: u32,
+}
+
+impl Target {
+    /// The source routing the hook installs for `family`: one rule per static
+    /// address of that family (None without `ovs_route_table` or such addresses).
+    /// Only the rules matter here: no gateway, no extra routes.
+    pub fn source_routing(&self, family: Family) -> Option<SourceRouting> {
+        let r = self.routing.as_ref()?;
+        let addrs: Vec<IfAddr> = self
+            .addresses
+            .iter()
+            .filter(|a| Family::of(&a.ip) == family)
+            .map(|a| IfAddr {
+                addr: a.ip,
+                len: a.prefix.unwrap_or(family.host_len()),
+            })
+            .collect();
+        (!addrs.is_empty()).then(|| SourceRouting {
+            dev: self.interface.clone(),
+            family,
+            table: r.table,
+            table_shown: r.table_shown.clone(),
+            pref: r.pref,
+            addrs,
+            gateway: None,
+            extra: Vec::new(),
+        })
+    }
 }
 
 /// Load `params.interfaces_file` and resolve.
@@ -238,6 +281,19 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
         ));
     }
 
+    let routing = match &model.route_table {
+        None => None,
+        Some(table) => Some(Routing {
+            table: route::table_id(table, Path::new(route::IPROUTE2_DIR))
+                .map_err(|e| Outcome::configured(format!("{name}: {e}")))?,
+            table_shown: match table {
+                RouteTable::Id(n) => n.to_string(),
+                RouteTable::Name(n) => n.clone(),
+            },
+            pref: model.route_pref,
+        }),
+    };
+
     Ok(Target {
         interface: name.to_string(),
         bridge,
@@ -247,6 +303,7 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
         file,
         bridge_outside_file,
         warnings,
+        routing,
     })
 }
 

@@ -775,6 +775,23 @@ mod tests {
     use crate::ovs::state::tests::observed;
     use std::path::Path;
 
+    /// Planning inputs with fakes for ifupdown's state and the kernel's devices.
+    fn fake_inputs<'a>(
+        scene: &'a Scene,
+        observed: &'a Observed,
+        configured: &'a dyn Fn(&str) -> bool,
+        link_exists: &'a dyn Fn(&str) -> bool,
+    ) -> Inputs<'a> {
+        Inputs {
+            scene,
+            observed,
+            timeout: 10,
+            configured,
+            ipv6_default: false,
+            link_exists,
+        }
+    }
+
     const FILE: &str = "\
 allow-ovs br0
 iface br0 inet manual
@@ -820,14 +837,7 @@ iface vm1 inet manual
         configured: &dyn Fn(&str) -> bool,
     ) -> Vec<String> {
         let s = scene();
-        let inp = Inputs {
-            scene: &s,
-            observed: o,
-            timeout: 10,
-            configured,
-            ipv6_default: false,
-            link_exists: &|d| d == "eth0",
-        };
+        let inp = fake_inputs(&s, o, configured, &|d| d == "eth0");
         f(&inp, name).unwrap().lines()
     }
 
@@ -931,14 +941,7 @@ iface vm1 inet manual
     fn batch(names: &[&str], text: &str, o: &Observed) -> BatchUp {
         let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), None, "start", "pre-up");
-        let inp = Inputs {
-            scene: &s,
-            observed: o,
-            timeout: 10,
-            configured: &|_| false,
-            ipv6_default: false,
-            link_exists: &|d| d == "eth0",
-        };
+        let inp = fake_inputs(&s, o, &|_| false, &|d| d == "eth0");
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         pre_up_batch(&inp, &names)
     }
@@ -1004,14 +1007,7 @@ iface vm1 inet manual
     fn deferred_post_down_is_post_down_without_ovs() {
         let o = observed(&[("br0", &[("eth0", None, false, true, &[])])]);
         let s = scene();
-        let inp = Inputs {
-            scene: &s,
-            observed: &o,
-            timeout: 10,
-            configured: &|_| true,
-            ipv6_default: false,
-            link_exists: &|d| d == "eth0",
-        };
+        let inp = fake_inputs(&s, &o, &|_| true, &|d| d == "eth0");
         let (plan, t) = post_down_deferred(&inp, "eth0").unwrap();
         assert_eq!(
             plan.lines(),
@@ -1037,14 +1033,8 @@ iface vm1 inet manual
         let text = "iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge nosuch\n";
         let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), None, "start", "pre-up");
-        let inp = Inputs {
-            scene: &s,
-            observed: &Observed::default(),
-            timeout: 10,
-            configured: &|_| false,
-            ipv6_default: false,
-            link_exists: &|_| false,
-        };
+        let empty = Observed::default();
+        let inp = fake_inputs(&s, &empty, &|_| false, &|_| false);
         let e = pre_up(&inp, "p1").unwrap_err();
         assert_eq!(
             e,
@@ -1057,14 +1047,8 @@ iface vm1 inet manual
         let text = FILE.replace("ovs_options tag=100", "ovs_options 'unterminated");
         let c = Config::parse_str(&text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), None, "start", "pre-up");
-        let inp = Inputs {
-            scene: &s,
-            observed: &Observed::default(),
-            timeout: 10,
-            configured: &|_| false,
-            ipv6_default: false,
-            link_exists: &|_| false,
-        };
+        let empty = Observed::default();
+        let inp = fake_inputs(&s, &empty, &|_| false, &|_| false);
         let l = pre_up(&inp, "br0").unwrap().lines();
         assert!(
             l[0].starts_with("# warning: vlan100 (in ovs_ports of br0)"),
@@ -1108,14 +1092,8 @@ iface p1 inet6 static
     ) -> Result<Vec<String>, String> {
         let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), hook, "start", "post-up");
-        let inp = Inputs {
-            scene: &s,
-            observed: &Observed::default(),
-            timeout: 10,
-            configured: &|_| false,
-            ipv6_default: false,
-            link_exists: &|_| false,
-        };
+        let empty = Observed::default();
+        let inp = fake_inputs(&s, &empty, &|_| false, &|_| false);
         f(&inp, "p1").map(|p| p.lines())
     }
 

@@ -415,6 +415,7 @@ pub fn decode_down(line: &str) -> Option<DownTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ovs::converge::tests::target;
 
     fn me() -> Session {
         let pid = std::process::id();
@@ -429,16 +430,6 @@ mod tests {
         Session {
             pid: std::process::id(),
             start: start_time(std::process::id()).unwrap() + 1,
-        }
-    }
-
-    fn target(name: &str, bridge: Option<&str>, mine: &[&str]) -> DownTarget {
-        DownTarget {
-            name: name.into(),
-            is_bridge: bridge.is_none(),
-            bridge: bridge.map(str::to_string),
-            mine: mine.iter().map(|s| s.to_string()).collect(),
-            keep: BTreeSet::new(),
         }
     }
 

@@ -417,7 +417,7 @@ fn down_target(t: &DownTarget, o: &Observed) -> Down {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ovs::desired::{Setting, bare_port};
     use crate::ovs::state::tests::observed;
@@ -716,7 +716,7 @@ mod tests {
 
     /// A VLAN bridge shares its VLAN with ports of its parent (the seed's ovsbr0p1
     /// has tag 1 like ovsbr0v1): `del-br` would take them along.
-    fn target(name: &str, bridge: Option<&str>, mine: &[&str]) -> DownTarget {
+    pub(crate) fn target(name: &str, bridge: Option<&str>, mine: &[&str]) -> DownTarget {
         DownTarget {
             name: name.into(),
             is_bridge: bridge.is_none(),

@@ -5,7 +5,8 @@
 use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
-use ifupdown_ovs::{check, error, hook, ocf, plan, query, status};
+use ifupdown_ovs::commands::{check, plan, query, status};
+use ifupdown_ovs::{error, hook, ocf};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))

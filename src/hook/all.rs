@@ -1,11 +1,11 @@
 //! The hook runs with `IFACE=--all`, which ifupdown makes once before and once
-//! after the interfaces of `ifup -a` / `ifdown -a` (see [`crate::ovs::batch`]
+//! after the interfaces of `ifup -a` / `ifdown -a` (see [`crate::hook::records`]
 //! for the records they share with the per-interface runs):
 //!
 //! - pre-up: read the interfaces file, find the OVS interfaces this ifup will
-//!   bring up ([`batch::up_targets`]), make sure OVS runs (if it cannot be
+//!   bring up ([`records::up_targets`]), make sure OVS runs (if it cannot be
 //!   started, the first interface's own run reports why), read OVSDB once, apply
-//!   one transaction for all of them ([`planner::pre_up_batch`]), check that OVS
+//!   one transaction for all of them ([`phases::pre_up_batch`]), check that OVS
 //!   set them up, set their sysctls, set their links up with one `ip -batch`, and
 //!   record the fingerprint of each interface that is done. It never fails
 //!   (ifupdown would abort the whole `ifup -a`): whatever goes wrong, the
@@ -21,18 +21,18 @@ use std::path::{Path, PathBuf};
 
 use super::{Invocation, failing, is_configured, run_step};
 use crate::cli::DEFAULT_INTERFACES;
+use crate::config::model::OvsType;
+use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
 use crate::interfaces::Config;
 use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
-use crate::ovs::batch::{self, Records, Session, UpEntry, UpRequest};
-use crate::ovs::converge;
-use crate::ovs::daemon::{self, Health};
-use crate::ovs::model::OvsType;
-use crate::ovs::planner::{self, Covered, Inputs, Phase};
-use crate::ovs::scene::{HookEnv, Scene};
-use crate::ovs::state::Observed;
-use crate::ovs::vsctl::Vsctl;
-use crate::ovs::words::shell_line;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::converge;
+use crate::plan::phases::{self, Covered, Inputs, Phase};
+use crate::plan::scene::{HookEnv, Scene};
+use crate::sys::words::shell_line;
 
 /// One `IFACE=--all` run.
 pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), String> {
@@ -105,7 +105,7 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
         .unwrap_or_default();
     let state_dir = inv.state_dir.clone();
     let configured = |n: &str| is_configured(&state_dir, n);
-    let (targets, skipped) = batch::up_targets(&scene, &req, &listed, &configured);
+    let (targets, skipped) = records::up_targets(&scene, &req, &listed, &configured);
     let say = |name: &str, why: &str| {
         if verbose {
             eprintln!("ifupdown-ovs: ifup -a: {name}: set up by its own hook run: {why}");
@@ -128,7 +128,7 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
     let vsctl = Vsctl::default();
     let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
     let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
-    let b = planner::pre_up_batch(&inputs, &targets);
+    let b = phases::pre_up_batch(&inputs, &targets);
     for (n, why) in &b.skipped {
         say(n, why);
     }

@@ -9,7 +9,7 @@ use super::addr::Family;
 use super::link::IP_TIMEOUT;
 use super::route::{Change, SourceRouting};
 use super::rtstate::{self, Kernel};
-use crate::ovs::process::{Finished, ProcessError, failure_line, run_bounded, run_bounded_input};
+use crate::sys::process::{Finished, ProcessError, failure_line, run_bounded, run_bounded_input};
 
 /// Why source routing could not be read or changed.
 #[derive(Debug, thiserror::Error)]

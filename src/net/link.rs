@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::ovs::process::{ProcessError, failure_line, run_bounded};
+use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
 /// How long one `ip` call may take.
 pub const IP_TIMEOUT: Duration = Duration::from_secs(10);

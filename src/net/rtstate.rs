@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use super::addr::{Family, IfAddr};
 use super::route::{Direction, PROTO, Rule, SourceRouting};
-use crate::ovs::json::{self, Json};
+use crate::ovsdb::json::{self, Json};
 
 /// A rule as `ip -N -j rule show` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

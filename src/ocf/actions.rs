@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::check::CheckEnv;
-use crate::ovs::daemon::{self, Health};
-use crate::ovs::vsctl::Vsctl;
+use crate::commands::check::CheckEnv;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::vsctl::Vsctl;
 
 use super::announce;
 use super::ifupdown::{self, Verb};

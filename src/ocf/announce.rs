@@ -85,7 +85,7 @@ impl Tools {
     /// Look for the tools (runs `arping --help` once to tell the two apart).
     pub fn find() -> Tools {
         let arping = find_program("arping").and_then(|p| {
-            let out = crate::ovs::process::run_bounded(
+            let out = crate::sys::process::run_bounded(
                 Command::new(&p).arg("--help"),
                 Duration::from_secs(2),
             )

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::cli::DEFAULT_INTERFACES;
-use crate::ovs::process::{Finished, run_bounded};
+use crate::sys::process::{Finished, run_bounded};
 
 /// Which program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub fn run(argv: &[String], limit: Duration) -> Result<(), IfupdownError> {
     log::info!("running {shown}");
     let f = match run_bounded(Command::new(prog).args(args), limit) {
         Ok(f) => f,
-        Err(crate::ovs::process::ProcessError::Timeout { .. }) => {
+        Err(crate::sys::process::ProcessError::Timeout { .. }) => {
             return Err(IfupdownError::Timeout {
                 argv: shown,
                 secs: limit.as_secs(),

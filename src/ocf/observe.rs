@@ -11,10 +11,10 @@ use crate::net::addr::Family;
 use crate::net::ipcmd::{self, IpError};
 use crate::net::link;
 use crate::net::rtstate::RuleRow;
-use crate::ovs::json::{self, Json, TableRow, atom, map, set};
-use crate::ovs::process::{failure_line, run_bounded};
-use crate::ovs::state::OWNER_KEY;
-use crate::ovs::vsctl::{Vsctl, quote_string};
+use crate::ovsdb::json::{self, Json, TableRow, atom, map, set};
+use crate::ovsdb::state::OWNER_KEY;
+use crate::ovsdb::vsctl::{Vsctl, quote_string};
+use crate::sys::process::{failure_line, run_bounded};
 
 use super::target::Target;
 
@@ -68,7 +68,7 @@ pub struct Observation {
 #[derive(Debug, thiserror::Error)]
 pub enum ObserveError {
     #[error("cannot read OVSDB: {0}")]
-    Vsctl(#[from] crate::ovs::vsctl::VsctlError),
+    Vsctl(#[from] crate::ovsdb::vsctl::VsctlError),
     #[error("cannot read the link with ip: {0}")]
     Ip(String),
     #[error("cannot read the source-routing rules: {0}")]

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::DEFAULT_INTERFACES;
-use crate::ovs::model::Mac;
-use crate::ovs::options::check_ifname;
+use crate::config::model::Mac;
+use crate::config::options::check_ifname;
 
 use super::rc::Outcome;
 

@@ -1,9 +1,9 @@
 //! Is the resource running? The observed port compared with the target: running,
 //! cleanly stopped, or half-configured (failed), with the reason.
 
+use crate::config::model::Mac;
 use crate::net::addr::Family;
 use crate::net::route::PROTO;
-use crate::ovs::model::Mac;
 
 use super::observe::{LinkState, Observation, PortState};
 use super::target::Target;

@@ -7,12 +7,12 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::check::{CheckEnv, Severity, check_config};
+use crate::commands::check::{CheckEnv, Severity, check_config};
+use crate::config::model::{Mac, OvsType, RouteTable};
+use crate::config::options::{self, canonical_name};
 use crate::interfaces::{Config, Opt, ParseError};
 use crate::net::addr::{Family, IfAddr};
 use crate::net::route::{self, SourceRouting};
-use crate::ovs::model::{Mac, OvsType, RouteTable};
-use crate::ovs::options::{self, canonical_name};
 
 use super::params::Params;
 use super::rc::Outcome;

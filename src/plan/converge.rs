@@ -13,8 +13,8 @@
 use std::collections::BTreeSet;
 
 use super::desired::{Node, RowConfig, Shape, Table};
-use super::state::{COLUMNS_KEY, OWNER_KEY, Observed, PortRow, Row};
-use super::vsctl::{Transaction, quote_string};
+use crate::ovsdb::state::{COLUMNS_KEY, OWNER_KEY, Observed, PortRow, Row};
+use crate::ovsdb::vsctl::{Transaction, quote_string};
 
 /// A change that would destroy something that is not ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -419,8 +419,8 @@ fn down_target(t: &DownTarget, o: &Observed) -> Down {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::ovs::desired::{Setting, bare_port};
-    use crate::ovs::state::tests::observed;
+    use crate::ovsdb::state::tests::observed;
+    use crate::plan::desired::{Setting, bare_port};
 
     fn none() -> BTreeSet<String> {
         BTreeSet::new()

@@ -13,13 +13,13 @@ use std::fmt;
 use std::path::Path;
 
 use crate::cli::StatusArgs;
+use crate::config::model::{OvsIface, OvsType};
+use crate::config::options::{self, Context};
 use crate::error::Error;
 use crate::interfaces::Config;
-use crate::ovs::daemon::{self, Health};
-use crate::ovs::model::{OvsIface, OvsType};
-use crate::ovs::options::{self, Context};
-use crate::ovs::state::Observed;
-use crate::ovs::vsctl::Vsctl;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
 
 /// How one interface stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,7 +247,7 @@ pub fn run(args: &StatusArgs) -> Result<i32, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ovs::state::{BridgeRow, IfaceRow, OWNER_KEY, PortRow, Row};
+    use crate::ovsdb::state::{BridgeRow, IfaceRow, OWNER_KEY, PortRow, Row};
     use std::path::Path;
 
     fn row(uuid: &str, name: &str, owner: Option<&str>) -> Row {

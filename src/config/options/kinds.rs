@@ -6,8 +6,9 @@ use super::diag::{Diag, Kind};
 use super::spec::{Given, Opts, SPECS, TUNNEL_TYPES};
 use super::values::{self, check_ifname};
 use super::vlan::{bridge_checks, vlan_settings};
-use super::{Context, DEFAULT_ROUTE_PREF, RawOption, rt_tables};
-use crate::ovs::model::{Mac, OvsIface, OvsType, RouteTable};
+use super::{Context, DEFAULT_ROUTE_PREF, RawOption};
+use crate::config::model::{Mac, OvsIface, OvsType, RouteTable};
+use crate::net::rt_tables;
 use OvsType::{Bond, Bridge, IntPort, PatchPort, Tunnel};
 
 pub(super) fn build(
@@ -76,7 +77,7 @@ pub(super) fn build(
         mac: o.parsed("ovs_mac", d, |s| s.parse::<Mac>()),
         datapath_type: o.parsed("ovs_datapath_type", d, |s| match s {
             "netdev" | "system" => Ok(s.to_string()),
-            _ => Err(crate::ovs::model::ValueError(format!(
+            _ => Err(crate::config::model::ValueError(format!(
                 "unknown datapath type \"{s}\" (expected netdev or system)"
             ))),
         }),

@@ -16,11 +16,11 @@ use crate::cli::{DEFAULT_INTERFACES, PlanArgs};
 use crate::error::Error;
 use crate::hook::{STATE_DIR, is_configured};
 use crate::interfaces::Config;
-use crate::ovs::daemon::{self, Health};
-use crate::ovs::planner::{self, Inputs, Phase};
-use crate::ovs::scene::Scene;
-use crate::ovs::state::Observed;
-use crate::ovs::vsctl::Vsctl;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::phases::{self, Inputs, Phase};
+use crate::plan::scene::Scene;
 
 pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     let file = &args.file.interfaces;
@@ -55,10 +55,10 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
         let configured = |n: &str| is_configured(Path::new(STATE_DIR), n);
         let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
         let plan = match phase {
-            Phase::PreUp => planner::pre_up(&inputs, name),
-            Phase::PreDown => planner::pre_down(&inputs, name),
-            Phase::PostDown => planner::post_down(&inputs, name),
-            Phase::PostUp => planner::post_up(&inputs, name),
+            Phase::PreUp => phases::pre_up(&inputs, name),
+            Phase::PreDown => phases::pre_down(&inputs, name),
+            Phase::PostDown => phases::post_down(&inputs, name),
+            Phase::PostUp => phases::post_up(&inputs, name),
         }
         .map_err(Error::Other)?;
         println!("# {} ({})", ph, phase.dir());

@@ -14,7 +14,6 @@
 
 mod diag;
 mod kinds;
-pub mod rt_tables;
 mod spec;
 mod values;
 mod vlan;
@@ -22,8 +21,8 @@ mod vlan;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::config::model::OvsIface;
 use crate::interfaces::{Config, Iface, Opt, Position};
-use crate::ovs::model::OvsIface;
 
 use diag::Diag;
 use kinds::build;
@@ -52,7 +51,7 @@ pub struct Context {
 impl Default for Context {
     fn default() -> Self {
         Context {
-            iproute2_dirs: rt_tables::default_dirs(),
+            iproute2_dirs: crate::net::rt_tables::default_dirs(),
         }
     }
 }

@@ -21,10 +21,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::converge::DownTarget;
-use super::model::OvsType;
-use super::scene::Scene;
+use crate::config::model::OvsType;
 use crate::interfaces::pattern::fnmatch;
+use crate::plan::converge::DownTarget;
+use crate::plan::scene::Scene;
+use crate::sys::procfs::start_time;
 
 /// Where the records live.
 pub const DIR: &str = "/run/ifupdown-ovs";
@@ -54,29 +55,6 @@ impl Session {
     fn suffix(&self) -> String {
         format!("{}.{}", self.pid, self.start)
     }
-}
-
-/// Field 22 (start time) of `/proc/PID/stat`.
-pub fn start_time(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// 64-bit FNV-1a: stable across builds and runs (unlike std's hasher).
-pub fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// The fingerprint of a description (e.g. the `Debug` form of an interface's
-/// model and desired node), as 16 hex digits.
-pub fn fingerprint(description: &str) -> String {
-    format!("{:016x}", fnv1a(description.as_bytes()))
 }
 
 /// Whether `name` can be a file name in a record (interfaces(5) names are words;
@@ -357,7 +335,7 @@ pub fn up_targets(
 
 /// What an interface's own pre-up must compute to be done: the fingerprint of its
 /// scene ([`Scene::fingerprint`]), and, when it can do without reading the
-/// interfaces file, that of its environment ([`crate::ovs::scene::env_fingerprint`]).
+/// interfaces file, that of its environment ([`crate::plan::scene::env_fingerprint`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpEntry {
     pub config: String,
@@ -415,7 +393,7 @@ pub fn decode_down(line: &str) -> Option<DownTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ovs::converge::tests::target;
+    use crate::plan::converge::tests::target;
 
     fn me() -> Session {
         let pid = std::process::id();
@@ -543,16 +521,6 @@ mapping q2
         assert_eq!(Session::parse("x:1"), None);
         assert!(me().alive());
         assert!(!gone().alive());
-    }
-
-    #[test]
-    fn fingerprints_are_stable_and_distinct() {
-        // FNV-1a test vectors
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fingerprint("x"), fingerprint("x"));
-        assert_ne!(fingerprint("tag=1"), fingerprint("tag=2"));
-        assert_eq!(fingerprint("x").len(), 16);
     }
 
     #[test]

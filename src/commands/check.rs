@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::cli::CheckArgs;
+use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::options::{self, Analysis, short_pos};
 use crate::error::Error;
 use crate::interfaces::{Config, ParseError, Position};
-use crate::ovs::model::{Mac, OvsIface, OvsType};
-use crate::ovs::options::{self, Analysis, short_pos};
 
 /// What the checks may look up outside the configuration.
 #[derive(Debug, Clone, Default)]

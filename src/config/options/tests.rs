@@ -1,7 +1,7 @@
 //! Unit tests of option parsing and per-interface validation.
 
 use super::*;
-use crate::ovs::model::{FakeBridge, Mac, OvsType, RouteTable, VlanId, VlanMode};
+use crate::config::model::{FakeBridge, Mac, OvsType, RouteTable, VlanId, VlanMode};
 
 fn pos(line: usize) -> Position {
     Position {

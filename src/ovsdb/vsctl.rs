@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{ProcessError, failure_line, run_bounded};
+use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
 /// The program, found through `PATH` like Debian's hook does.
 pub const PROGRAM: &str = "ovs-vsctl";

@@ -4,7 +4,7 @@
 use super::diag::{Diag, Kind};
 use super::spec::Opts;
 use super::values::{check_ifname, parse_trunks};
-use crate::ovs::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
+use crate::config::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
 
 /// VLAN ("fake") bridge spellings: `ovs_vlan_parent P` + `ovs_vlan V`, or ifupdown2's
 /// `ovs_options P V` with an optional `ovs_bridge P`.

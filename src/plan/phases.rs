@@ -30,15 +30,15 @@
 
 use super::converge::{self, DownTarget};
 use super::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
-use super::model::OvsType;
 use super::scene::Scene;
-use super::state::Observed;
 use super::steps::{Plan, Step};
-use super::vsctl::{Transaction, quote_string};
+use crate::config::model::OvsType;
 use crate::net::addr::{Family, StaticConfig, parse_static};
 use crate::net::link;
 use crate::net::route::{self, Change, Direction, SourceRouting};
 use crate::net::sysctl::{PROC_SYS, Reset, Sysctl};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::{Transaction, quote_string};
 use std::path::Path;
 
 /// The four hook phases.
@@ -136,7 +136,7 @@ fn file_args(scene: &Scene) -> Vec<String> {
 }
 
 /// The OVS entry `name` must have.
-fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a super::model::OvsIface, String> {
+fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a crate::config::model::OvsIface, String> {
     inp.scene.required(name).map(|e| &e.model)
 }
 
@@ -367,7 +367,7 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
 /// (`bare`: their links are brought up here).
 fn batch_ports(
     inp: &Inputs,
-    m: &super::model::OvsIface,
+    m: &crate::config::model::OvsIface,
     nodes: &mut Vec<Node>,
     warnings: &mut Vec<Step>,
     bare: &mut Vec<String>,
@@ -517,12 +517,12 @@ pub fn routes_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
 }
 
 /// Whether a kind is a kernel device of its own (where `ovs_arp_*` apply).
-fn is_device(m: &super::model::OvsIface) -> bool {
+fn is_device(m: &crate::config::model::OvsIface) -> bool {
     matches!(m.kind, OvsType::Bridge | OvsType::Port | OvsType::IntPort)
 }
 
 /// `ovs_arp_filter`, `ovs_arp_ignore`, `ovs_arp_announce` as sysctls of the device.
-fn arp_sysctls(m: &super::model::OvsIface) -> Vec<Sysctl> {
+fn arp_sysctls(m: &crate::config::model::OvsIface) -> Vec<Sysctl> {
     if !is_device(m) {
         return Vec::new();
     }
@@ -540,7 +540,7 @@ fn arp_sysctls(m: &super::model::OvsIface) -> Vec<Sysctl> {
 }
 
 /// The ARP sysctls that `arp_sysctls` set, back to `net.ipv4.conf.default.*`.
-fn arp_resets(m: &super::model::OvsIface) -> Vec<Step> {
+fn arp_resets(m: &crate::config::model::OvsIface) -> Vec<Step> {
     arp_sysctls(m)
         .iter()
         .filter_map(|s| s.key.rsplit('.').next())
@@ -614,8 +614,8 @@ fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, 
         return Ok(Vec::new());
     };
     let table_shown = match table {
-        super::model::RouteTable::Id(n) => n.to_string(),
-        super::model::RouteTable::Name(n) => n.clone(),
+        crate::config::model::RouteTable::Id(n) => n.to_string(),
+        crate::config::model::RouteTable::Name(n) => n.clone(),
     };
     let id = route::table_id(table, Path::new(route::IPROUTE2_DIR))
         .map_err(|e| format!("{name}: {e}"))?;
@@ -771,8 +771,8 @@ fn post_down_parts(inp: &Inputs, name: &str) -> Result<(Plan, Vec<Step>, DownTar
 mod tests {
     use super::*;
     use crate::interfaces::Config;
-    use crate::ovs::scene::HookEnv;
-    use crate::ovs::state::tests::observed;
+    use crate::ovsdb::state::tests::observed;
+    use crate::plan::scene::HookEnv;
     use std::path::Path;
 
     /// Planning inputs with fakes for ifupdown's state and the kernel's devices.
@@ -957,7 +957,7 @@ iface vm1 inet manual
             FILE,
             &Observed::default(),
         );
-        let tx = crate::ovs::words::shell_line(&b.tx.argv(10));
+        let tx = crate::sys::words::shell_line(&b.tx.argv(10));
         let names: Vec<&str> = b.covered.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["br0", "eth0", "vlan100", "v2"], "{:?}", b.skipped);
         assert_eq!(b.skipped.len(), 1);
@@ -990,7 +990,7 @@ iface vm1 inet manual
         let names: Vec<&str> = b.covered.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["br0", "eth0"]);
         assert_eq!(b.skipped[0].0, "vlan100");
-        let tx = crate::ovs::words::shell_line(&b.tx.argv(10));
+        let tx = crate::sys::words::shell_line(&b.tx.argv(10));
         assert!(!tx.contains("vlan100"), "{tx}");
         // nothing to batch: an empty transaction
         let b = batch(&["vm1"], FILE, &Observed::default());

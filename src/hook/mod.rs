@@ -18,7 +18,7 @@
 //! - `ifup -a`: the `--all` pre-up run sets up every OVS interface this ifup will
 //!   bring up in ONE transaction (one OVSDB read, one write, one check, one
 //!   `ip -batch` for the links) and records, per interface, fingerprints of what
-//!   it applied ([`crate::ovs::batch`]). An interface's own pre-up then compares:
+//!   it applied ([`crate::hook::records`]). An interface's own pre-up then compares:
 //!   a port whose environment is the one the batch assumed is done without even
 //!   reading the interfaces file ([`env_fingerprint`]); otherwise the scene's
 //!   fingerprint ([`Scene::fingerprint`]) decides; a bridge still runs its ports'
@@ -29,7 +29,7 @@
 //! - `ifdown -a`: the `--all` pre-down run starts a record; each interface's last
 //!   post-down does everything but the OVS removal and appends what to remove; the
 //!   `--all` post-down run removes it all in one transaction, planned as if one
-//!   after the other ([`crate::ovs::converge::down_all`]: a bridge with ports that
+//!   after the other ([`crate::plan::converge::down_all`]: a bridge with ports that
 //!   are not ours stays, as always).
 //!
 //! Records belong to one ifup/ifdown run (the outermost one among our ancestors,
@@ -50,20 +50,22 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cli::{DEFAULT_INTERFACES, HookArgs};
+use crate::config::model::OvsType;
+use crate::config::options;
 use crate::error::Error;
+use crate::hook::records::{Records, Session};
 use crate::interfaces::Config;
 use crate::net::{ipcmd, link};
-use crate::ovs::batch::{Records, Session};
-use crate::ovs::daemon::{self, Health};
-use crate::ovs::model::OvsType;
-use crate::ovs::options;
-use crate::ovs::planner::{self, Inputs, Phase};
-use crate::ovs::scene::{HookEnv, Scene, env_fingerprint};
-use crate::ovs::state::Observed;
-use crate::ovs::steps::{Plan, Step};
-use crate::ovs::vsctl::Vsctl;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::phases::{self, Inputs, Phase};
+use crate::plan::scene::{HookEnv, Scene, env_fingerprint};
+use crate::plan::steps::{Plan, Step};
+use crate::sys::procfs;
 
 mod all;
+pub mod records;
 
 /// ifupdown's default state directory.
 pub const STATE_DIR: &str = "/run/network";
@@ -217,7 +219,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
                         "ifupdown-ovs: {iface}: set up in OVS at the start of this ifup -a (checked against the interfaces file)"
                     );
                 }
-                if let Some(argv) = planner::port_ifup(&scene, &h.logical, &configured) {
+                if let Some(argv) = phases::port_ifup(&scene, &h.logical, &configured) {
                     run_step(&Step::Ifupdown(argv), &vsctl, iface)?;
                 }
                 return Ok(());
@@ -228,7 +230,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
             let nothing = Observed::default();
             let inputs = Inputs::new(&scene, &nothing, vsctl.timeout, &configured);
             let (plan, target) =
-                planner::post_down_deferred(&inputs, &h.logical).map_err(|e| prefix(iface, &e))?;
+                phases::post_down_deferred(&inputs, &h.logical).map_err(|e| prefix(iface, &e))?;
             if records.defer_down(s, &target) {
                 if h.verbose() {
                     eprintln!(
@@ -266,11 +268,11 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     };
     let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
     let plan = match phase {
-        Phase::PreUp => planner::pre_up(&inputs, &h.logical),
-        Phase::PostUp => planner::post_up(&inputs, &h.logical),
-        Phase::PreDown => planner::pre_down(&inputs, &h.logical),
-        Phase::PostDown if last => planner::post_down(&inputs, &h.logical),
-        Phase::PostDown => planner::routes_down(&inputs, &h.logical),
+        Phase::PreUp => phases::pre_up(&inputs, &h.logical),
+        Phase::PostUp => phases::post_up(&inputs, &h.logical),
+        Phase::PreDown => phases::pre_down(&inputs, &h.logical),
+        Phase::PostDown if last => phases::post_down(&inputs, &h.logical),
+        Phase::PostDown => phases::routes_down(&inputs, &h.logical),
     }
     .map_err(|e| prefix(iface, &e))?;
     execute(&plan, &vsctl, h.verbose(), iface)
@@ -479,10 +481,14 @@ impl Invocation {
             if pid <= 1 {
                 break;
             }
-            let Some((ppid, start)) = stat(pid) else {
+            let Some(procfs::ProcStat {
+                ppid,
+                start_time: start,
+            }) = procfs::stat(pid)
+            else {
                 break;
             };
-            let argv = cmdline(pid);
+            let argv = procfs::cmdline(pid);
             let prog = argv
                 .first()
                 .and_then(|a| Path::new(a).file_name())
@@ -511,26 +517,6 @@ impl Invocation {
         }
         inv
     }
-}
-
-/// Parent pid and start time (field 22) from /proc/PID/stat.
-fn stat(pid: u32) -> Option<(u32, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // the command name (field 2) is in parentheses and may hold spaces
-    let rest = &s[s.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some((f.get(1)?.parse().ok()?, f.get(19)?.parse().ok()?))
-}
-
-fn cmdline(pid: u32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            b.split(|c| *c == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// What an ifup/ifdown command line asks (ifupdown 0.8's options, read the way
@@ -725,7 +711,7 @@ mod tests {
 
     #[test]
     fn stat_of_self() {
-        let (ppid, _) = stat(std::process::id()).unwrap();
+        let ppid = procfs::stat(std::process::id()).unwrap().ppid;
         assert_eq!(ppid, std::os::unix::process::parent_id());
     }
 

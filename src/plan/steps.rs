@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use super::vsctl::Transaction;
-use super::words::shell_line;
 use crate::net::route;
 use crate::net::sysctl::{Reset, Sysctl};
+use crate::ovsdb::vsctl::Transaction;
+use crate::sys::words::shell_line;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::process::{ProcessError, failure_line, run_bounded};
+use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
 /// Default run directory of the OVS daemons.
 pub const RUNDIR: &str = "/run/openvswitch";

@@ -9,12 +9,12 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use super::batch;
 use super::desired::{self, Expansion, Node};
-use super::model::{Mac, OvsIface, OvsType};
-use super::options::{self, Context, RawOption};
-use super::words::Subst;
+use super::fingerprint;
+use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::options::{self, Context, RawOption};
 use crate::interfaces::Config;
+use crate::sys::words::Subst;
 
 /// The PATH ifupdown gives its hooks.
 pub const HOOK_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -383,7 +383,7 @@ impl Scene {
         desired::node(&e.model, &ex, pin, with_extra).map_err(|err| err.to_string())
     }
 
-    /// What `name`'s pre-up configures, as a [`batch::fingerprint`]: its model
+    /// What `name`'s pre-up configures, as a [`fingerprint::fingerprint`]: its model
     /// and its node (with its pinned MAC and its ovs_extra, `$(...)` kept as
     /// written, so computing it runs nothing). Equal from the hook environment and
     /// from the file means: the same OVS and kernel settings.
@@ -398,7 +398,10 @@ impl Scene {
             .then(|| self.pin_for(name))
             .flatten();
         let node = desired::node(&e.model, &ex, pin, true).map_err(|err| err.to_string())?;
-        Ok(batch::fingerprint(&format!("{:?}\n{node:?}", e.model)))
+        Ok(fingerprint::fingerprint(&format!(
+            "{:?}\n{node:?}",
+            e.model
+        )))
     }
 
     /// VLAN bridges declared with parent `bridge`.
@@ -461,7 +464,7 @@ impl Scene {
 pub fn env_fingerprint(h: &HookEnv) -> String {
     let mut vars: Vec<String> = h.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
     vars.sort();
-    batch::fingerprint(&format!(
+    fingerprint::fingerprint(&format!(
         "{}\0{}\0{}\0{}\0{}",
         h.iface,
         h.logical,

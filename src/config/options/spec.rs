@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::RawOption;
 use super::diag::{Diag, Kind, short_pos};
 use super::values::{check_ifname, did_you_mean};
+use crate::config::model::{OvsType, ValueError};
 use crate::interfaces::Position;
-use crate::ovs::model::{OvsType, ValueError};
 
 /// How repeated values of one option combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

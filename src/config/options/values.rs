@@ -2,7 +2,7 @@
 //! yes/no flags, bounded numbers, kernel interface names, `hwaddress`; and the small
 //! edit distance behind "did you mean".
 
-use crate::ovs::model::{Mac, ValueError, VlanId};
+use crate::config::model::{Mac, ValueError, VlanId};
 
 /// `1,2,10-20` (commas and/or white space; ranges inclusive; `[...]` as ovs-vsctl
 /// prints sets). Sorted, without duplicates.

@@ -1,0 +1,12 @@
+//! The CLI commands, one module each with a `run(args)`: [`check`] (lint an
+//! interfaces file), [`query`] (ifquery's answers), [`plan`] (print what the hooks
+//! would run) and [`status`] (compare the file with OVSDB and the kernel).
+//!
+//! May use: `cli` (their arguments), `error`, `hook` (ifupdown's state directory),
+//! `plan`, `config`, `ovsdb`, `net`, `interfaces`, `sys`. Nothing below imports them,
+//! except that the OCF agent runs [`check`]'s validation for `validate-all`.
+
+pub mod check;
+pub mod plan;
+pub mod query;
+pub mod status;

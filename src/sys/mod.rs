@@ -1,0 +1,9 @@
+//! System helpers with no knowledge of OVS or ifupdown: bounded child processes
+//! ([`process`]), what /proc says about a process ([`procfs`]) and the shell words of `ovs_options`/`ovs_extra` with the one shell
+//! we run, for `$(...)` ([`words`]).
+//!
+//! May use: nothing of ours.
+
+pub mod process;
+pub mod procfs;
+pub mod words;

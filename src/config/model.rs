@@ -45,12 +45,7 @@ impl fmt::Display for Mac {
     }
 }
 
-/// A routing table, by number or by a name from /etc/iproute2/rt_tables.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RouteTable {
-    Id(u32),
-    Name(String),
-}
+pub use crate::net::rt_tables::RouteTable;
 
 /// A VLAN ("fake") bridge: `ovs-vsctl add-br NAME PARENT VLAN`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -260,15 +255,6 @@ impl std::str::FromStr for Mac {
             ));
         }
         Ok(mac)
-    }
-}
-
-impl fmt::Display for RouteTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RouteTable::Id(n) => write!(f, "{n}"),
-            RouteTable::Name(s) => f.write_str(s),
-        }
     }
 }
 

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use super::addr::{Family, IfAddr};
-use crate::config::model::RouteTable;
+use super::rt_tables::RouteTable;
 
 /// Our routing protocol number (`proto` of routes, `protocol` of rules). Not used
 /// by the kernel nor listed in iproute2's `rt_protos`; `ip` prints it as `79`
@@ -244,7 +244,7 @@ pub fn table_id(table: &RouteTable, dir: &Path) -> Result<u32, String> {
         RouteTable::Id(n) => return Ok(*n),
         RouteTable::Name(n) => n,
     };
-    if let Some(id) = crate::net::rt_tables::lookup(&[dir.to_path_buf()], name) {
+    if let Some(id) = super::rt_tables::lookup(&[dir.to_path_buf()], name) {
         return Ok(id);
     }
     Err(format!(

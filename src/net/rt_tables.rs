@@ -1,7 +1,25 @@
 //! Routing table names as iproute2 knows them: its built-in names plus
 //! `rt_tables` and `rt_tables.d/*.conf` in each configuration directory.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// A routing table, by number or by a name from /etc/iproute2/rt_tables. Read from
+/// `ovs_route_table` by `config` (its `FromStr` lives there, with the option's errors).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteTable {
+    Id(u32),
+    Name(String),
+}
+
+impl fmt::Display for RouteTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RouteTable::Id(n) => write!(f, "{n}"),
+            RouteTable::Name(s) => f.write_str(s),
+        }
+    }
+}
 
 /// Names iproute2 knows without any file.
 const BUILTIN: [(&str, u32); 4] = [

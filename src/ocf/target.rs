@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::commands::check::{CheckEnv, Severity, check_config};
-use crate::config::model::{Mac, OvsType, RouteTable};
+use crate::config::model::{Mac, OvsType};
 use crate::config::options::{self, canonical_name};
 use crate::interfaces::{Config, Opt, ParseError};
 use crate::net::addr::{Family, IfAddr};
@@ -286,10 +286,7 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
         Some(table) => Some(Routing {
             table: route::table_id(table, Path::new(route::IPROUTE2_DIR))
                 .map_err(|e| Outcome::configured(format!("{name}: {e}")))?,
-            table_shown: match table {
-                RouteTable::Id(n) => n.to_string(),
-                RouteTable::Name(n) => n.clone(),
-            },
+            table_shown: table.to_string(),
             pref: model.route_pref,
         }),
     };

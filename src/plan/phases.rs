@@ -613,10 +613,7 @@ fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, 
     let Some(table) = &m.route_table else {
         return Ok(Vec::new());
     };
-    let table_shown = match table {
-        crate::config::model::RouteTable::Id(n) => n.to_string(),
-        crate::config::model::RouteTable::Name(n) => n.clone(),
-    };
+    let table_shown = table.to_string();
     let id = route::table_id(table, Path::new(route::IPROUTE2_DIR))
         .map_err(|e| format!("{name}: {e}"))?;
     let mut lines: Vec<(Vec<String>, Family)> = Vec::new();

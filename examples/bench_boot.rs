@@ -1,13 +1,16 @@
 //! `bench_boot`: boot-time cost of `ifup -a` / `ifdown -a` for a hypervisor-like
 //! interfaces file (one bridge `ovsbr0`, a trunk port `eth0`, N tagged internal
-//! ports `vlanK`, `auto` on each), measured in fresh test labs (DESIGN.md "The test
-//! lab") for four variants, interleaved round-robin:
+//! ports `vlanK`, `auto` on each), measured in fresh test labs (docs/architecture.md "The test
+//! lab") for four or five variants, interleaved round-robin:
 //!
 //! - `ours`: our four hook links;
 //! - `debian`: Debian's `ifupdown.sh` hook;
 //! - `ifupdown`: `/bin/true` as the only hook in each `if-*.d` (ifupdown's own cost);
 //! - `ovs`: no ifupdown at all, one `ovs-vsctl` transaction creating everything plus
-//!   one `ip -batch` setting the links up; down: one `ovs-vsctl del-br`.
+//!   one `ip -batch` setting the links up; down: one `ovs-vsctl del-br`;
+//! - `before` (only with `--before-binary`): our hooks from an earlier build, so that a
+//!   change is measured against the code it replaces in the same run
+//!   (`scripts/bench --before REV` builds REV and passes it).
 //!
 //! Every run is checked (ports, tags and links exist after up; nothing of the bridge
 //! is left after down), so that a broken hook never looks fast. Prints medians, the
@@ -49,6 +52,8 @@ enum Variant {
     Ifupdown,
     /// One ovs-vsctl transaction + one `ip -batch` (up), one `del-br` (down).
     Ovs,
+    /// Our hooks from an earlier build (`--before-binary`).
+    Before,
 }
 
 impl Variant {
@@ -65,12 +70,13 @@ impl Variant {
             Variant::Debian => "debian",
             Variant::Ifupdown => "ifupdown",
             Variant::Ovs => "ovs",
+            Variant::Before => "before",
         }
     }
 
     fn hooks(self) -> Hooks {
         match self {
-            Variant::Ours => Hooks::Ours,
+            Variant::Ours | Variant::Before => Hooks::Ours,
             Variant::Debian => Hooks::Debian,
             Variant::Ifupdown | Variant::Ovs => Hooks::None,
         }
@@ -88,6 +94,12 @@ struct Args {
     /// The ifupdown-ovs binary to install in the labs (needed for `ours`).
     #[arg(long)]
     binary: Option<PathBuf>,
+    /// An earlier build of the ifupdown-ovs binary: adds the variant `before`.
+    #[arg(long)]
+    before_binary: Option<PathBuf>,
+    /// What the earlier build is (e.g. its commit), printed with its results.
+    #[arg(long, default_value = "earlier build")]
+    label_before: String,
     /// Quick run: 2 repetitions, N = 10 and 100 (unless --reps / --sizes say otherwise).
     #[arg(long)]
     quick: bool,
@@ -158,13 +170,18 @@ struct Results {
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
-    if let Some(binary) = &args.binary {
-        // The lab resolves it inside its own mount namespace (cwd `/`).
-        match std::fs::canonicalize(binary) {
-            Ok(path) => args.binary = Some(path),
-            Err(e) => {
-                eprintln!("bench_boot: --binary {}: {e}", binary.display());
-                return ExitCode::from(2);
+    // The lab resolves binaries inside its own mount namespace (cwd `/`).
+    for (flag, binary) in [
+        ("--binary", &mut args.binary),
+        ("--before-binary", &mut args.before_binary),
+    ] {
+        if let Some(given) = binary.as_ref() {
+            match std::fs::canonicalize(given) {
+                Ok(path) => *binary = Some(path),
+                Err(e) => {
+                    eprintln!("bench_boot: {flag} {}: {e}", given.display());
+                    return ExitCode::from(2);
+                }
             }
         }
     }
@@ -172,10 +189,19 @@ fn main() -> ExitCode {
         eprintln!("{message}");
         return ExitCode::from(2);
     }
-    let variants = args
-        .variants
-        .clone()
-        .unwrap_or_else(|| Variant::ALL.to_vec());
+    let variants = args.variants.clone().unwrap_or_else(|| {
+        let mut all = Variant::ALL.to_vec();
+        if args.before_binary.is_some() {
+            all.push(Variant::Before);
+        }
+        all
+    });
+    if variants.contains(&Variant::Before) && args.before_binary.is_none() {
+        eprintln!(
+            "bench_boot: variant `before` needs --before-binary (scripts/bench --before REV)"
+        );
+        return ExitCode::from(2);
+    }
     if variants.contains(&Variant::Ours) && args.binary.is_none() {
         eprintln!("bench_boot: variant `ours` needs --binary (scripts/bench passes it)");
         return ExitCode::from(2);
@@ -274,7 +300,11 @@ fn run_once(
     let name = format!("bench-{}-{n}", variant.name());
     let options = LabOptions {
         hooks: variant.hooks(),
-        binary: args.binary.clone(),
+        binary: if variant == Variant::Before {
+            args.before_binary.clone()
+        } else {
+            args.binary.clone()
+        },
         timeout: Duration::from_secs(args.timeout),
         ..LabOptions::default()
     };
@@ -724,6 +754,27 @@ fn command_line(argv: &[&str]) -> Option<String> {
     text.lines().next().map(|l| l.trim().to_string())
 }
 
+/// Ours against the earlier build (`before`), measured in the same run.
+fn before_table(md: &mut String, label: &str, sizes: &[usize], results: &Results) {
+    let _ = writeln!(md, "\nThis build against `before` ({label}), same run:\n");
+    let _ = writeln!(md, "| N VLANs | command | ours | before | ours / before |");
+    let _ = writeln!(md, "|---:|---|---:|---:|---:|");
+    for &n in sizes {
+        for phase in [Phase::Up, Phase::Down] {
+            let ours = results.median(n, Variant::Ours, phase);
+            let before = results.median(n, Variant::Before, phase);
+            let _ = writeln!(
+                md,
+                "| {n} | `{}` | {} | {} | {} |",
+                phase.command(),
+                cell(ours, " s"),
+                cell(before, " s"),
+                cell(ratio(ours, before), "x"),
+            );
+        }
+    }
+}
+
 /// The whole Markdown report.
 fn report(
     args: &Args,
@@ -779,6 +830,10 @@ fn report(
                 cell(ratio(debian, ours), "x"),
             );
         }
+    }
+
+    if results.samples.keys().any(|(_, v)| *v == Variant::Before) {
+        before_table(&mut md, &args.label_before, sizes, results);
     }
 
     let _ = writeln!(md, "\nTargets (issue \"Boot performance\"):\n");

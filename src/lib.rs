@@ -5,14 +5,16 @@
 //!
 //! | layer | modules | what it may use |
 //! |---|---|---|
-//! | entry points | [`cli`], [`commands`], [`hook`], [`ocf`], [`error`] | everything below |
-//! | planning | [`plan`] | configuration, OVSDB, kernel, language, system |
-//! | configuration | [`config`] | kernel ([`net::rt_tables`], route types), language, system |
-//! | OVSDB and kernel | [`ovsdb`], [`net`] | system |
-//! | language and system | [`interfaces`], [`sys`] | nothing of ours (`interfaces` may use `sys`) |
+//! | entry points | [`cli`], [`commands`], [`hook`], [`ocf`], [`error`] | everything below, and each other without a cycle |
+//! | planning | [`plan`] | every layer below |
+//! | configuration | [`config`] | every layer below (from `net`: routing-table names) |
+//! | OVSDB and kernel | [`net`], [`ovsdb`] | the language and system layers, not each other |
+//! | language | [`interfaces`] | system |
+//! | system | [`sys`] | nothing of ours |
 //!
-//! `tests/architecture.rs` checks that no top-level module imports one that imports it
-//! back, and that none holds more than 30% of the code.
+//! `tests/architecture.rs` checks that every import points to a lower layer (or, among
+//! entry points, forms no cycle), that no top-level module holds more than 30% of the
+//! code, and that every facade's doc names its submodules.
 
 pub mod cli;
 pub mod commands;

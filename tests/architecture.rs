@@ -259,3 +259,69 @@ fn every_facade_doc_names_its_submodules() {
         missing.join("\n")
     );
 }
+
+/// Functions of `src/` (outside `tests` modules and files) with their length in lines:
+/// from the `fn` line to the closing brace at the same indentation (rustfmt's layout).
+fn function_lengths() -> Vec<(String, usize)> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = read(f);
+        let lines: Vec<&str> = text.lines().collect();
+        let end_of_code = lines
+            .iter()
+            .position(|l| l.trim() == "#[cfg(test)]")
+            .unwrap_or(lines.len());
+        for (i, line) in lines[..end_of_code].iter().enumerate() {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "const fn ",
+                "pub const fn ",
+            ]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+            if !is_fn || trimmed.ends_with(';') {
+                continue;
+            }
+            let close = format!("{}}}", " ".repeat(indent));
+            if let Some(len) = lines[i..end_of_code].iter().position(|l| *l == close) {
+                let name: String = trimmed
+                    .split("fn ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let rel = f.strip_prefix(src()).unwrap_or(f);
+                out.push((format!("src/{}:{} {name}", rel.display(), i + 1), len + 1));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn at_most_two_functions_over_100_lines() {
+    let mut long: Vec<(String, usize)> = function_lengths()
+        .into_iter()
+        .filter(|(_, n)| *n > 100)
+        .collect();
+    long.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    println!("functions over 100 lines: {long:?}");
+    assert!(
+        long.len() <= 2,
+        "more than two functions over 100 lines: {long:#?}"
+    );
+}
+
+#[test]
+fn function_lengths_are_measured() {
+    let all = function_lengths();
+    assert!(all.len() > 100, "found only {} functions", all.len());
+    assert!(all.iter().any(|(name, _)| name.ends_with(" main")));
+}

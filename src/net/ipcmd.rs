@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::addr::Family;
 use super::link::IP_TIMEOUT;
 use super::route::{Change, SourceRouting};
-use super::rtstate::{self, Kernel};
+use super::rtstate::{self, IpJsonError, Kernel};
 use crate::sys::process::{Finished, ProcessError, failure_line, run_bounded, run_bounded_input};
 
 /// Why source routing could not be read or changed.
@@ -20,8 +20,8 @@ pub enum IpError {
     Timeout { argv: String, limit: Duration },
     #[error("`{argv}` failed: {message}")]
     Failed { argv: String, message: String },
-    #[error("`{argv}`: {message}")]
-    Output { argv: String, message: String },
+    #[error("`{argv}`: {source}")]
+    Output { argv: String, source: IpJsonError },
 }
 
 /// An `ip` run that did not finish, as an [`IpError`] naming `argv`.
@@ -54,7 +54,7 @@ fn ip_ok(args: &[&str]) -> Result<String, IpError> {
 /// tables involved, addresses on its device (none when the device is gone).
 pub fn read_kernel(s: &SourceRouting) -> Result<Kernel, IpError> {
     let fam = s.family.flag();
-    let out_err = |argv: String| move |message: String| IpError::Output { argv, message };
+    let out_err = |argv: String| move |source: IpJsonError| IpError::Output { argv, source };
     let rules_argv = ["-N", "-j", fam, "rule", "show"];
     let rules = rtstate::parse_rules(&ip_ok(&rules_argv)?)
         .map_err(out_err(format!("ip {}", rules_argv.join(" "))))?;

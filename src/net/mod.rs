@@ -3,7 +3,7 @@
 //! configured rules and routes ([`route`]), routing-table names ([`rt_tables`]), the
 //! kernel's and the difference ([`rtstate`]), running `ip` ([`ipcmd`]).
 //!
-//! May use: `sys` (bounded child processes), `ovsdb::json` until serde_json serves both.
+//! May use: `sys` (bounded child processes); reads `ip -j` output with serde_json.
 
 pub mod addr;
 pub mod ipcmd;

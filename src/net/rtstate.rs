@@ -17,9 +17,19 @@
 
 use std::net::IpAddr;
 
+use serde_json::Value;
+
 use super::addr::{Family, IfAddr};
 use super::route::{Direction, PROTO, Rule, SourceRouting};
-use crate::ovsdb::json::{self, Json};
+
+/// Why `ip -j` output could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum IpJsonError {
+    #[error("cannot read ip's JSON output: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("ip's JSON output is not a list")]
+    NotAList,
+}
 
 /// A rule as `ip -N -j rule show` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,31 +71,34 @@ const TYPES: [&str; 12] = [
     "xresolve",
 ];
 
-fn text(v: &Json, key: &str) -> Option<String> {
+/// A string, or an integer as text (`ip -N` prints numbers as strings, some as
+/// JSON numbers).
+fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
-        Json::Str(s) => Some(s.clone()),
-        Json::Int(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => n.as_i64().map(|i| i.to_string()),
         _ => None,
     }
 }
 
-fn number(v: &Json, key: &str) -> Option<u32> {
+fn number(v: &Value, key: &str) -> Option<u32> {
     text(v, key).and_then(|s| s.parse().ok())
 }
 
-fn rows(out: &str) -> Result<Vec<Json>, String> {
+/// The objects of `ip -j` output (a list; nothing at all when ip printed nothing).
+fn rows(out: &str) -> Result<Vec<Value>, IpJsonError> {
     let out = out.trim();
     if out.is_empty() {
         return Ok(Vec::new());
     }
-    let v = json::parse(out).map_err(|e| format!("cannot read ip's JSON output: {e}"))?;
-    v.as_array()
-        .map(<[Json]>::to_vec)
-        .ok_or_else(|| "ip's JSON output is not a list".to_string())
+    match serde_json::from_str(out)? {
+        Value::Array(rows) => Ok(rows),
+        _ => Err(IpJsonError::NotAList),
+    }
 }
 
 /// `ip -N -j [-4|-6] rule show`.
-pub fn parse_rules(out: &str) -> Result<Vec<RuleRow>, String> {
+pub fn parse_rules(out: &str) -> Result<Vec<RuleRow>, IpJsonError> {
     Ok(rows(out)?
         .iter()
         .map(|r| {
@@ -108,7 +121,7 @@ pub fn parse_rules(out: &str) -> Result<Vec<RuleRow>, String> {
 }
 
 /// `ip -N -j [-4|-6] route show table T`.
-pub fn parse_routes(out: &str, table: u32) -> Result<Vec<RouteRow>, String> {
+pub fn parse_routes(out: &str, table: u32) -> Result<Vec<RouteRow>, IpJsonError> {
     Ok(rows(out)?
         .iter()
         .filter_map(|r| {
@@ -131,13 +144,13 @@ pub fn parse_routes(out: &str, table: u32) -> Result<Vec<RouteRow>, String> {
 }
 
 /// Addresses of `ip -j [-4|-6] addr show dev D` (of `family`).
-pub fn parse_addrs(out: &str, family: Family) -> Result<Vec<IfAddr>, String> {
+pub fn parse_addrs(out: &str, family: Family) -> Result<Vec<IfAddr>, IpJsonError> {
     let mut v = Vec::new();
     for link in rows(out)? {
         for a in link
             .get("addr_info")
-            .and_then(Json::as_array)
-            .unwrap_or(&[])
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
         {
             let (Some(local), Some(len)) = (text(a, "local"), number(a, "prefixlen")) else {
                 continue;
@@ -330,6 +343,54 @@ mod tests {
         assert_eq!(k.dev_addrs.len(), 1);
         assert!(parse_rules("").unwrap().is_empty());
         assert!(parse_rules("[").is_err());
+    }
+
+    #[test]
+    fn errors_and_garbage() {
+        assert_eq!(
+            parse_rules("{}").unwrap_err().to_string(),
+            "ip's JSON output is not a list"
+        );
+        assert!(
+            parse_routes("[{]", 100)
+                .unwrap_err()
+                .to_string()
+                .starts_with("cannot read ip's JSON output: ")
+        );
+        let deep = "[".repeat(5000);
+        for g in [
+            "[",
+            "nul",
+            "\"x",
+            "[1,]",
+            "[{\"a\":}]",
+            "1 2",
+            deep.as_str(),
+        ] {
+            assert!(parse_rules(g).is_err(), "{g:?}");
+            assert!(parse_routes(g, 1).is_err(), "{g:?}");
+            assert!(parse_addrs(g, Family::V4).is_err(), "{g:?}");
+        }
+        // lists of the wrong things read as little as they say
+        let odd = r#"[1,null,"x",{"priority":"high","src":7,"table":-1,"protocol":1.5},
+            {"dst":["default"],"dev":"p1"},{"addr_info":{"local":"192.0.2.1"}},
+            {"addr_info":[{"local":"192.0.2.1"},{"local":"192.0.2.2","prefixlen":"24"},
+            {"local":"nope","prefixlen":24},{"local":"192.0.2.3","prefixlen":24}]}]"#;
+        let rules = parse_rules(odd).unwrap();
+        assert_eq!(rules.len(), 7);
+        assert_eq!(
+            rules[3],
+            RuleRow {
+                pref: 0,
+                src: None,
+                table: None,
+                proto: None
+            }
+        );
+        assert!(parse_routes(odd, 1).unwrap().is_empty());
+        let addrs = parse_addrs(odd, Family::V4).unwrap();
+        let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        assert_eq!(addrs, ["192.0.2.2/24", "192.0.2.3/24"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The real state of the port: its rows in OVSDB (one read-only ovs-vsctl call) and
-//! its kernel link (`ip -j addr show dev IFACE`: flags, MAC, addresses), and with
+//! The real state of the port: its rows in OVSDB (read with [`Observed::read`], the
+//! one reader of the Bridge, Port and Interface tables, as the hook reads them), its
+//! kernel link (`ip -j addr show dev IFACE`: flags, MAC, addresses), and with
 //! `ovs_route_table` the kernel's rules, read as the hook reads them
 //! ([`ipcmd::read_kernel`]).
 
@@ -7,14 +8,16 @@ use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::net::addr::Family;
 use crate::net::ipcmd::{self, IpError};
 use crate::net::link;
 use crate::net::rtstate::RuleRow;
-use crate::ovsdb::json::{self, Json, TableRow, atom, map, set};
-use crate::ovsdb::state::OWNER_KEY;
-use crate::ovsdb::vsctl::{Vsctl, quote_string};
-use crate::sys::process::{failure_line, run_bounded};
+use crate::ovsdb::json::TableError;
+use crate::ovsdb::state::{Observed, StateError};
+use crate::ovsdb::vsctl::{Vsctl, VsctlError};
+use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
 use super::target::Target;
 
@@ -68,79 +71,48 @@ pub struct Observation {
 #[derive(Debug, thiserror::Error)]
 pub enum ObserveError {
     #[error("cannot read OVSDB: {0}")]
-    Vsctl(#[from] crate::ovsdb::vsctl::VsctlError),
+    Vsctl(#[from] VsctlError),
+    #[error("unexpected output of ovs-vsctl: {0}")]
+    VsctlOutput(#[from] TableError),
+    /// `ip` could not run or did not finish.
     #[error("cannot read the link with ip: {0}")]
-    Ip(String),
+    IpRun(#[from] ProcessError),
+    /// `ip` failed; what it said.
+    #[error("cannot read the link with ip: {message}")]
+    IpFailed { message: String },
+    #[error("unexpected output of ip -j addr: {0}")]
+    IpOutput(serde_json::Error),
     #[error("cannot read the source-routing rules: {0}")]
     Rules(#[from] IpError),
-    #[error("unexpected output of {what}: {why}")]
-    Shape { what: &'static str, why: String },
 }
 
-/// The ovs-vsctl arguments (after the program) that read everything about `port`.
-pub fn vsctl_args(port: &str, timeout: u32) -> Vec<String> {
-    let name = format!("name={}", quote_string(port));
-    [
-        format!("--timeout={timeout}"),
-        "--format=json".into(),
-        "--".into(),
-        "--columns=name,ports".into(),
-        "list".into(),
-        "Bridge".into(),
-        "--".into(),
-        "--columns=_uuid,external_ids".into(),
-        "find".into(),
-        "Port".into(),
-        name.clone(),
-        "--".into(),
-        "--columns=type,mac,error,ofport".into(),
-        "find".into(),
-        "Interface".into(),
-        name,
-    ]
-    .to_vec()
+impl From<StateError> for ObserveError {
+    fn from(e: StateError) -> ObserveError {
+        match e {
+            StateError::Vsctl(e) => ObserveError::Vsctl(e),
+            StateError::Json(e) => ObserveError::VsctlOutput(TableError::Json(e)),
+            StateError::Shape(s) => ObserveError::VsctlOutput(TableError::Shape(s)),
+        }
+    }
 }
 
 /// Read the OVSDB side of `port`.
 pub fn read_port(vsctl: &Vsctl, port: &str) -> Result<Option<PortState>, ObserveError> {
-    let out = vsctl.run(&vsctl_args(port, vsctl.timeout))?;
-    parse_port(&out).map_err(|why| ObserveError::Shape {
-        what: "ovs-vsctl",
-        why,
-    })
+    Ok(port_state(&Observed::read(vsctl)?, port))
 }
 
-/// Parse the output of [`vsctl_args`]: three JSON tables, one per line.
-pub fn parse_port(text: &str) -> Result<Option<PortState>, String> {
-    let tables: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let [bridges, ports, ifaces] = tables.as_slice() else {
-        return Err(format!("expected 3 tables, got {}", tables.len()));
-    };
-    let ports = rows(ports)?;
-    let Some(port) = ports.first() else {
-        return Ok(None);
-    };
-    let uuid = port.get("_uuid").and_then(atom).unwrap_or_default();
-    let bridge = rows(bridges)?.iter().find_map(|b| {
-        set(b.get("ports"))
-            .iter()
-            .filter_map(atom)
-            .any(|p| p == uuid)
-            .then(|| b.get("name").and_then(atom))
-            .flatten()
-    });
-    let owner = map(port.get("external_ids")).remove(OWNER_KEY);
-    let ifaces = rows(ifaces)?;
-    let iface = ifaces.first();
-    let col = |name: &str| iface.and_then(|i| set(i.get(name)).first().and_then(atom));
-    Ok(Some(PortState {
-        bridge,
-        kind: col("type").unwrap_or_default(),
-        mac: col("mac"),
-        error: col("error"),
-        ofport: col("ofport").and_then(|o| o.parse().ok()),
-        owner,
-    }))
+/// The OVSDB side of `port` in `observed` (None when there is no such Port).
+pub fn port_state(observed: &Observed, port: &str) -> Option<PortState> {
+    let p = observed.port(port)?;
+    let iface = observed.interface(port);
+    Some(PortState {
+        bridge: observed.parent_of(port).map(|b| b.row.name.clone()),
+        kind: iface.map(|i| i.kind.clone()).unwrap_or_default(),
+        mac: iface.and_then(|i| i.mac.clone()),
+        error: iface.and_then(|i| i.error.clone()),
+        ofport: iface.and_then(|i| i.ofport),
+        owner: p.row.owner().map(str::to_string),
+    })
 }
 
 /// How long one `ip` call may take.
@@ -154,64 +126,59 @@ pub fn read_link(dev: &str) -> Result<Option<LinkState>, ObserveError> {
     let f = run_bounded(
         Command::new("ip").args(["-j", "addr", "show", "dev", dev]),
         IP_LIMIT,
-    )
-    .map_err(|e| ObserveError::Ip(e.to_string()))?;
+    )?;
     if !f.success() {
         if !link::exists(dev) {
             return Ok(None);
         }
-        return Err(ObserveError::Ip(failure_line(&f)));
+        return Err(ObserveError::IpFailed {
+            message: failure_line(&f),
+        });
     }
-    parse_link(&f.stdout).map_err(|why| ObserveError::Shape {
-        what: "ip -j addr",
-        why,
-    })
+    parse_link(&f.stdout).map_err(ObserveError::IpOutput)
 }
 
-/// Parse `ip -j addr show dev DEV` (an array of one link).
-pub fn parse_link(text: &str) -> Result<Option<LinkState>, String> {
-    let j = json::parse(text.trim()).map_err(|e| e.to_string())?;
+/// Parse `ip -j addr show dev DEV` (an array of one link; anything else is no link).
+pub fn parse_link(text: &str) -> Result<Option<LinkState>, serde_json::Error> {
+    let j: Value = serde_json::from_str(text.trim())?;
     let Some(l) = j.as_array().and_then(|a| a.first()) else {
         return Ok(None);
     };
-    let flags: Vec<&str> = l
-        .get("flags")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Json::as_str)
-        .collect();
+    let up = list(l, "flags").iter().any(|f| f.as_str() == Some("UP"));
     let mut addresses = Vec::new();
-    for a in l
-        .get("addr_info")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-    {
+    for a in list(l, "addr_info") {
         let Some(ip) = a
             .get("local")
-            .and_then(Json::as_str)
+            .and_then(Value::as_str)
             .and_then(|s| s.parse::<IpAddr>().ok())
         else {
             continue;
         };
-        let prefix = match a.get("prefixlen") {
-            Some(Json::Int(n)) => u8::try_from(*n).unwrap_or(0),
-            _ => 0,
-        };
-        let flag = |k: &str| matches!(a.get(k), Some(Json::Bool(true)));
+        let prefix = a
+            .get("prefixlen")
+            .and_then(Value::as_i64)
+            .map_or(0, |n| u8::try_from(n).unwrap_or(0));
+        let flag = |k: &str| a.get(k).and_then(Value::as_bool) == Some(true);
         addresses.push(LinkAddr {
             ip,
             prefix,
             dadfailed: flag("dadfailed"),
             tentative: flag("tentative"),
-            global: a.get("scope").and_then(Json::as_str) == Some("global"),
+            global: a.get("scope").and_then(Value::as_str) == Some("global"),
         });
     }
     Ok(Some(LinkState {
-        up: flags.contains(&"UP"),
-        mac: l.get("address").and_then(Json::as_str).map(str::to_string),
+        up,
+        mac: l.get("address").and_then(Value::as_str).map(str::to_string),
         addresses,
     }))
+}
+
+/// The array under `key` (none when there is none).
+fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// The kernel's rules for the target's source routing, of each family it has static
@@ -226,25 +193,27 @@ pub fn read_rules(t: &Target) -> Result<Vec<RuleRow>, ObserveError> {
     Ok(rules)
 }
 
-/// The rows of one `--format=json` table, as column -> value.
-fn rows(line: &str) -> Result<Vec<TableRow>, String> {
-    json::table_rows(line).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const BRIDGES: &str = r#"{"data":[["ovsbr0",["set",[["uuid","p0"],["uuid","p1"]]]],["other",["uuid","p9"]]],"headings":["name","ports"]}"#;
-    const PORT: &str = r#"{"data":[[["uuid","p1"],["map",[["ifupdown-ovs","ovsbr0p1"]]]]],"headings":["_uuid","external_ids"]}"#;
-    const IFACE: &str = r#"{"data":[["internal","02:00:00:00:00:01",["set",[]],2]],"headings":["type","mac","error","ofport"]}"#;
-    const NONE_P: &str = r#"{"data":[],"headings":["_uuid","external_ids"]}"#;
-    const NONE_I: &str = r#"{"data":[],"headings":["type","mac","error","ofport"]}"#;
+    /// `ovs-vsctl --format=json` output of [`crate::ovsdb::state::read_args`]:
+    /// ovsbr0 holds p0 and p1 (ovsbr0p1, ours, internal, MAC set), `other` holds
+    /// only p9 (vm1, whose device OVS could not open) as a bare uuid, and bond0
+    /// (p8, on ovsbr0) has no interface of its own name.
+    const OVSDB: [&str; 3] = [
+        r#"{"data":[[["uuid","b0"],"ovsbr0",["map",[]],["set",[["uuid","p0"],["uuid","p1"],["uuid","p8"]]],"",["map",[]]],[["uuid","b1"],"other",["map",[]],["uuid","p9"],"",["map",[]]]],"headings":["_uuid","name","external_ids","ports","datapath_type","other_config"]}"#,
+        r#"{"data":[[["uuid","p0"],"ovsbr0",["map",[]],["uuid","i0"],["set",[]],false],[["uuid","p1"],"ovsbr0p1",["map",[["ifupdown-ovs","ovsbr0p1"]]],["uuid","i1"],["set",[]],false],[["uuid","p9"],"vm1",["map",[]],["uuid","i9"],["set",[]],false],[["uuid","p8"],"bond0",["map",[["ifupdown-ovs","bond0"]]],["set",[["uuid","i7"],["uuid","i8"]]],["set",[]],false]],"headings":["_uuid","name","external_ids","interfaces","tag","fake_bridge"]}"#,
+        r#"{"data":[[["uuid","i0"],"ovsbr0",["map",[]],"internal",["map",[]],65534,["set",[]],["set",[]]],[["uuid","i1"],"ovsbr0p1",["map",[]],"internal",["map",[]],2,["set",[]],"02:00:00:00:00:01"],[["uuid","i9"],"vm1",["map",[]],"",["map",[]],-1,"could not open network device vm1 (No such device)",["set",[]]],[["uuid","i7"],"eth7",["map",[]],"",["map",[]],7,["set",[]],["set",[]]],[["uuid","i8"],"eth8",["map",[]],"",["map",[]],8,["set",[]],["set",[]]]],"headings":["_uuid","name","external_ids","type","options","ofport","error","mac"]}"#,
+    ];
+
+    fn observed() -> Observed {
+        Observed::from_vsctl_json(&OVSDB.join("\n")).unwrap()
+    }
 
     #[test]
     fn port_present() {
-        let text = format!("{BRIDGES}\n{PORT}\n{IFACE}\n");
-        let p = parse_port(&text).unwrap().unwrap();
+        let p = port_state(&observed(), "ovsbr0p1").unwrap();
         assert_eq!(p.bridge.as_deref(), Some("ovsbr0"));
         assert_eq!(p.kind, "internal");
         assert_eq!(p.mac.as_deref(), Some("02:00:00:00:00:01"));
@@ -255,20 +224,39 @@ mod tests {
 
     #[test]
     fn port_absent_or_elsewhere() {
-        assert_eq!(
-            parse_port(&format!("{BRIDGES}\n{NONE_P}\n{NONE_I}\n")),
-            Ok(None)
-        );
-        let elsewhere = PORT.replace("\"p1\"", "\"p9\"");
-        let unset = r#"{"data":[["",["set",[]],"could not open network device",-1]],"headings":["type","mac","error","ofport"]}"#;
-        let p = parse_port(&format!("{BRIDGES}\n{elsewhere}\n{unset}\n"))
-            .unwrap()
-            .unwrap();
+        let o = observed();
+        assert_eq!(port_state(&o, "nope"), None);
+        assert_eq!(port_state(&Observed::default(), "ovsbr0p1"), None);
+        let p = port_state(&o, "vm1").unwrap();
         assert_eq!(p.bridge.as_deref(), Some("other"));
         assert_eq!((p.kind.as_str(), p.mac.as_deref()), ("", None));
-        assert_eq!(p.error.as_deref(), Some("could not open network device"));
+        assert_eq!(
+            p.error.as_deref(),
+            Some("could not open network device vm1 (No such device)")
+        );
         assert_eq!(p.ofport, Some(-1));
-        assert!(parse_port("{}\n").is_err());
+        assert_eq!(p.owner, None);
+        let bond = port_state(&o, "bond0").unwrap();
+        assert_eq!(bond.bridge.as_deref(), Some("ovsbr0"));
+        assert_eq!(bond.owner.as_deref(), Some("bond0"));
+        assert_eq!((bond.kind.as_str(), bond.ofport), ("", None));
+    }
+
+    #[test]
+    fn errors_read_as_before() {
+        let e = |s: StateError| ObserveError::from(s).to_string();
+        let shape = Observed::from_vsctl_json("{}\n").unwrap_err();
+        assert_eq!(
+            e(shape),
+            "unexpected output of ovs-vsctl: expected 3 tables, got 1"
+        );
+        let bad = Observed::from_vsctl_json(&format!("{}\n{}\n[", OVSDB[0], OVSDB[1])).unwrap_err();
+        assert!(e(bad).starts_with("unexpected output of ovs-vsctl: "));
+        let ip = parse_link("[").map_err(ObserveError::IpOutput).unwrap_err();
+        assert!(
+            ip.to_string()
+                .starts_with("unexpected output of ip -j addr: ")
+        );
     }
 
     #[test]
@@ -284,8 +272,41 @@ mod tests {
         assert!(l.addresses[2].dadfailed && !l.addresses[2].global);
         let down = text.replace("\"UP\",", "");
         assert!(!parse_link(&down).unwrap().unwrap().up);
-        assert_eq!(parse_link("[]"), Ok(None));
+        assert!(matches!(parse_link("[]"), Ok(None)));
         assert!(parse_link("").is_err());
+    }
+
+    #[test]
+    fn odd_link_output_never_panics() {
+        assert!(matches!(parse_link(r#"{"ifname":"va"}"#), Ok(None)));
+        let odd = parse_link(
+            r#"[{"flags":"UP","address":7,"addr_info":[{"local":"x"},{"local":"192.0.2.1","prefixlen":999,"dadfailed":"yes"},{"local":"::1","prefixlen":-3}]}]"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!odd.up);
+        assert_eq!(odd.mac, None);
+        let got: Vec<(String, u8, bool)> = odd
+            .addresses
+            .iter()
+            .map(|a| (a.ip.to_string(), a.prefix, a.dadfailed))
+            .collect();
+        assert_eq!(
+            got,
+            [("192.0.2.1".into(), 0, false), ("::1".into(), 0, false)]
+        );
+        for g in [
+            "[",
+            "[1",
+            "{]",
+            "\"\\u12\"",
+            "[\"\u{0}\"]",
+            "nan",
+            &"[".repeat(5000),
+        ] {
+            assert!(parse_link(g).is_err(), "{g:?}");
+        }
+        assert!(matches!(parse_link("[1]"), Ok(Some(_))));
     }
 
     #[test]
@@ -293,12 +314,5 @@ mod tests {
         let l = read_link("lo").unwrap().unwrap();
         assert!(l.addresses.iter().any(|a| a.ip.is_loopback()) || !l.up);
         assert_eq!(read_link("surely-not-a-dev").unwrap(), None);
-    }
-
-    #[test]
-    fn vsctl_args_quote_the_name() {
-        let a = vsctl_args("p1", 5);
-        assert_eq!(a[0], "--timeout=5");
-        assert_eq!(a.last().unwrap(), "name=\"p1\"");
     }
 }

@@ -1,8 +1,10 @@
-//! OVSDB access, all through `ovs-vsctl`: transactions and quoting ([`vsctl`]), one
-//! reader of the Bridge, Port and Interface tables ([`state`], parsing with [`json`]),
-//! and whether the daemons are up ([`daemon`]).
+//! OVSDB access, all through `ovs-vsctl`: transactions and quoting ([`vsctl`]), the
+//! one reader of the Bridge, Port and Interface tables ([`state`]: the hook, the
+//! planner, `status` and the OCF agent all read them there), its `--format=json`
+//! tables and OVSDB atoms, sets and maps read with serde_json ([`json`]), and whether
+//! the daemons are up ([`daemon`]).
 //!
-//! May use: `sys` (bounded child processes).
+//! May use: `sys` (bounded child processes); serde_json.
 
 pub mod daemon;
 pub mod json;

@@ -1,6 +1,8 @@
 //! Observed OVSDB state: the Bridge, Port and Interface rows, read with one
 //! read-only ovs-vsctl call, and the questions planning asks about them (which
 //! bridge holds a port, which rows are ours, which ports belong to a fake bridge).
+//! The only reader of these tables: the hook, `status` and the OCF agent's
+//! `observe` all read them here.
 //!
 //! Ownership marks: rows ifupdown-ovs creates or configures carry
 //! `external_ids:ifupdown-ovs=OWNER` (OWNER is the interface whose stanza configures
@@ -10,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::json::{self, Json, TableError, TableRow, atom, map, set};
+use super::json::{self, Atom, Shape, TableError, TableRow};
 use super::vsctl::{Vsctl, VsctlError};
 
 /// `external_ids` key naming the interface that owns a row.
@@ -72,6 +74,8 @@ pub struct IfaceRow {
     pub options: BTreeMap<String, String>,
     pub ofport: Option<i64>,
     pub error: Option<String>,
+    /// `mac`: the MAC configured for the interface, if any.
+    pub mac: Option<String>,
 }
 
 /// Everything planning needs to know about the database.
@@ -87,15 +91,26 @@ pub struct Observed {
 pub enum StateError {
     #[error("{0}")]
     Vsctl(#[from] VsctlError),
+    /// The output is not JSON.
     #[error("cannot read ovs-vsctl output: {0}")]
-    Json(#[from] json::JsonError),
+    Json(serde_json::Error),
+    /// The output is JSON, but not the three tables asked for.
     #[error("unexpected ovs-vsctl output: {0}")]
-    Shape(String),
+    Shape(Shape),
+}
+
+impl From<TableError> for StateError {
+    fn from(e: TableError) -> StateError {
+        match e {
+            TableError::Json(e) => StateError::Json(e),
+            TableError::Shape(s) => StateError::Shape(s),
+        }
+    }
 }
 
 const BRIDGE_COLUMNS: &str = "_uuid,name,external_ids,ports,datapath_type,other_config";
 const PORT_COLUMNS: &str = "_uuid,name,external_ids,interfaces,tag,fake_bridge";
-const IFACE_COLUMNS: &str = "_uuid,name,external_ids,type,options,ofport,error";
+const IFACE_COLUMNS: &str = "_uuid,name,external_ids,type,options,ofport,error,mac";
 
 /// The read-only ovs-vsctl arguments [`Observed::read`] uses (after the program).
 pub fn read_args(timeout: u32) -> Vec<String> {
@@ -124,46 +139,38 @@ impl Observed {
 
     /// Parse the output of [`read_args`]: one JSON table per line.
     pub fn from_vsctl_json(text: &str) -> Result<Observed, StateError> {
-        let tables: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let [b, p, i] = tables.as_slice() else {
-            return Err(StateError::Shape(format!(
-                "expected 3 tables, got {}",
-                tables.len()
-            )));
-        };
-        let mut o = Observed::default();
-        for r in rows(b)? {
-            o.bridges.push(BridgeRow {
-                row: row(&r),
-                ports: set(r.get("ports")).iter().filter_map(atom).collect(),
-                datapath_type: r.get("datapath_type").and_then(atom).unwrap_or_default(),
-                other_config: map(r.get("other_config")),
-            });
-        }
-        for r in rows(p)? {
-            o.ports.push(PortRow {
-                row: row(&r),
-                interfaces: set(r.get("interfaces")).iter().filter_map(atom).collect(),
-                tag: set(r.get("tag")).first().and_then(|j| match j {
-                    Json::Int(i) => Some(*i),
-                    _ => None,
-                }),
-                fake_bridge: matches!(r.get("fake_bridge"), Some(Json::Bool(true))),
-            });
-        }
-        for r in rows(i)? {
-            o.interfaces.push(IfaceRow {
-                row: row(&r),
-                kind: r.get("type").and_then(atom).unwrap_or_default(),
-                options: map(r.get("options")),
-                ofport: set(r.get("ofport")).first().and_then(|j| match j {
-                    Json::Int(i) => Some(*i),
-                    _ => None,
-                }),
-                error: set(r.get("error")).first().and_then(atom),
-            });
-        }
-        Ok(o)
+        let [bridges, ports, ifaces] = json::tables::<3>(text)?;
+        Ok(Observed {
+            bridges: bridges
+                .iter()
+                .map(|r| BridgeRow {
+                    row: row(r),
+                    ports: r.texts("ports"),
+                    datapath_type: r.text("datapath_type").unwrap_or_default(),
+                    other_config: r.map("other_config"),
+                })
+                .collect(),
+            ports: ports
+                .iter()
+                .map(|r| PortRow {
+                    row: row(r),
+                    interfaces: r.texts("interfaces"),
+                    tag: r.optional("tag").and_then(Atom::int),
+                    fake_bridge: r.is_true("fake_bridge"),
+                })
+                .collect(),
+            interfaces: ifaces
+                .iter()
+                .map(|r| IfaceRow {
+                    row: row(r),
+                    kind: r.text("type").unwrap_or_default(),
+                    options: r.map("options"),
+                    ofport: r.optional("ofport").and_then(Atom::int),
+                    error: r.optional("error").map(|a| a.to_string()),
+                    mac: r.optional("mac").map(|a| a.to_string()),
+                })
+                .collect(),
+        })
     }
 
     pub fn bridge(&self, name: &str) -> Option<&BridgeRow> {
@@ -277,19 +284,11 @@ impl Observed {
     }
 }
 
-/// The rows of one `list` table as column -> value.
-fn rows(line: &str) -> Result<Vec<TableRow>, StateError> {
-    json::table_rows(line).map_err(|e| match e {
-        TableError::Json(e) => StateError::Json(e),
-        TableError::Shape(why) => StateError::Shape(why.into()),
-    })
-}
-
 fn row(r: &TableRow) -> Row {
     Row {
-        uuid: r.get("_uuid").and_then(atom).unwrap_or_default(),
-        name: r.get("name").and_then(atom).unwrap_or_default(),
-        external_ids: map(r.get("external_ids")),
+        uuid: r.text("_uuid").unwrap_or_default(),
+        name: r.text("name").unwrap_or_default(),
+        external_ids: r.map("external_ids"),
     }
 }
 
@@ -380,6 +379,113 @@ pub(crate) mod tests {
         assert!(i2.error.as_deref().unwrap().contains("No such device"));
         assert_eq!(o.interface("br0").unwrap().error, None);
         assert!(Observed::from_vsctl_json("{}").is_err());
+    }
+
+    /// Real output of `ovs-vsctl --format=json` with [`read_args`]: br0 (ours,
+    /// netdev) with a VLAN 2 fake bridge v2, a port named `eth"0` with a configured
+    /// MAC and an external id full of quotes, escapes and non-ASCII text, a bond
+    /// (tag 5, ours) whose member eth2 has an error and ofport -1, and a patch port.
+    const REAL: [&str; 3] = [
+        r#"{"data":[[["uuid","14f49282-c41c-4ef1-b36c-dbc981bdddb0"],"br0",["map",[["ifupdown-ovs","br0"],["ifupdown-ovs-columns","datapath_type,other_config:hwaddr"]]],["set",[["uuid","2c1e21e6-ee47-414d-8b82-445023a24383"],["uuid","6c80ac0d-b5fa-4fba-9f9c-1f39555bbbe1"],["uuid","8b38048a-0401-4d84-b6a5-642d6c0f9d8e"],["uuid","c31cb7f1-82bd-42a5-ba9b-daa072940e71"],["uuid","e41b8570-a95f-441f-843b-ce915dbcded4"]]],"netdev",["map",[["hwaddr","02:00:00:00:00:aa"]]]]],"headings":["_uuid","name","external_ids","ports","datapath_type","other_config"]}"#,
+        r#"{"data":[[["uuid","e41b8570-a95f-441f-843b-ce915dbcded4"],"bond0",["map",[["ifupdown-ovs","bond0"]]],["set",[["uuid","85d69655-c083-434d-89c2-a449b50d632b"],["uuid","b5317337-8ce4-441b-ae67-2363cc83714c"]]],5,false],[["uuid","c31cb7f1-82bd-42a5-ba9b-daa072940e71"],"v2",["map",[]],["uuid","f7a272bf-9e9d-4573-b252-fa488908787c"],2,true],[["uuid","6c80ac0d-b5fa-4fba-9f9c-1f39555bbbe1"],"eth\"0",["map",[]],["uuid","485f8416-47ed-4152-b7b7-6d47d28c13f2"],["set",[]],false],[["uuid","8b38048a-0401-4d84-b6a5-642d6c0f9d8e"],"br0",["map",[]],["uuid","66f9f531-da92-4659-bdd8-26a7d4bc1ab8"],["set",[]],false],[["uuid","2c1e21e6-ee47-414d-8b82-445023a24383"],"p1",["map",[]],["uuid","dea1634f-40da-4032-ab02-dca503dd5c1e"],["set",[]],false]],"headings":["_uuid","name","external_ids","interfaces","tag","fake_bridge"]}"#,
+        r#"{"data":[[["uuid","85d69655-c083-434d-89c2-a449b50d632b"],"eth2",["map",[]],"",["map",[]],-1,"could not open network device eth2 (No such device)",["set",[]]],[["uuid","66f9f531-da92-4659-bdd8-26a7d4bc1ab8"],"br0",["map",[]],"internal",["map",[]],65534,["set",[]],["set",[]]],[["uuid","485f8416-47ed-4152-b7b7-6d47d28c13f2"],"eth\"0",["map",[["note","quote \" back\\slash tab\t é 😀 \u0001"]]],"",["map",[]],["set",[]],["set",[]],"02:00:00:00:00:01"],[["uuid","f7a272bf-9e9d-4573-b252-fa488908787c"],"v2",["map",[]],"internal",["map",[]],["set",[]],["set",[]],["set",[]]],[["uuid","b5317337-8ce4-441b-ae67-2363cc83714c"],"eth3",["map",[]],"",["map",[]],["set",[]],["set",[]],["set",[]]],[["uuid","dea1634f-40da-4032-ab02-dca503dd5c1e"],"p1",["map",[]],"patch",["map",[["peer","p2"]]],3,["set",[]],["set",[]]]],"headings":["_uuid","name","external_ids","type","options","ofport","error","mac"]}"#,
+    ];
+
+    #[test]
+    fn parses_real_vsctl_output() {
+        let o = Observed::from_vsctl_json(&REAL.join("\n")).unwrap();
+        let br0 = o.bridge("br0").unwrap();
+        assert_eq!(br0.row.uuid, "14f49282-c41c-4ef1-b36c-dbc981bdddb0");
+        assert_eq!(br0.row.owner(), Some("br0"));
+        assert_eq!(br0.row.managed(), ["datapath_type", "other_config:hwaddr"]);
+        assert_eq!(br0.datapath_type, "netdev");
+        assert_eq!(
+            br0.other_config.get("hwaddr").map(String::as_str),
+            Some("02:00:00:00:00:aa")
+        );
+        assert_eq!(br0.ports.len(), 5);
+        assert_eq!(o.fake_bridge("v2"), Some(("br0", 2)));
+        let bond = o.port("bond0").unwrap();
+        assert_eq!((bond.tag, bond.fake_bridge), (Some(5), false));
+        assert_eq!(bond.row.owner(), Some("bond0"));
+        assert_eq!(o.interfaces_of("bond0"), ["eth2", "eth3"]);
+        assert_eq!(o.bridge_of("bond0").as_deref(), Some("br0"));
+        let names = |v: Vec<&PortRow>| v.iter().map(|p| p.row.name.clone()).collect::<Vec<_>>();
+        let mut on = names(o.ports_on("br0"));
+        on.sort();
+        assert_eq!(on, ["bond0", "eth\"0", "p1"]);
+        assert!(o.ports_on("v2").is_empty());
+        let quoted = o.interface("eth\"0").unwrap();
+        assert_eq!(o.interfaces_of("eth\"0"), ["eth\"0"]);
+        assert_eq!(quoted.mac.as_deref(), Some("02:00:00:00:00:01"));
+        assert_eq!(
+            quoted.row.external_ids.get("note").map(String::as_str),
+            Some("quote \" back\\slash tab\t é 😀 \u{1}")
+        );
+        assert_eq!((quoted.ofport, quoted.error.as_deref()), (None, None));
+        let eth2 = o.interface("eth2").unwrap();
+        assert_eq!(eth2.ofport, Some(-1));
+        assert_eq!(
+            eth2.error.as_deref(),
+            Some("could not open network device eth2 (No such device)")
+        );
+        assert_eq!((eth2.kind.as_str(), eth2.mac.as_deref()), ("", None));
+        let p1 = o.interface("p1").unwrap();
+        assert_eq!(p1.kind, "patch");
+        assert_eq!(p1.options.get("peer").map(String::as_str), Some("p2"));
+        assert_eq!(o.interface("br0").unwrap().ofport, Some(65534));
+        assert_eq!(o.interface("v2").unwrap().kind, "internal");
+    }
+
+    #[test]
+    fn empty_database_and_bad_output() {
+        let empty = concat!(
+            r#"{"data":[],"headings":["_uuid","name","external_ids","ports","datapath_type","other_config"]}"#,
+            "\n",
+            r#"{"data":[],"headings":["_uuid","name","external_ids","interfaces","tag","fake_bridge"]}"#,
+            "\n",
+            r#"{"data":[],"headings":["_uuid","name","external_ids","type","options","ofport","error","mac"]}"#,
+            "\n"
+        );
+        assert_eq!(
+            Observed::from_vsctl_json(empty).unwrap(),
+            Observed::default()
+        );
+        let err = |text: &str| Observed::from_vsctl_json(text).unwrap_err().to_string();
+        assert_eq!(
+            err(REAL[0]),
+            "unexpected ovs-vsctl output: expected 3 tables, got 1"
+        );
+        assert_eq!(
+            err("{}\n{}\n{}"),
+            "unexpected ovs-vsctl output: no headings"
+        );
+        assert!(
+            err(&format!("{}\n{}\n{{", REAL[0], REAL[1]))
+                .starts_with("cannot read ovs-vsctl output: ")
+        );
+        // garbage in every table, and rows of the wrong shape: an error or odd rows,
+        // never a panic
+        for g in [
+            "",
+            "[",
+            "null",
+            "\u{0}",
+            "{\"data\":[[1,2,3]],\"headings\":[\"_uuid\",\"name\",\"tag\"]}",
+        ] {
+            for at in 0..3 {
+                let mut t = REAL.map(str::to_string);
+                t[at] = g.to_string();
+                let _ = Observed::from_vsctl_json(&t.join("\n"));
+            }
+        }
+        let odd = r#"{"data":[[["uuid",1],["set",[["map",[]]]],"x",["set",[1,2]],"five",["set",[]]]],"headings":["_uuid","name","external_ids","interfaces","tag","fake_bridge"]}"#;
+        let o = Observed::from_vsctl_json(&format!("{}\n{odd}\n{}", REAL[0], REAL[2])).unwrap();
+        let p = &o.ports[0];
+        assert_eq!((p.row.uuid.as_str(), p.row.name.as_str()), ("", ""));
+        assert!(p.row.external_ids.is_empty());
+        assert_eq!(p.interfaces, ["1", "2"]);
+        assert_eq!((p.tag, p.fake_bridge), (None, false));
     }
 
     #[test]

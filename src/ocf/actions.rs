@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::commands::check::CheckEnv;
+use crate::config::lint::CheckEnv;
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::vsctl::Vsctl;
 

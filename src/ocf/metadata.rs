@@ -5,7 +5,7 @@ use super::params::{
     DEFAULT_ARP_COUNT, DEFAULT_ARP_INTERVAL_MS, DEFAULT_IFUPDOWN_TIMEOUT, MAX_ARP_COUNT,
     MAX_ARP_INTERVAL_MS, MIN_ARP_INTERVAL_MS,
 };
-use crate::cli::DEFAULT_INTERFACES;
+use crate::interfaces::DEFAULT_FILE;
 
 /// One `<parameter>`.
 struct Param {
@@ -64,7 +64,7 @@ fn params() -> Vec<Param> {
             required: false,
             unique: false,
             kind: "string",
-            default: DEFAULT_INTERFACES.into(),
+            default: DEFAULT_FILE.into(),
             short: "interfaces(5) file",
             long: "The file ifup, ifdown and the agent read (ifup -i FILE).".into(),
         },

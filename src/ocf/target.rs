@@ -1,13 +1,13 @@
 //! What the agent manages, from its parameters and the interfaces file: the port,
 //! its bridge and MAC, the static addresses its stanzas give, and the `ifup -o`
 //! options that supply what the stanza leaves to the parameters. Checked with the
-//! same code as `ifupdown-ovs check` ([`check_config`]), on the configuration as ifup
+//! same code as `ifupdown-ovs check` ([`check_config`], `config::lint`), on the configuration as ifup
 //! will see it (the `-o` options added to the interface's first stanza).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::commands::check::{CheckEnv, Severity, check_config};
+use crate::config::lint::{CheckEnv, Severity, check_config};
 use crate::config::model::{Mac, OvsType};
 use crate::config::options::{self, canonical_name};
 use crate::interfaces::{Config, Opt, ParseError};

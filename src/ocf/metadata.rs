@@ -18,7 +18,15 @@ struct Param {
     long: String,
 }
 
+/// Every parameter: what the resource is, then how the agent behaves.
 fn params() -> Vec<Param> {
+    let mut all = resource_params();
+    all.extend(tuning_params());
+    all
+}
+
+/// The port, its bridge and MAC, and the file that defines it.
+fn resource_params() -> Vec<Param> {
     vec![
         Param {
             name: "interface",
@@ -68,6 +76,12 @@ fn params() -> Vec<Param> {
             short: "interfaces(5) file",
             long: "The file ifup, ifdown and the agent read (ifup -i FILE).".into(),
         },
+    ]
+}
+
+/// The announcements after start and the time ifup/ifdown may take.
+fn tuning_params() -> Vec<Param> {
+    vec![
         Param {
             name: "arp_count",
             required: false,

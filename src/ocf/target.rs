@@ -4,34 +4,17 @@
 //! same code as `ifupdown-ovs check` ([`check_config`], `config::lint`), on the configuration as ifup
 //! will see it (the `-o` options added to the interface's first stanza).
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::config::lint::{CheckEnv, Severity, check_config};
 use crate::config::model::{Mac, OvsIface, OvsType};
 use crate::config::options::{self, Analysis, canonical_name};
 use crate::interfaces::{Config, Opt, ParseError, Position};
-use crate::net::addr::{Family, IfAddr};
+use crate::net::addr::{AddrError, Family, IfAddr, StanzaAddr, StaticError};
 use crate::net::route::{self, SourceRouting};
 
 use super::params::Params;
 use super::rc::Outcome;
-
-/// One static address the interface must carry when running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Address {
-    pub ip: IpAddr,
-    pub prefix: Option<u8>,
-}
-
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.prefix {
-            Some(p) => write!(f, "{}/{p}", self.ip),
-            None => write!(f, "{}", self.ip),
-        }
-    }
-}
 
 /// The resolved resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +24,7 @@ pub struct Target {
     /// The fixed MAC (parameter or stanza), if any.
     pub mac: Option<Mac>,
     /// Static addresses of the interface's stanzas, in file order.
-    pub addresses: Vec<Address>,
+    pub addresses: Vec<StanzaAddr>,
     /// `ifup -o NAME=VALUE` / `ifdown -o NAME=VALUE`, in order.
     pub ifupdown_options: Vec<(String, String)>,
     pub file: PathBuf,
@@ -356,7 +339,7 @@ fn arp_advice(
     name: &str,
     bridge: &str,
     bridge_model: Option<&OvsIface>,
-    addresses: &[Address],
+    addresses: &[StanzaAddr],
 ) -> Option<String> {
     let quiet = bridge_model
         .filter(|b| b.kind == OvsType::Bridge)
@@ -372,8 +355,8 @@ fn arp_advice(
 }
 
 /// The `address` values of the interface's `static` stanzas (after `inherits`), with
-/// their prefix from `/N` or `netmask`.
-pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<Address>, Outcome> {
+/// their prefix from `/N` or `netmask`, read as the hook reads them.
+pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<StanzaAddr>, Outcome> {
     let mut out = Vec::new();
     for st in cfg.stanzas(name).filter(|s| s.method == "static") {
         let opts = cfg.resolved_options(st);
@@ -382,46 +365,31 @@ pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<Address>, Outcom
                 .find(|o| canonical_name(&o.name) == n)
                 .map(|o| (o.value.clone(), o.pos.clone()))
         };
-        let netmask = value("netmask").map(|(v, _)| v);
+        let netmask = value("netmask");
         let Some((addrs, pos)) = value("address") else {
             continue;
         };
         for word in addrs.split_whitespace() {
-            let a = parse_address(word, netmask.as_deref()).ok_or_else(|| {
-                Outcome::configured(format!(
-                    "{pos}: address \"{word}\" of {name} is not an IP address"
-                ))
-            })?;
+            let a = StanzaAddr::parse(word, netmask.as_ref().map(|(v, _)| v.as_str())).map_err(
+                |e| {
+                    Outcome::configured(match e {
+                        StaticError::Address(AddrError::NotAnAddress(_)) => {
+                            format!("{pos}: address \"{word}\" of {name} is not an IP address")
+                        }
+                        StaticError::Netmask(_) => {
+                            let at = netmask.as_ref().map_or(&pos, |(_, p)| p);
+                            format!("{at}: {name}: {e}")
+                        }
+                        _ => format!("{pos}: {name}: {e}"),
+                    })
+                },
+            )?;
             if !out.contains(&a) {
                 out.push(a);
             }
         }
     }
     Ok(out)
-}
-
-/// `ADDR[/PREFIX]`, the prefix else from `netmask` (a length or a dotted mask).
-pub fn parse_address(word: &str, netmask: Option<&str>) -> Option<Address> {
-    let (ip, prefix) = match word.split_once('/') {
-        Some((ip, p)) => (ip.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
-        None => (word.parse::<IpAddr>().ok()?, None),
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = prefix.or_else(|| netmask.and_then(|m| mask_len(m.trim())));
-    if prefix.is_some_and(|p| p > max) {
-        return None;
-    }
-    Some(Address { ip, prefix })
-}
-
-/// `24` or `255.255.255.0` as a prefix length.
-fn mask_len(mask: &str) -> Option<u8> {
-    if let Ok(n) = mask.parse::<u8>() {
-        return Some(n);
-    }
-    let bits = u32::from(mask.parse::<std::net::Ipv4Addr>().ok()?);
-    let len = bits.leading_ones();
-    (bits.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! lines, as in ifquery). IFACE may be `PHYS=LOGICAL`; `rename` lines apply to it
 //! first. Like ifquery, mapping scripts
 //! whose pattern matches the name are run (argv `SCRIPT PHYS`, `map` lines on stdin)
-//! and give the logical name. Not done: the values ifquery derives itself from the
+//! and give the logical name; unlike ifquery, a script is killed after
+//! [`MAPPING_TIMEOUT`]. Not done: the values ifquery derives itself from the
 //! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
 //! inet6 defaults like `dad-attempts`), and ifquery's use of the state in
 //! /run/network/ifstate. A missing or unreadable top file is an error here (ifquery

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub const DEFAULT_INTERFACES: &str = "/etc/network/interfaces";
+/// The default interfaces file ([`crate::interfaces::DEFAULT_FILE`]).
+pub use crate::interfaces::DEFAULT_FILE as DEFAULT_INTERFACES;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -4,7 +4,7 @@
 //! `/usr/lib/ocf/resource.d/ifupdown-ovs/OVSPort`) or as `ifupdown-ovs ocf ACTION`.
 //!
 //! Parts: parameters from `OCF_RESKEY_*` ([`params`]), the resource resolved from the
-//! interfaces file with the `check` code ([`target`]), the real state ([`observe`])
+//! interfaces file and checked with `config::lint` ([`target`]), the real state ([`observe`])
 //! and its verdict ([`status`]), ifup/ifdown ([`ifupdown`]), the background address
 //! announcement ([`announce`]), the actions ([`actions`]), exit codes ([`rc`]) and
 //! the meta-data ([`metadata`]).

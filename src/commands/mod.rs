@@ -3,8 +3,8 @@
 //! would run) and [`status`] (compare the file with OVSDB and the kernel).
 //!
 //! May use: `cli` (their arguments), `error`, `hook` (ifupdown's state directory),
-//! `plan`, `config`, `ovsdb`, `net`, `interfaces`, `sys`. Nothing below imports them,
-//! except that the OCF agent runs [`check`]'s validation for `validate-all`.
+//! `plan`, `config`, `ovsdb`, `net`, `interfaces`, `sys`. Nothing imports them but
+//! `main` (the OCF agent's `validate-all` uses `config::lint`, as [`check`] does).
 
 pub mod check;
 pub mod plan;

@@ -6,7 +6,8 @@
 //! lines, as in ifquery). IFACE may be `PHYS=LOGICAL`; `rename` lines apply to it
 //! first. Like ifquery, mapping scripts
 //! whose pattern matches the name are run (argv `SCRIPT PHYS`, `map` lines on stdin)
-//! and give the logical name. Not done: the values ifquery derives itself from the
+//! and give the logical name; unlike ifquery, a script is killed after
+//! [`MAPPING_TIMEOUT`]. Not done: the values ifquery derives itself from the
 //! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
 //! inet6 defaults like `dad-attempts`), and ifquery's use of the state in
 //! /run/network/ifstate. A missing or unreadable top file is an error here (ifquery
@@ -16,12 +17,18 @@
 //! `auto`, which always starts with `lo`), patterns expanded against the kernel's
 //! interfaces; an entry without a stanza or mapping is reported unknown (exit 1).
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
+use std::time::Duration;
 
 use crate::cli::QueryArgs;
 use crate::error::Error;
 use crate::interfaces::{Config, Mapping, pattern};
+use crate::sys::process::{ProcessError, run_bounded_input};
+
+/// How long a mapping script may run before it is killed (ifupdown waits forever;
+/// scripts that probe the network, like guessnet's, take seconds).
+pub const MAPPING_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn run(args: &QueryArgs) -> Result<i32, Error> {
     let cfg = Config::load(&args.file.interfaces)?;
@@ -80,9 +87,40 @@ fn in_class(cfg: &Config, class: &str, phys: &str) -> bool {
         .any(|e| e.split_once('=').map_or(e.as_str(), |(p, _)| p) == phys)
 }
 
+/// Why a mapping script gave no logical name; the texts are ifquery's (typos
+/// included), but for the time limit, which ifquery does not have.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    /// A `mapping` stanza without a `script` line (ifquery prints `(null)`).
+    #[error("error trying to executing mapping script (null) on {phys}")]
+    NoScript { phys: String },
+    #[error(
+        "executing \"{script}\" failed: {source}; error trying to executing mapping script {script} on {phys}"
+    )]
+    Spawn {
+        script: String,
+        phys: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "mapping script {script} on {phys} did not finish within {} s and was killed",
+        .limit.as_secs_f32()
+    )]
+    Timeout {
+        script: String,
+        phys: String,
+        limit: Duration,
+    },
+    /// The script exited with a status other than 0.
+    #[error("error trying to executing mapping script {script} on {phys}")]
+    Failed { script: String, phys: String },
+    #[error("no output from mapping script {script} on {phys}")]
+    NoOutput { script: String, phys: String },
+}
+
 /// Runs a mapping script: `(mapping, physical name)` -> new logical name, or the
-/// error message that makes ifquery stop.
-pub type MappingRunner = dyn Fn(&Mapping, &str) -> Result<String, String>;
+/// error that makes ifquery stop.
+pub type MappingRunner = dyn Fn(&Mapping, &str) -> Result<String, MappingError>;
 
 /// `ifquery [--allow CLASS] TARGET`: output text and error messages.
 pub fn query(
@@ -108,7 +146,7 @@ pub fn query(
         if m.patterns.iter().any(|p| pattern::fnmatch(p, &logical)) {
             match mapper(m, &phys) {
                 Ok(new) => logical = new,
-                Err(e) => return (String::new(), vec![e]),
+                Err(e) => return (String::new(), vec![e.to_string()]),
             }
         }
     }
@@ -129,40 +167,49 @@ pub fn query(
 
 /// Run a mapping script as ifupdown does: argv `[script, physical]`, each `map` line
 /// on stdin; it must exit with status 0 and print a line, whose text (trailing white
-/// space removed) is the new logical name. Errors are ifquery's messages.
-pub fn run_mapping(m: &Mapping, phys: &str) -> Result<String, String> {
-    let script = m.script.as_deref().unwrap_or("(null)");
-    let failed = || format!("error trying to executing mapping script {script} on {phys}");
-    if m.script.is_none() {
-        return Err(failed());
-    }
-    let mut child = Command::new(script)
-        .arg(phys)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("executing \"{script}\" failed: {e}; {}", failed()))?;
+/// space removed) is the new logical name. What it writes to stderr is passed on.
+/// It may run for [`MAPPING_TIMEOUT`].
+pub fn run_mapping(m: &Mapping, phys: &str) -> Result<String, MappingError> {
+    run_mapping_within(m, phys, MAPPING_TIMEOUT)
+}
+
+/// [`run_mapping`] with a time limit of `limit`.
+pub fn run_mapping_within(
+    m: &Mapping,
+    phys: &str,
+    limit: Duration,
+) -> Result<String, MappingError> {
+    let Some(script) = m.script.clone() else {
+        return Err(MappingError::NoScript { phys: phys.into() });
+    };
+    let phys = phys.to_string();
     let input: String = m.maps.iter().map(|l| format!("{l}\n")).collect();
-    let stdin = child.stdin.take();
-    let writer = std::thread::spawn(move || {
-        if let Some(mut s) = stdin {
-            let _ = s.write_all(input.as_bytes());
-        }
-    });
-    let mut output = Vec::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_end(&mut output);
+    let finished =
+        match run_bounded_input(Command::new(&script).arg(&phys), input.as_bytes(), limit) {
+            Ok(f) => f,
+            Err(ProcessError::Spawn { source, .. }) => {
+                return Err(MappingError::Spawn {
+                    script,
+                    phys,
+                    source,
+                });
+            }
+            Err(ProcessError::Timeout { limit, .. }) => {
+                return Err(MappingError::Timeout {
+                    script,
+                    phys,
+                    limit,
+                });
+            }
+        };
+    eprint!("{}", finished.stderr);
+    if !finished.success() {
+        return Err(MappingError::Failed { script, phys });
     }
-    let _ = writer.join();
-    match child.wait() {
-        Ok(status) if status.success() => {}
-        _ => return Err(failed()),
+    if finished.stdout.is_empty() {
+        return Err(MappingError::NoOutput { script, phys });
     }
-    if output.is_empty() {
-        return Err(format!("no output from mapping script {script} on {phys}"));
-    }
-    let text = String::from_utf8_lossy(&output);
-    let first = text.split('\n').next().unwrap_or("");
+    let first = finished.stdout.split('\n').next().unwrap_or("");
     Ok(first
         .trim_end_matches(crate::interfaces::lines::is_c_space_char)
         .to_string())
@@ -177,7 +224,7 @@ mod tests {
         Config::parse_str(text, Path::new("t")).unwrap()
     }
 
-    fn no_map(_: &Mapping, phys: &str) -> Result<String, String> {
+    fn no_map(_: &Mapping, phys: &str) -> Result<String, MappingError> {
         Ok(phys.to_string())
     }
 
@@ -253,10 +300,18 @@ mod tests {
             vec!["unknown interface eth0"]
         );
         // A failing script stops the query with its message.
-        let failing = |_: &Mapping, _: &str| Err("boom".to_string());
+        let failing = |_: &Mapping, phys: &str| {
+            Err(MappingError::Failed {
+                script: "s".into(),
+                phys: phys.into(),
+            })
+        };
         assert_eq!(
             query(&c, "eth0", None, &failing),
-            (String::new(), vec!["boom".to_string()])
+            (
+                String::new(),
+                vec!["error trying to executing mapping script s on eth0".to_string()]
+            )
         );
     }
 
@@ -271,44 +326,66 @@ mod tests {
                 line: 1,
             },
         };
-        assert_eq!(run_mapping(&m, "eth0"), Ok("eth0".into()));
+        let err = |m: &Mapping| run_mapping(m, "eth0").unwrap_err().to_string();
+        assert_eq!(run_mapping(&m, "eth0").unwrap(), "eth0");
         let failing = Mapping {
             script: Some("/bin/false".into()),
             ..m.clone()
         };
         assert_eq!(
-            run_mapping(&failing, "eth0"),
-            Err("error trying to executing mapping script /bin/false on eth0".into())
+            err(&failing),
+            "error trying to executing mapping script /bin/false on eth0"
         );
         let silent = Mapping {
             script: Some("/bin/true".into()),
             ..m.clone()
         };
         assert_eq!(
-            run_mapping(&silent, "eth0"),
-            Err("no output from mapping script /bin/true on eth0".into())
+            err(&silent),
+            "no output from mapping script /bin/true on eth0"
         );
         let none = Mapping {
             script: None,
             ..m.clone()
         };
-        assert!(run_mapping(&none, "eth0").unwrap_err().contains("(null)"));
+        assert_eq!(
+            err(&none),
+            "error trying to executing mapping script (null) on eth0"
+        );
         let missing = Mapping {
             script: Some("/nonexistent/script".into()),
             ..m.clone()
         };
         assert!(
-            run_mapping(&missing, "eth0")
-                .unwrap_err()
-                .contains("/nonexistent/script")
+            err(&missing).starts_with("executing \"/nonexistent/script\" failed: "),
+            "{}",
+            err(&missing)
+        );
+        assert!(
+            err(&missing).ends_with(
+                "; error trying to executing mapping script /nonexistent/script on eth0"
+            )
         );
         let cat = Mapping {
             script: Some("/bin/cat".into()),
             maps: vec!["first  ".into(), "second".into()],
-            ..m
+            ..m.clone()
         };
         // `cat /dev/stdin` echoes the map lines: the first one, trimmed, is the name.
-        assert_eq!(run_mapping(&cat, "/dev/stdin"), Ok("first".into()));
+        assert_eq!(run_mapping(&cat, "/dev/stdin").unwrap(), "first");
+        // a script that hangs is killed after the limit
+        let hang = Mapping {
+            script: Some("/bin/sleep".into()),
+            ..m
+        };
+        let started = std::time::Instant::now();
+        let e = run_mapping_within(&hang, "5", Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(e, MappingError::Timeout { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "mapping script /bin/sleep on 5 did not finish within 0.2 s and was killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 
     #[test]

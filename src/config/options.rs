@@ -11,6 +11,13 @@
 //! different values are an error; list options (`ovs_ports`, `ovs_bonds`) collect all
 //! words, `ovs_route` collects lines, and `ovs_options`/`ovs_tunnel_options`/`ovs_extra`
 //! are joined (`ovs_extra` with ` -- `, one ovs-vsctl command per line).
+//!
+//! Parts (private): `spec` (the table of known options: the kinds each applies to,
+//! how repeats combine; collecting raw options into one value each), `kinds` (builds
+//! the model and checks what each kind requires), `vlan` (VLAN bridge spellings; a
+//! port's tag, trunks and vlan_mode), `values` (parsers of trunks, booleans, bounded
+//! numbers, interface names, `hwaddress`) and `diag` ([`OptionError`],
+//! [`OptionWarning`] and how they are collected).
 
 mod diag;
 mod kinds;

@@ -10,4 +10,7 @@ pub mod lines;
 pub mod pattern;
 pub mod source;
 
+/// The file ifupdown reads when not told otherwise (`ifup -i FILE`).
+pub const DEFAULT_FILE: &str = "/etc/network/interfaces";
+
 pub use config::{Config, Iface, Listing, Mapping, Opt, ParseError, Position, Warning};

@@ -135,100 +135,8 @@ fn expand_var(chars: &[char], i: &mut usize) -> Result<Option<String>, ExpandErr
 /// Split and expand like `wordexp(s, WRDE_NOCMD)`; glob words are matched against
 /// the file system.
 pub fn wordexp(s: &str) -> Result<Vec<String>, ExpandError> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut words: Vec<Word> = Vec::new();
-    let mut cur = Word::default();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            ' ' | '\t' | '\n' => {
-                if c == '\n' {
-                    return Err(ExpandError::BadChar('\n'));
-                }
-                if cur.started {
-                    words.push(std::mem::take(&mut cur));
-                }
-                i += 1;
-            }
-            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '{' | '}' => {
-                return Err(ExpandError::BadChar(c));
-            }
-            '`' => return Err(ExpandError::CommandSubstitution),
-            '\\' => {
-                match chars.get(i + 1) {
-                    Some(&n) => cur.push_quoted(n),
-                    None => cur.started = true,
-                }
-                i += 2;
-            }
-            '\'' => {
-                let end = chars[i + 1..]
-                    .iter()
-                    .position(|&c| c == '\'')
-                    .ok_or(ExpandError::Syntax)?;
-                let lit: String = chars[i + 1..i + 1 + end].iter().collect();
-                cur.push_str_quoted(&lit);
-                i += end + 2;
-            }
-            '"' => {
-                cur.started = true;
-                i += 1;
-                loop {
-                    let Some(&d) = chars.get(i) else {
-                        return Err(ExpandError::Syntax);
-                    };
-                    match d {
-                        '"' => {
-                            i += 1;
-                            break;
-                        }
-                        '`' => return Err(ExpandError::CommandSubstitution),
-                        '\\' if matches!(chars.get(i + 1), Some('$' | '`' | '"' | '\\')) => {
-                            cur.push_quoted(chars[i + 1]);
-                            i += 2;
-                        }
-                        '$' => match expand_var(&chars, &mut i)? {
-                            Some(v) => cur.push_str_quoted(&v),
-                            None => {
-                                cur.push_quoted('$');
-                                i += 1;
-                            }
-                        },
-                        _ => {
-                            cur.push_quoted(d);
-                            i += 1;
-                        }
-                    }
-                }
-            }
-            '$' => match expand_var(&chars, &mut i)? {
-                Some(v) => cur.push_str_quoted(&v),
-                None => {
-                    cur.push_plain('$');
-                    i += 1;
-                }
-            },
-            '~' if !cur.started => {
-                // Only `~` and `~/...` (the current user's home).
-                if matches!(chars.get(i + 1), None | Some('/' | ' ' | '\t')) {
-                    cur.push_str_quoted(&env("HOME"));
-                } else {
-                    cur.push_plain('~');
-                }
-                i += 1;
-            }
-            _ => {
-                cur.push_plain(c);
-                i += 1;
-            }
-        }
-    }
-    if cur.started {
-        words.push(cur);
-    }
     let mut out = Vec::new();
-    for w in words {
+    for w in split_words(s)? {
         if w.globbing {
             let matches = glob_sorted(&w.pattern);
             if !matches.is_empty() {
@@ -239,6 +147,114 @@ pub fn wordexp(s: &str) -> Result<Vec<String>, ExpandError> {
         out.push(w.text);
     }
     Ok(out)
+}
+
+/// The words of `s`: quotes removed, variables and `~` expanded, globs not yet.
+fn split_words(s: &str) -> Result<Vec<Word>, ExpandError> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut words: Vec<Word> = Vec::new();
+    let mut cur = Word::default();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i = match c {
+            '\n' => return Err(ExpandError::BadChar('\n')),
+            ' ' | '\t' => {
+                if cur.started {
+                    words.push(std::mem::take(&mut cur));
+                }
+                i + 1
+            }
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '{' | '}' => {
+                return Err(ExpandError::BadChar(c));
+            }
+            '`' => return Err(ExpandError::CommandSubstitution),
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some(&n) => cur.push_quoted(n),
+                    None => cur.started = true,
+                }
+                i + 2
+            }
+            '\'' => single_quoted(&chars, i, &mut cur)?,
+            '"' => double_quoted(&chars, i, &mut cur)?,
+            '$' => dollar(&chars, i, &mut cur, Word::push_plain)?,
+            '~' if !cur.started => {
+                // Only `~` and `~/...` (the current user's home).
+                if matches!(chars.get(i + 1), None | Some('/' | ' ' | '\t')) {
+                    cur.push_str_quoted(&env("HOME"));
+                } else {
+                    cur.push_plain('~');
+                }
+                i + 1
+            }
+            _ => {
+                cur.push_plain(c);
+                i + 1
+            }
+        };
+    }
+    if cur.started {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// `'...'` starting at `chars[i]`, taken literally; returns the index after it.
+fn single_quoted(chars: &[char], i: usize, cur: &mut Word) -> Result<usize, ExpandError> {
+    let end = chars[i + 1..]
+        .iter()
+        .position(|&c| c == '\'')
+        .ok_or(ExpandError::Syntax)?;
+    let lit: String = chars[i + 1..i + 1 + end].iter().collect();
+    cur.push_str_quoted(&lit);
+    Ok(i + end + 2)
+}
+
+/// `"..."` starting at `chars[i]`: a backslash quotes `$`, a backquote, `"` and a
+/// backslash; variables expand. Returns the index after it.
+fn double_quoted(chars: &[char], i: usize, cur: &mut Word) -> Result<usize, ExpandError> {
+    cur.started = true;
+    let mut i = i + 1;
+    loop {
+        let Some(&d) = chars.get(i) else {
+            return Err(ExpandError::Syntax);
+        };
+        i = match d {
+            '"' => return Ok(i + 1),
+            '`' => return Err(ExpandError::CommandSubstitution),
+            '\\' if matches!(chars.get(i + 1), Some('$' | '`' | '"' | '\\')) => {
+                cur.push_quoted(chars[i + 1]);
+                i + 2
+            }
+            '$' => dollar(chars, i, cur, Word::push_quoted)?,
+            _ => {
+                cur.push_quoted(d);
+                i + 1
+            }
+        };
+    }
+}
+
+/// `$NAME` or `${NAME}` at `chars[i]`, its value added quoted; a `$` that starts
+/// neither is added with `lone`. Returns the index after it.
+fn dollar(
+    chars: &[char],
+    i: usize,
+    cur: &mut Word,
+    lone: fn(&mut Word, char),
+) -> Result<usize, ExpandError> {
+    let mut next = i;
+    match expand_var(chars, &mut next)? {
+        Some(v) => {
+            cur.push_str_quoted(&v);
+            Ok(next)
+        }
+        None => {
+            lone(cur, '$');
+            Ok(i + 1)
+        }
+    }
 }
 
 /// Paths matching a shell glob, sorted bytewise, spelled with the pattern's own

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::addr::{Family, IfAddr};
 use super::rt_tables::RouteTable;
@@ -213,18 +213,36 @@ impl fmt::Display for Change {
     }
 }
 
+/// Why an `ovs_route` line or an `ovs_route_table` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("empty route")]
+    Empty,
+    /// The line sets what we add ourselves (`table`, `vrf`, `proto`, `protocol`).
+    #[error(
+        "\"{line}\" names its own {word}; ifupdown-ovs adds \"table T proto {PROTO}\" itself (ovs_route_table)"
+    )]
+    OwnWord { line: String, word: String },
+    #[error(
+        "ovs_route_table: unknown routing table name \"{name}\" (not in {}/rt_tables or rt_tables.d/*.conf)",
+        .dir.display()
+    )]
+    UnknownTable { name: String, dir: PathBuf },
+}
+
 /// Split an `ovs_route` line into words and check it: no word that sets a table or
 /// a protocol (we add `table T proto 79`). Returns the words and their family: that
 /// of the first address or prefix in the line, IPv4 when there is none.
-pub fn route_words(line: &str) -> Result<(Vec<String>, Family), String> {
+pub fn route_words(line: &str) -> Result<(Vec<String>, Family), RouteError> {
     let words: Vec<String> = line.split_whitespace().map(String::from).collect();
     if words.is_empty() {
-        return Err("empty route".into());
+        return Err(RouteError::Empty);
     }
     if let Some(w) = words.iter().find(|w| FORBIDDEN.contains(&w.as_str())) {
-        return Err(format!(
-            "\"{line}\" names its own {w}; ifupdown-ovs adds \"table T proto {PROTO}\" itself (ovs_route_table)"
-        ));
+        return Err(RouteError::OwnWord {
+            line: line.to_string(),
+            word: w.clone(),
+        });
     }
     let family = words
         .iter()
@@ -239,18 +257,15 @@ pub fn route_words(line: &str) -> Result<(Vec<String>, Family), String> {
 /// The number of a routing table: a number as is, a name from `rt_tables` and
 /// `rt_tables.d/*.conf` under `dir` (where `ip` reads them) or iproute2's built-in
 /// names.
-pub fn table_id(table: &RouteTable, dir: &Path) -> Result<u32, String> {
+pub fn table_id(table: &RouteTable, dir: &Path) -> Result<u32, RouteError> {
     let name = match table {
         RouteTable::Id(n) => return Ok(*n),
         RouteTable::Name(n) => n,
     };
-    if let Some(id) = super::rt_tables::lookup(&[dir.to_path_buf()], name) {
-        return Ok(id);
-    }
-    Err(format!(
-        "ovs_route_table: unknown routing table name \"{name}\" (not in {}/rt_tables or rt_tables.d/*.conf)",
-        dir.display()
-    ))
+    super::rt_tables::lookup(&[dir.to_path_buf()], name).ok_or_else(|| RouteError::UnknownTable {
+        name: name.clone(),
+        dir: dir.to_path_buf(),
+    })
 }
 
 #[cfg(test)]
@@ -343,9 +358,12 @@ mod tests {
             Family::V4
         );
         let e = route_words("default via 192.0.2.1 table 7").unwrap_err();
-        assert!(e.contains("names its own table"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "\"default via 192.0.2.1 table 7\" names its own table; ifupdown-ovs adds \"table T proto 79\" itself (ovs_route_table)"
+        );
         assert!(route_words("default via 192.0.2.1 proto static").is_err());
-        assert!(route_words("   ").is_err());
+        assert_eq!(route_words("   "), Err(RouteError::Empty));
     }
 
     #[test]
@@ -358,7 +376,13 @@ mod tests {
         assert_eq!(id("ha"), Ok(100));
         assert_eq!(id("hexy"), Ok(32));
         assert_eq!(id("main"), Ok(254));
-        assert!(id("nosuch").unwrap_err().contains("\"nosuch\""));
+        assert_eq!(
+            id("nosuch").unwrap_err().to_string(),
+            format!(
+                "ovs_route_table: unknown routing table name \"nosuch\" (not in {}/rt_tables or rt_tables.d/*.conf)",
+                d.path().display()
+            )
+        );
         assert_eq!(table_id(&RouteTable::Id(7), d.path()), Ok(7));
     }
 }

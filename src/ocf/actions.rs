@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::commands::check::CheckEnv;
+use crate::config::lint::CheckEnv;
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::vsctl::Vsctl;
 
@@ -19,6 +19,15 @@ use super::target::{self, Target};
 
 /// Programs every action that touches the system needs.
 pub const REQUIRED: &[&str] = &["ovs-vsctl", "ip", "ifup", "ifdown", "ifquery"];
+
+/// Why the agent cannot ask OVS: for monitor, the port is not running; for stop,
+/// there is no port to remove.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum OvsUnavailable {
+    /// The daemons are not running (what is missing, from [`daemon::health`]).
+    #[error("{0}")]
+    Down(String),
+}
 
 /// Where things are; tests and odd installations may change them.
 #[derive(Debug, Clone)]
@@ -76,10 +85,10 @@ impl Agent {
         }
     }
 
-    fn ovs_running(&self) -> Result<(), String> {
+    fn ovs_running(&self) -> Result<(), OvsUnavailable> {
         match daemon::health(&self.ovs_rundir) {
             Health::Running => Ok(()),
-            Health::Down(why) => Err(why),
+            Health::Down(why) => Err(OvsUnavailable::Down(why)),
         }
     }
 
@@ -133,7 +142,7 @@ impl Agent {
         }
         let iface = parsed.params.interface.clone();
         if let Err(why) = self.ovs_running() {
-            return Err(Outcome::not_running(why));
+            return Err(Outcome::not_running(why.to_string()));
         }
         let mut obs = self.observe(&iface)?;
         if obs.port.is_none() {
@@ -205,7 +214,7 @@ impl Agent {
         announce::stop(&self.run_dir, iface);
         let before = match self.ovs_running() {
             Ok(()) => classify(&t, &self.observe_target(&t)?),
-            Err(why) => Status::Stopped(why),
+            Err(why) => Status::Stopped(why.to_string()),
         };
         if before == Status::Running {
             log::info!("{iface} is already running");
@@ -237,7 +246,7 @@ impl Agent {
         loop {
             let status = match self.ovs_running() {
                 Ok(()) => classify(t, &self.observe_target(t)?),
-                Err(why) => Status::Stopped(why),
+                Err(why) => Status::Stopped(why.to_string()),
             };
             let why = match status {
                 Status::Running => return Ok(()),

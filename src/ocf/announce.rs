@@ -195,16 +195,40 @@ pub fn commands(
     (cmds, notes)
 }
 
+/// Why the announcer could not be started (start logs it and goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The run directory, the log or the pidfile.
+    #[error("{}: {source}", .path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot find this program: {0}")]
+    NoExe(std::io::Error),
+    #[error("cannot start {}: {source}", .exe.display())]
+    Start {
+        exe: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// An I/O error on `path`.
+fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> SpawnError + '_ {
+    move |source| SpawnError::File {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Start the announcer for `params.interface` (detached), record its pid.
-pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, String> {
+pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, SpawnError> {
     let iface = &params.interface;
-    fs::create_dir_all(run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
+    fs::create_dir_all(run_dir).map_err(file_error(run_dir))?;
     let log_path = logfile(run_dir, iface);
-    let log = fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let log = fs::File::create(&log_path).map_err(file_error(&log_path))?;
+    let log2 = log.try_clone().map_err(file_error(&log_path))?;
+    let exe = std::env::current_exe().map_err(SpawnError::NoExe)?;
     let mut cmd = Command::new(&exe);
     cmd.arg0("OVSPort")
         .args([ACTION, iface.as_str()])
@@ -219,19 +243,20 @@ pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, String> {
                 .map_err(std::io::Error::from)
         });
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let child = cmd.spawn().map_err(|source| SpawnError::Start {
+        exe: exe.clone(),
+        source,
+    })?;
     let pid = child.id();
     write_pidfile(&pidfile(run_dir, iface), pid)?;
     Ok(pid)
 }
 
-fn write_pidfile(path: &Path, pid: u32) -> Result<(), String> {
+fn write_pidfile(path: &Path, pid: u32) -> Result<(), SpawnError> {
     let tmp = path.with_extension("pid.tmp");
-    let mut f = fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    writeln!(f, "{pid}").map_err(|e| format!("{}: {e}", tmp.display()))?;
-    fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = fs::File::create(&tmp).map_err(file_error(&tmp))?;
+    writeln!(f, "{pid}").map_err(file_error(&tmp))?;
+    fs::rename(&tmp, path).map_err(file_error(path))
 }
 
 /// Is `pid` a live announcer for `iface` (by its command line)?
@@ -493,5 +518,17 @@ mod tests {
         std::fs::write(pidfile(d.path(), "p1"), format!("{}\n", std::process::id())).unwrap();
         stop(d.path(), "p1");
         assert!(!is_announcer(std::process::id(), "p1"));
+    }
+
+    #[test]
+    fn spawn_errors_name_the_file() {
+        let env = crate::ocf::params::OcfEnv::from_vars([(
+            "OCF_RESKEY_interface".to_string(),
+            "p1".to_string(),
+        )]);
+        let params = Params::parse(&env).unwrap().strict().unwrap();
+        let e = spawn(Path::new("/dev/null/run"), &params).unwrap_err();
+        assert!(matches!(e, SpawnError::File { .. }), "{e}");
+        assert!(e.to_string().starts_with("/dev/null/run: "), "{e}");
     }
 }

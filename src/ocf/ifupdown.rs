@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cli::DEFAULT_INTERFACES;
+use crate::interfaces::DEFAULT_FILE;
 use crate::sys::process::{Finished, run_bounded};
 
 /// Which program.
@@ -36,7 +36,7 @@ pub fn argv(
     iface: &str,
 ) -> Vec<String> {
     let mut a = vec![verb.program().to_string()];
-    if file != Path::new(DEFAULT_INTERFACES) {
+    if file != Path::new(DEFAULT_FILE) {
         a.push("-i".into());
         a.push(file.display().to_string());
     }

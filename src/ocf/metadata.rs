@@ -5,7 +5,7 @@ use super::params::{
     DEFAULT_ARP_COUNT, DEFAULT_ARP_INTERVAL_MS, DEFAULT_IFUPDOWN_TIMEOUT, MAX_ARP_COUNT,
     MAX_ARP_INTERVAL_MS, MIN_ARP_INTERVAL_MS,
 };
-use crate::cli::DEFAULT_INTERFACES;
+use crate::interfaces::DEFAULT_FILE;
 
 /// One `<parameter>`.
 struct Param {
@@ -18,7 +18,15 @@ struct Param {
     long: String,
 }
 
+/// Every parameter: what the resource is, then how the agent behaves.
 fn params() -> Vec<Param> {
+    let mut all = resource_params();
+    all.extend(tuning_params());
+    all
+}
+
+/// The port, its bridge and MAC, and the file that defines it.
+fn resource_params() -> Vec<Param> {
     vec![
         Param {
             name: "interface",
@@ -64,10 +72,16 @@ fn params() -> Vec<Param> {
             required: false,
             unique: false,
             kind: "string",
-            default: DEFAULT_INTERFACES.into(),
+            default: DEFAULT_FILE.into(),
             short: "interfaces(5) file",
             long: "The file ifup, ifdown and the agent read (ifup -i FILE).".into(),
         },
+    ]
+}
+
+/// The announcements after start and the time ifup/ifdown may take.
+fn tuning_params() -> Vec<Param> {
+    vec![
         Param {
             name: "arp_count",
             required: false,

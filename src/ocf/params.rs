@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::DEFAULT_INTERFACES;
 use crate::config::model::Mac;
 use crate::config::options::check_ifname;
+use crate::interfaces::DEFAULT_FILE;
 
 use super::rc::Outcome;
 
@@ -179,9 +179,9 @@ impl Params {
                 problems.push(format!(
                     "parameter {INTERFACES_FILE}: \"{f}\" is not an absolute path"
                 ));
-                PathBuf::from(DEFAULT_INTERFACES)
+                PathBuf::from(DEFAULT_FILE)
             }
-            None => PathBuf::from(DEFAULT_INTERFACES),
+            None => PathBuf::from(DEFAULT_FILE),
         };
         let arp_count = number(
             env,

@@ -152,12 +152,13 @@ mod tests {
     use std::path::PathBuf;
 
     use super::super::observe::LinkAddr;
-    use super::super::target::{Address, Routing, parse_address};
+    use super::super::target::Routing;
     use super::*;
+    use crate::net::addr::StanzaAddr;
     use crate::net::rtstate::parse_rules;
 
     fn target() -> Target {
-        let a = |w: &str| -> Address { parse_address(w, None).unwrap() };
+        let a = |w: &str| StanzaAddr::parse(w, None).unwrap();
         Target {
             interface: "p1".into(),
             bridge: "br0".into(),

@@ -1,37 +1,20 @@
 //! What the agent manages, from its parameters and the interfaces file: the port,
 //! its bridge and MAC, the static addresses its stanzas give, and the `ifup -o`
 //! options that supply what the stanza leaves to the parameters. Checked with the
-//! same code as `ifupdown-ovs check` ([`check_config`]), on the configuration as ifup
+//! same code as `ifupdown-ovs check` ([`check_config`], `config::lint`), on the configuration as ifup
 //! will see it (the `-o` options added to the interface's first stanza).
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::commands::check::{CheckEnv, Severity, check_config};
-use crate::config::model::{Mac, OvsType};
-use crate::config::options::{self, canonical_name};
-use crate::interfaces::{Config, Opt, ParseError};
-use crate::net::addr::{Family, IfAddr};
+use crate::config::lint::{CheckEnv, Severity, check_config};
+use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::options::{self, Analysis, canonical_name};
+use crate::interfaces::{Config, Opt, ParseError, Position};
+use crate::net::addr::{AddrError, Family, IfAddr, StanzaAddr, StaticError};
 use crate::net::route::{self, SourceRouting};
 
 use super::params::Params;
 use super::rc::Outcome;
-
-/// One static address the interface must carry when running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Address {
-    pub ip: IpAddr,
-    pub prefix: Option<u8>,
-}
-
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.prefix {
-            Some(p) => write!(f, "{}/{p}", self.ip),
-            None => write!(f, "{}", self.ip),
-        }
-    }
-}
 
 /// The resolved resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +24,7 @@ pub struct Target {
     /// The fixed MAC (parameter or stanza), if any.
     pub mac: Option<Mac>,
     /// Static addresses of the interface's stanzas, in file order.
-    pub addresses: Vec<Address>,
+    pub addresses: Vec<StanzaAddr>,
     /// `ifup -o NAME=VALUE` / `ifdown -o NAME=VALUE`, in order.
     pub ifupdown_options: Vec<(String, String)>,
     pub file: PathBuf,
@@ -118,86 +101,14 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
             file.display()
         )));
     };
-    let first_pos = first.pos.clone();
-    let stanza = options::for_interface(cfg, name, &env.options);
-    let given = |opt: &str| {
-        options::raw_for_interface(cfg, name)
-            .iter()
-            .any(|r| r.name == opt)
+    let r = Resolver {
+        name,
+        file: &file,
+        env,
     };
-
-    // What the parameters add with `-o` (never what the stanza already says).
-    let mut extra: Vec<(String, String)> = Vec::new();
-    let has_type = given("ovs_type");
-    if !has_type {
-        let Some(b) = &params.bridge else {
-            return Err(Outcome::configured(format!(
-                "{name} has no ovs_type in {} and parameter bridge is not set: give ovs_type \
-                 OVSIntPort and ovs_bridge in the stanza, or the parameter bridge",
-                file.display()
-            )));
-        };
-        extra.push(("ovs_type".into(), OvsType::IntPort.as_str().into()));
-        extra.push(("ovs_bridge".into(), b.clone()));
-    } else if let Some(b) = &params.bridge {
-        match stanza.iface.as_ref().and_then(|m| m.bridge.as_ref()) {
-            Some(sb) if sb != b => {
-                return Err(Outcome::configured(format!(
-                    "parameter bridge={b} disagrees with ovs_bridge {sb} of {name} in {}",
-                    file.display()
-                )));
-            }
-            Some(_) => {}
-            None if !given("ovs_bridge") => extra.push(("ovs_bridge".into(), b.clone())),
-            None => {}
-        }
-    }
-    if let Some(mac) = params.mac {
-        match stanza.iface.as_ref().and_then(|m| m.mac) {
-            Some(sm) if sm != mac => {
-                let opt = if given("ovs_mac") {
-                    "ovs_mac"
-                } else {
-                    "hwaddress"
-                };
-                return Err(Outcome::configured(format!(
-                    "parameter mac={mac} disagrees with {opt} {sm} of {name} in {}",
-                    file.display()
-                )));
-            }
-            Some(_) => {}
-            None if !given("ovs_mac") => extra.push(("ovs_mac".into(), mac.to_string())),
-            None => {}
-        }
-    }
-
-    // The configuration as ifup will see it, checked like `ifupdown-ovs check`.
-    let mut seen = cfg.clone();
-    if let Some(st) = seen.ifaces.iter_mut().find(|i| i.name == name) {
-        for (k, v) in &extra {
-            st.options.push(Opt {
-                name: k.clone(),
-                value: v.clone(),
-                pos: first_pos.clone(),
-            });
-        }
-    }
-    let analysis = options::for_interface(&seen, name, &env.options);
-    let Some(model) = analysis.iface.clone() else {
-        let why = analysis
-            .errors
-            .first()
-            .map(|e| format!("{}: {}", e.option(), e.message()))
-            .unwrap_or_else(|| "not an OVS interface".into());
-        return Err(Outcome::configured(format!("{name}: {why}")));
-    };
-    if model.kind != OvsType::IntPort {
-        return Err(Outcome::configured(format!(
-            "{name} is an {} in {}; the agent manages internal ports (ovs_type OVSIntPort)",
-            model.kind,
-            file.display()
-        )));
-    }
+    let extra = r.ifup_options(cfg, params)?;
+    let seen = as_ifup_sees(cfg, name, &extra, &first.pos);
+    let (analysis, model) = r.internal_port(&seen)?;
     let Some(bridge) = model.bridge.clone() else {
         return Err(Outcome::configured(format!(
             "{name}: no bridge (ovs_bridge in the stanza or the parameter bridge)"
@@ -207,90 +118,11 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
     let bridge_outside_file = bridge_model
         .as_ref()
         .is_none_or(|b| b.kind != OvsType::Bridge);
-    if bridge_model
-        .as_ref()
-        .is_some_and(|b| b.ports.iter().any(|p| p == name))
-    {
-        return Err(Outcome::configured(format!(
-            "{name} is in ovs_ports of {bridge} in {}: ifup {bridge} would bring it up on \
-             every node; remove it from ovs_ports",
-            file.display()
-        )));
-    }
-    for class in ["auto", "hotplug"] {
-        let listed = seen.list_with(class, &[], &|_, _| None);
-        if listed.names.iter().any(|n| n == name) {
-            return Err(Outcome::configured(format!(
-                "{name} is marked {} in {}: every node would bring it up by itself; only \
-                 the cluster may (remove that line)",
-                if class == "auto" {
-                    "auto"
-                } else {
-                    "allow-hotplug"
-                },
-                file.display()
-            )));
-        }
-    }
-
-    // Errors `check` reports about this interface or its bridge.
-    let own: Vec<String> = analysis
-        .errors
-        .iter()
-        .map(|e| format!("{}: {}", e.option(), e.message()))
-        .collect();
-    let diags = check_config(&seen, env);
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    for d in &diags {
-        if d.iface != name && d.iface != bridge {
-            continue;
-        }
-        let cross_bridge =
-            d.iface == name && d.message.starts_with("ovs_bridge:") && !own.contains(&d.message);
-        if cross_bridge && bridge_outside_file {
-            // checked against OVSDB instead (see `bridge_outside_file`)
-            continue;
-        }
-        match d.severity {
-            Severity::Error => errors.push(d.to_string()),
-            Severity::Warning => warnings.push(d.to_string()),
-        }
-    }
-    if let Some(first_error) = errors.first() {
-        let more = match errors.len() {
-            1 => String::new(),
-            n => format!(
-                " (and {} more: ifupdown-ovs check -i {})",
-                n - 1,
-                file.display()
-            ),
-        };
-        return Err(Outcome::configured(format!("{first_error}{more}")));
-    }
-
+    r.only_the_cluster_brings_up(&seen, &bridge, bridge_model.as_ref())?;
+    let mut warnings = r.check_findings(&seen, &analysis, &bridge, bridge_outside_file)?;
     let addresses = static_addresses(&seen, name)?;
-    if addresses.iter().any(|a| a.ip.is_ipv4())
-        && let Some(b) = bridge_model.as_ref().filter(|b| b.kind == OvsType::Bridge)
-        && b.arp_ignore.unwrap_or(0) == 0
-    {
-        warnings.push(format!(
-            "{bridge} has no ovs_arp_ignore: with arp_ignore 0 the bridge's own device also \
-             answers ARP requests for {name}'s addresses, with the bridge's MAC; set \
-             ovs_arp_ignore 1 on {bridge} (or net.ipv4.conf.all.arp_ignore=1)"
-        ));
-    }
-
-    let routing = match &model.route_table {
-        None => None,
-        Some(table) => Some(Routing {
-            table: route::table_id(table, Path::new(route::IPROUTE2_DIR))
-                .map_err(|e| Outcome::configured(format!("{name}: {e}")))?,
-            table_shown: table.to_string(),
-            pref: model.route_pref,
-        }),
-    };
-
+    warnings.extend(arp_advice(name, &bridge, bridge_model.as_ref(), &addresses));
+    let routing = r.routing(&model)?;
     Ok(Target {
         interface: name.to_string(),
         bridge,
@@ -304,9 +136,227 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
     })
 }
 
+/// The interface being resolved, for the steps of [`resolve`].
+struct Resolver<'a> {
+    name: &'a str,
+    file: &'a Path,
+    env: &'a CheckEnv,
+}
+
+impl Resolver<'_> {
+    /// What the parameters add with `-o` (never what the stanza already says); an
+    /// error when a parameter disagrees with the stanza.
+    fn ifup_options(
+        &self,
+        cfg: &Config,
+        params: &Params,
+    ) -> Result<Vec<(String, String)>, Outcome> {
+        let (name, file) = (self.name, self.file);
+        let stanza = options::for_interface(cfg, name, &self.env.options);
+        let raw = options::raw_for_interface(cfg, name);
+        let given = |opt: &str| raw.iter().any(|r| r.name == opt);
+        let mut extra: Vec<(String, String)> = Vec::new();
+        if !given("ovs_type") {
+            let Some(b) = &params.bridge else {
+                return Err(Outcome::configured(format!(
+                    "{name} has no ovs_type in {} and parameter bridge is not set: give ovs_type \
+                     OVSIntPort and ovs_bridge in the stanza, or the parameter bridge",
+                    file.display()
+                )));
+            };
+            extra.push(("ovs_type".into(), OvsType::IntPort.as_str().into()));
+            extra.push(("ovs_bridge".into(), b.clone()));
+        } else if let Some(b) = &params.bridge {
+            match stanza.iface.as_ref().and_then(|m| m.bridge.as_ref()) {
+                Some(sb) if sb != b => {
+                    return Err(Outcome::configured(format!(
+                        "parameter bridge={b} disagrees with ovs_bridge {sb} of {name} in {}",
+                        file.display()
+                    )));
+                }
+                Some(_) => {}
+                None if !given("ovs_bridge") => extra.push(("ovs_bridge".into(), b.clone())),
+                None => {}
+            }
+        }
+        if let Some(mac) = params.mac {
+            match stanza.iface.as_ref().and_then(|m| m.mac) {
+                Some(sm) if sm != mac => {
+                    let opt = if given("ovs_mac") {
+                        "ovs_mac"
+                    } else {
+                        "hwaddress"
+                    };
+                    return Err(Outcome::configured(format!(
+                        "parameter mac={mac} disagrees with {opt} {sm} of {name} in {}",
+                        file.display()
+                    )));
+                }
+                Some(_) => {}
+                None if !given("ovs_mac") => extra.push(("ovs_mac".into(), mac.to_string())),
+                None => {}
+            }
+        }
+        Ok(extra)
+    }
+
+    /// The interface's analysis and model in `seen`: it must be an OVSIntPort.
+    fn internal_port(&self, seen: &Config) -> Result<(Analysis, OvsIface), Outcome> {
+        let name = self.name;
+        let analysis = options::for_interface(seen, name, &self.env.options);
+        let Some(model) = analysis.iface.clone() else {
+            let why = analysis
+                .errors
+                .first()
+                .map(|e| format!("{}: {}", e.option(), e.message()))
+                .unwrap_or_else(|| "not an OVS interface".into());
+            return Err(Outcome::configured(format!("{name}: {why}")));
+        };
+        if model.kind != OvsType::IntPort {
+            return Err(Outcome::configured(format!(
+                "{name} is an {} in {}; the agent manages internal ports (ovs_type OVSIntPort)",
+                model.kind,
+                self.file.display()
+            )));
+        }
+        Ok((analysis, model))
+    }
+
+    /// Nothing but the cluster may bring the port up: not in its bridge's
+    /// `ovs_ports`, not marked `auto` or `allow-hotplug`.
+    fn only_the_cluster_brings_up(
+        &self,
+        seen: &Config,
+        bridge: &str,
+        bridge_model: Option<&OvsIface>,
+    ) -> Result<(), Outcome> {
+        let (name, file) = (self.name, self.file);
+        if bridge_model.is_some_and(|b| b.ports.iter().any(|p| p == name)) {
+            return Err(Outcome::configured(format!(
+                "{name} is in ovs_ports of {bridge} in {}: ifup {bridge} would bring it up on \
+                 every node; remove it from ovs_ports",
+                file.display()
+            )));
+        }
+        for class in ["auto", "hotplug"] {
+            let listed = seen.list_with(class, &[], &|_, _| None);
+            if listed.names.iter().any(|n| n == name) {
+                return Err(Outcome::configured(format!(
+                    "{name} is marked {} in {}: every node would bring it up by itself; only \
+                     the cluster may (remove that line)",
+                    if class == "auto" {
+                        "auto"
+                    } else {
+                        "allow-hotplug"
+                    },
+                    file.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// What `check` reports about this interface or its bridge: the first error (and
+    /// how many more) fails; the warnings are returned.
+    fn check_findings(
+        &self,
+        seen: &Config,
+        analysis: &Analysis,
+        bridge: &str,
+        bridge_outside_file: bool,
+    ) -> Result<Vec<String>, Outcome> {
+        let name = self.name;
+        let own: Vec<String> = analysis
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.option(), e.message()))
+            .collect();
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for d in &check_config(seen, self.env) {
+            if d.iface != name && d.iface != bridge {
+                continue;
+            }
+            let cross_bridge = d.iface == name
+                && d.message.starts_with("ovs_bridge:")
+                && !own.contains(&d.message);
+            if cross_bridge && bridge_outside_file {
+                // checked against OVSDB instead (see `bridge_outside_file`)
+                continue;
+            }
+            match d.severity {
+                Severity::Error => errors.push(d.to_string()),
+                Severity::Warning => warnings.push(d.to_string()),
+            }
+        }
+        let Some(first_error) = errors.first() else {
+            return Ok(warnings);
+        };
+        let more = match errors.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more: ifupdown-ovs check -i {})",
+                n - 1,
+                self.file.display()
+            ),
+        };
+        Err(Outcome::configured(format!("{first_error}{more}")))
+    }
+
+    /// `ovs_route_table` resolved as the hook resolves it.
+    fn routing(&self, model: &OvsIface) -> Result<Option<Routing>, Outcome> {
+        let Some(table) = &model.route_table else {
+            return Ok(None);
+        };
+        Ok(Some(Routing {
+            table: route::table_id(table, Path::new(route::IPROUTE2_DIR))
+                .map_err(|e| Outcome::configured(format!("{}: {e}", self.name)))?,
+            table_shown: table.to_string(),
+            pref: model.route_pref,
+        }))
+    }
+}
+
+/// The configuration as ifup will see it: the `-o` options added to the
+/// interface's first stanza (at its position).
+fn as_ifup_sees(cfg: &Config, name: &str, extra: &[(String, String)], at: &Position) -> Config {
+    let mut seen = cfg.clone();
+    if let Some(st) = seen.ifaces.iter_mut().find(|i| i.name == name) {
+        for (k, v) in extra {
+            st.options.push(Opt {
+                name: k.clone(),
+                value: v.clone(),
+                pos: at.clone(),
+            });
+        }
+    }
+    seen
+}
+
+/// Advice when the bridge's own device would answer ARP for the port's IPv4
+/// addresses.
+fn arp_advice(
+    name: &str,
+    bridge: &str,
+    bridge_model: Option<&OvsIface>,
+    addresses: &[StanzaAddr],
+) -> Option<String> {
+    let quiet = bridge_model
+        .filter(|b| b.kind == OvsType::Bridge)
+        .is_none_or(|b| b.arp_ignore.unwrap_or(0) != 0);
+    if quiet || !addresses.iter().any(|a| a.ip.is_ipv4()) {
+        return None;
+    }
+    Some(format!(
+        "{bridge} has no ovs_arp_ignore: with arp_ignore 0 the bridge's own device also \
+         answers ARP requests for {name}'s addresses, with the bridge's MAC; set \
+         ovs_arp_ignore 1 on {bridge} (or net.ipv4.conf.all.arp_ignore=1)"
+    ))
+}
+
 /// The `address` values of the interface's `static` stanzas (after `inherits`), with
-/// their prefix from `/N` or `netmask`.
-pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<Address>, Outcome> {
+/// their prefix from `/N` or `netmask`, read as the hook reads them.
+pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<StanzaAddr>, Outcome> {
     let mut out = Vec::new();
     for st in cfg.stanzas(name).filter(|s| s.method == "static") {
         let opts = cfg.resolved_options(st);
@@ -315,46 +365,31 @@ pub fn static_addresses(cfg: &Config, name: &str) -> Result<Vec<Address>, Outcom
                 .find(|o| canonical_name(&o.name) == n)
                 .map(|o| (o.value.clone(), o.pos.clone()))
         };
-        let netmask = value("netmask").map(|(v, _)| v);
+        let netmask = value("netmask");
         let Some((addrs, pos)) = value("address") else {
             continue;
         };
         for word in addrs.split_whitespace() {
-            let a = parse_address(word, netmask.as_deref()).ok_or_else(|| {
-                Outcome::configured(format!(
-                    "{pos}: address \"{word}\" of {name} is not an IP address"
-                ))
-            })?;
+            let a = StanzaAddr::parse(word, netmask.as_ref().map(|(v, _)| v.as_str())).map_err(
+                |e| {
+                    Outcome::configured(match e {
+                        StaticError::Address(AddrError::NotAnAddress(_)) => {
+                            format!("{pos}: address \"{word}\" of {name} is not an IP address")
+                        }
+                        StaticError::Netmask(_) => {
+                            let at = netmask.as_ref().map_or(&pos, |(_, p)| p);
+                            format!("{at}: {name}: {e}")
+                        }
+                        _ => format!("{pos}: {name}: {e}"),
+                    })
+                },
+            )?;
             if !out.contains(&a) {
                 out.push(a);
             }
         }
     }
     Ok(out)
-}
-
-/// `ADDR[/PREFIX]`, the prefix else from `netmask` (a length or a dotted mask).
-pub fn parse_address(word: &str, netmask: Option<&str>) -> Option<Address> {
-    let (ip, prefix) = match word.split_once('/') {
-        Some((ip, p)) => (ip.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
-        None => (word.parse::<IpAddr>().ok()?, None),
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = prefix.or_else(|| netmask.and_then(|m| mask_len(m.trim())));
-    if prefix.is_some_and(|p| p > max) {
-        return None;
-    }
-    Some(Address { ip, prefix })
-}
-
-/// `24` or `255.255.255.0` as a prefix length.
-fn mask_len(mask: &str) -> Option<u8> {
-    if let Ok(n) = mask.parse::<u8>() {
-        return Some(n);
-    }
-    let bits = u32::from(mask.parse::<std::net::Ipv4Addr>().ok()?);
-    let len = bits.leading_ones();
-    (bits.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@ use super::spec::{Given, Opts, SPECS, TUNNEL_TYPES};
 use super::values::{self, check_ifname};
 use super::vlan::{bridge_checks, vlan_settings};
 use super::{Context, DEFAULT_ROUTE_PREF, RawOption};
-use crate::config::model::{Mac, OvsIface, OvsType, RouteTable};
+use crate::config::model::{Mac, OvsIface, OvsType, RouteTable, ValueError};
 use crate::net::rt_tables;
 use OvsType::{Bond, Bridge, IntPort, PatchPort, Tunnel};
 
+/// The model of one interface, or None when it has no (valid) `ovs_type`: the kind,
+/// every value, then what the kind requires.
 pub(super) fn build(
     iface_name: &str,
     given: &BTreeMap<&'static str, Given>,
@@ -19,6 +21,34 @@ pub(super) fn build(
     ctx: &Context,
     d: &mut Diag,
 ) -> Option<OvsIface> {
+    let kind = kind(given, first_known, d)?;
+    let o = Opts {
+        given,
+        kind: Some(kind),
+    };
+    if let Err(e) = check_ifname(iface_name) {
+        d.error(Kind::Invalid, "iface", o.pos("ovs_type"), e.0);
+    }
+    warn_ignored(given, kind, d);
+    let mut m = model(iface_name, kind, &o, ctx, d);
+    value_checks(&m, &o, d);
+    if kind == Bridge || kind == IntPort {
+        hw_mac(&mut m, hwaddress, &o, d);
+    }
+    match kind {
+        Bridge => bridge_checks(&mut m, &o, d),
+        _ => port_checks(&mut m, &o, d),
+    }
+    Some(m)
+}
+
+/// `ovs_type`; without it, an error when other options of ours are given (at the
+/// first of them).
+fn kind(
+    given: &BTreeMap<&'static str, Given>,
+    first_known: Option<&RawOption>,
+    d: &mut Diag,
+) -> Option<OvsType> {
     let o = Opts { given, kind: None };
     if o.get("ovs_type").is_none() {
         if let Some(first) = first_known {
@@ -34,17 +64,11 @@ pub(super) fn build(
         }
         return None;
     }
-    let kind = o.parsed("ovs_type", d, |s| s.parse::<OvsType>())?;
-    let o = Opts {
-        given,
-        kind: Some(kind),
-    };
-    let type_pos = o.pos("ovs_type");
-    if let Err(e) = check_ifname(iface_name) {
-        d.error(Kind::Invalid, "iface", type_pos, e.0);
-    }
+    o.parsed("ovs_type", d, |s| s.parse::<OvsType>())
+}
 
-    // Options this kind ignores: warn and leave them out of the model.
+/// Options this kind ignores: warn (they read as absent from here on).
+fn warn_ignored(given: &BTreeMap<&'static str, Given>, kind: OvsType, d: &mut Diag) {
     for (name, g) in given {
         let spec = SPECS.iter().find(|s| s.name == *name);
         if let Some(spec) = spec
@@ -58,7 +82,12 @@ pub(super) fn build(
             );
         }
     }
-    let mut m = OvsIface {
+}
+
+/// Every option's value parsed (bad ones reported and left out). What depends on the
+/// kind (bridge, VLAN bridge, VLAN settings) is filled in by the kind's checks.
+fn model(iface_name: &str, kind: OvsType, o: &Opts, ctx: &Context, d: &mut Diag) -> OvsIface {
+    OvsIface {
         name: iface_name.to_string(),
         kind,
         bridge: None,
@@ -75,17 +104,12 @@ pub(super) fn build(
         trunks: Vec::new(),
         vlan_mode: None,
         mac: o.parsed("ovs_mac", d, |s| s.parse::<Mac>()),
-        datapath_type: o.parsed("ovs_datapath_type", d, |s| match s {
-            "netdev" | "system" => Ok(s.to_string()),
-            _ => Err(crate::config::model::ValueError(format!(
-                "unknown datapath type \"{s}\" (expected netdev or system)"
-            ))),
-        }),
+        datapath_type: o.parsed("ovs_datapath_type", d, datapath_type),
         disable_ipv6: o
             .parsed("ovs_disable_ipv6", d, values::parse_bool)
             .unwrap_or(false),
-        route_table: route_table(&o, ctx, d),
-        route_pref: route_pref(&o, d).unwrap_or(DEFAULT_ROUTE_PREF),
+        route_table: route_table(o, ctx, d),
+        route_pref: route_pref(o, d).unwrap_or(DEFAULT_ROUTE_PREF),
         routes: o
             .get("ovs_route")
             .map(|g| g.lines.clone())
@@ -101,8 +125,21 @@ pub(super) fn build(
                 values::parse_bounded(s, 0, 2, "arp_announce value")
             })
             .map(|n| n as u8),
-    };
+    }
+}
 
+/// `ovs_datapath_type`: `netdev` or `system`.
+fn datapath_type(s: &str) -> Result<String, ValueError> {
+    match s {
+        "netdev" | "system" => Ok(s.to_string()),
+        _ => Err(ValueError(format!(
+            "unknown datapath type \"{s}\" (expected netdev or system)"
+        ))),
+    }
+}
+
+/// Values that parse but are doubtful, and options that need another one.
+fn value_checks(m: &OvsIface, o: &Opts, d: &mut Diag) {
     if let Some(tt) = &m.tunnel_type
         && !TUNNEL_TYPES.contains(&tt.as_str())
     {
@@ -137,15 +174,6 @@ pub(super) fn build(
             "has no effect without ovs_route_table".into(),
         );
     }
-    if kind == Bridge || kind == IntPort {
-        hw_mac(&mut m, hwaddress, &o, d);
-    }
-
-    match kind {
-        Bridge => bridge_checks(&mut m, &o, d),
-        _ => port_checks(&mut m, &o, d),
-    }
-    Some(m)
 }
 
 fn route_table(o: &Opts, ctx: &Context, d: &mut Diag) -> Option<RouteTable> {

@@ -9,8 +9,53 @@ use crate::config::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
 /// VLAN ("fake") bridge spellings: `ovs_vlan_parent P` + `ovs_vlan V`, or ifupdown2's
 /// `ovs_options P V` with an optional `ovs_bridge P`.
 pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
-    let mut parents: Vec<(&str, String)> = Vec::new();
-    let mut vids: Vec<(&str, VlanId)> = Vec::new();
+    let (parents, vids) = vlan_bridge_spellings(m, o, d);
+    for (name, p) in parents.iter().skip(1) {
+        if *p != parents[0].1 {
+            d.error(
+                Kind::Conflict,
+                name,
+                o.pos(name),
+                format!(
+                    "VLAN bridge parent {p} conflicts with {} from {}",
+                    parents[0].1, parents[0].0
+                ),
+            );
+        }
+    }
+    for (name, v) in vids.iter().skip(1) {
+        if *v != vids[0].1 {
+            d.error(
+                Kind::Conflict,
+                name,
+                o.pos(name),
+                format!("VLAN {v} conflicts with {} from {}", vids[0].1, vids[0].0),
+            );
+        }
+    }
+    fake_bridge(m, &parents, &vids, o, d);
+    if m.ports.contains(&m.name) {
+        d.error(
+            Kind::Invalid,
+            "ovs_ports",
+            o.pos("ovs_ports"),
+            format!("a bridge cannot list itself ({})", m.name),
+        );
+    }
+}
+
+/// Values by the option that gave them, in the order of the options.
+type Spelled<T> = Vec<(&'static str, T)>;
+
+/// The VLAN bridge parents and VLANs every spelling gives. ifupdown2's `ovs_options
+/// PARENT VID` is taken out of `m.options`.
+fn vlan_bridge_spellings(
+    m: &mut OvsIface,
+    o: &Opts,
+    d: &mut Diag,
+) -> (Spelled<String>, Spelled<VlanId>) {
+    let mut parents = Vec::new();
+    let mut vids = Vec::new();
     if let Some(p) = o.ifname("ovs_vlan_parent", d) {
         parents.push(("ovs_vlan_parent", p));
     }
@@ -39,36 +84,24 @@ pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
             }
         }
     }
-    for (name, p) in parents.iter().skip(1) {
-        if *p != parents[0].1 {
-            d.error(
-                Kind::Conflict,
-                name,
-                o.pos(name),
-                format!(
-                    "VLAN bridge parent {p} conflicts with {} from {}",
-                    parents[0].1, parents[0].0
-                ),
-            );
-        }
-    }
-    for (name, v) in vids.iter().skip(1) {
-        if *v != vids[0].1 {
-            d.error(
-                Kind::Conflict,
-                name,
-                o.pos(name),
-                format!("VLAN {v} conflicts with {} from {}", vids[0].1, vids[0].0),
-            );
-        }
-    }
+    (parents, vids)
+}
+
+/// `m.fake` from the first parent and VLAN; an error when only one is given.
+fn fake_bridge(
+    m: &mut OvsIface,
+    parents: &Spelled<String>,
+    vids: &Spelled<VlanId>,
+    o: &Opts,
+    d: &mut Diag,
+) {
     match (parents.first(), vids.first()) {
-        (Some((_, parent)), Some((_, vlan))) => {
+        (Some((option, parent)), Some((_, vlan))) => {
             if *parent == m.name {
                 d.error(
                     Kind::Invalid,
-                    parents[0].0,
-                    o.pos(parents[0].0),
+                    option,
+                    o.pos(option),
                     "a VLAN bridge cannot be its own parent".into(),
                 );
             } else {
@@ -96,14 +129,6 @@ pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
             "a VLAN bridge needs ovs_vlan_parent".into(),
         ),
         (None, None) => {}
-    }
-    if m.ports.contains(&m.name) {
-        d.error(
-            Kind::Invalid,
-            "ovs_ports",
-            o.pos("ovs_ports"),
-            format!("a bridge cannot list itself ({})", m.name),
-        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! Unit tests of whole-configuration checks on configurations parsed from strings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
 
@@ -226,35 +226,4 @@ fn sorted_by_line_with_warnings() {
             ),
         ]
     );
-}
-
-#[test]
-fn run_exit_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| -> PathBuf {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
-    let args = |p: PathBuf| CheckArgs {
-        file: crate::cli::InterfacesFile { interfaces: p },
-    };
-    assert_eq!(run(&args(write("ok", BRIDGE))).unwrap(), 0);
-    assert_eq!(
-        run(&args(write(
-            "warn",
-            "iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_xyzzy 1\n"
-        )))
-        .unwrap(),
-        0
-    );
-    assert_eq!(
-        run(&args(write(
-            "bad",
-            "iface br0 inet manual\n  ovs_type OVSBrdge\n"
-        )))
-        .unwrap(),
-        1
-    );
-    assert!(run(&args(dir.path().join("missing"))).is_err());
 }

@@ -19,6 +19,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::error::{BatchError, HookError};
 use super::{Invocation, failing, is_configured, run_step};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::config::model::OvsType;
@@ -35,7 +36,7 @@ use crate::plan::scene::{HookEnv, Scene};
 use crate::sys::words::shell_line;
 
 /// One `IFACE=--all` run.
-pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), String> {
+pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), HookError> {
     let Some(session) = inv.session.as_deref().and_then(Session::parse) else {
         return Ok(());
     };
@@ -73,19 +74,24 @@ pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), Stri
 }
 
 /// The batch of `ifup -a`; Err says why nothing (more) was batched.
-fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Result<(), String> {
+fn up(
+    h: &HookEnv,
+    inv: &Invocation,
+    session: &Session,
+    records: &Records,
+) -> Result<(), BatchError> {
     let verbose = h.verbose();
     let Some(caller) = &inv.nearest else {
-        return Err("no ifup process found".into());
+        return Err(BatchError::NoIfup);
     };
     if caller.args.option || caller.args.read_env {
-        return Err("-o or --read-environment given".into());
+        return Err(BatchError::Options);
     }
     let file = inv
         .file
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
-    let config = Config::load(&file).map_err(|e| e.to_string())?;
+    let config = Config::load(&file)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
     let mut scene = Scene::new(shown, Some(config), None, "start", "pre-up");
     scene.run_substitutions = true;
@@ -123,10 +129,10 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
         inv.session.as_deref(),
     ) {
         let _ = records.note_start_failure(session, &e.to_string());
-        return Err(e.to_string());
+        return Err(e.into());
     }
     let vsctl = Vsctl::default();
-    let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
+    let observed = Observed::read(&vsctl)?;
     let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
     let b = phases::pre_up_batch(&inputs, &targets);
     for (n, why) in &b.skipped {
@@ -141,9 +147,7 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
             shell_line(&b.tx.argv(vsctl.timeout))
         );
     }
-    vsctl
-        .apply(&b.tx)
-        .map_err(|e| format!("the transaction for all failed: {e}"))?;
+    vsctl.apply(&b.tx).map_err(BatchError::Transaction)?;
     let mut check: Vec<String> = Vec::new();
     for n in b.covered.iter().flat_map(|c| c.check.iter()) {
         if !check.contains(n) {
@@ -152,9 +156,9 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
     }
     let failed: BTreeSet<String> = failing(&vsctl, &check, false)?
         .into_iter()
-        .map(|(n, why)| {
-            say(&n, &why);
-            n
+        .map(|f| {
+            say(f.name(), &f.to_string());
+            f.name().to_string()
         })
         .collect();
     let done: Vec<&Covered> = b
@@ -181,7 +185,7 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
                 up.join("\n")
             );
         }
-        ipcmd::run_batch(Family::V4, &up).map_err(|e| e.to_string())?;
+        ipcmd::run_batch(Family::V4, &up)?;
     }
     // A bridge's own run still has its ports' `ifup --allow=BRIDGE` to do, which
     // needs the file: no environment fingerprint for it.
@@ -202,7 +206,10 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
         .collect();
     records
         .write_up(session, &entries)
-        .map_err(|e| format!("cannot write in {}: {e}", records.dir.display()))?;
+        .map_err(|source| BatchError::Record {
+            dir: records.dir.clone(),
+            source,
+        })?;
     if verbose {
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
         eprintln!(
@@ -214,15 +221,14 @@ fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Re
 }
 
 /// The end of `ifdown -a`: remove what its interfaces recorded.
-fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String> {
+fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
     let Some(targets) = records.take_down(session) else {
         return Ok(());
     };
     if targets.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-    let names = names.join(" ");
+    let names = || targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
         if h.verbose() {
             eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
@@ -230,8 +236,10 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String>
         return Ok(());
     }
     let vsctl = Vsctl::default();
-    let o = Observed::read(&vsctl)
-        .map_err(|e| format!("ifdown -a: cannot read OVSDB: {e}; not removed from OVS: {names}"))?;
+    let o = Observed::read(&vsctl).map_err(|source| HookError::DownAllRead {
+        names: names(),
+        source,
+    })?;
     let d = converge::down_all(&targets, &o);
     if !d.tx.is_empty() {
         if h.verbose() {
@@ -242,7 +250,10 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String>
         }
         vsctl
             .apply(&d.tx)
-            .map_err(|e| format!("ifdown -a: cannot remove from OVS: {names}: {e}"))?;
+            .map_err(|source| HookError::DownAllApply {
+                names: names(),
+                source,
+            })?;
     }
     for w in d.warnings {
         eprintln!("ifupdown-ovs: warning: {w}");

@@ -53,18 +53,21 @@ use crate::cli::{DEFAULT_INTERFACES, HookArgs};
 use crate::config::model::OvsType;
 use crate::config::options;
 use crate::error::Error;
+use crate::hook::error::{HookError, SetupFailure, VerifyError};
 use crate::hook::records::{Records, Session};
 use crate::interfaces::Config;
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
-use crate::ovsdb::state::Observed;
+use crate::ovsdb::state::{Observed, StateError};
 use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::error::PlanError;
 use crate::plan::phases::{self, Inputs, Phase};
 use crate::plan::scene::{HookEnv, Scene, env_fingerprint};
 use crate::plan::steps::{Plan, Step};
 use crate::sys::procfs;
 
 mod all;
+pub mod error;
 pub mod records;
 
 /// ifupdown's default state directory.
@@ -104,8 +107,8 @@ fn run(file_override: Option<PathBuf>) -> i32 {
     };
     match hook(&h, file_override) {
         Ok(()) => 0,
-        Err(lines) => {
-            for l in lines.lines() {
+        Err(e) => {
+            for l in e.to_string().lines() {
                 eprintln!("ifupdown-ovs: {l}");
             }
             1
@@ -113,8 +116,8 @@ fn run(file_override: Option<PathBuf>) -> i32 {
     }
 }
 
-/// One hook run; Err holds the message (first line prefixed with the interface).
-fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
+/// One hook run.
+fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), HookError> {
     let Some(phase) = Phase::from_hook(&h.mode, &h.phase) else {
         return Ok(());
     };
@@ -184,7 +187,7 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
     let entry = match scene.entry(&h.logical) {
         Ok(Some(e)) => e,
         Ok(None) => return Ok(()),
-        Err(lines) => return Err(with_positions(&lines, scene.config.as_ref(), h).join("\n")),
+        Err(invalid) => return Err(invalid.clone().into()),
     };
     if h.verbose() {
         for w in &entry.warnings {
@@ -229,8 +232,8 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
             // Inside ifdown -a: the OVS rows go at its end, with the others'.
             let nothing = Observed::default();
             let inputs = Inputs::new(&scene, &nothing, vsctl.timeout, &configured);
-            let (plan, target) =
-                phases::post_down_deferred(&inputs, &h.logical).map_err(|e| prefix(iface, &e))?;
+            let (plan, target) = phases::post_down_deferred(&inputs, &h.logical)
+                .map_err(|e| plan_error(iface, e))?;
             if records.defer_down(s, &target) {
                 if h.verbose() {
                     eprintln!(
@@ -247,16 +250,21 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
             if let Some(s) = &session
                 && let Some(why) = records.take_start_failure(s)
             {
-                return Err(format!("{iface}: {why}"));
+                return Err(HookError::StartFailed {
+                    iface: iface.clone(),
+                    why,
+                });
             }
-            daemon::ensure_running(rundir, daemon::START_LIMIT, found.session.as_deref())
-                .map_err(|e| format!("{iface}: {e}"))?;
-            Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
+            daemon::ensure_running(rundir, daemon::START_LIMIT, found.session.as_deref()).map_err(
+                |source| HookError::NotRunning {
+                    iface: iface.clone(),
+                    source,
+                },
+            )?;
+            read_ovsdb(&vsctl, iface)?
         }
         Phase::PostDown if last => match daemon::health(rundir) {
-            Health::Running => {
-                Observed::read(&vsctl).map_err(|e| format!("{iface}: cannot read OVSDB: {e}"))?
-            }
+            Health::Running => read_ovsdb(&vsctl, iface)?,
             Health::Down(why) => {
                 if h.verbose() {
                     eprintln!("ifupdown-ovs: {iface}: {why}; nothing to remove from OVS");
@@ -274,8 +282,22 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), String> {
         Phase::PostDown if last => phases::post_down(&inputs, &h.logical),
         Phase::PostDown => phases::routes_down(&inputs, &h.logical),
     }
-    .map_err(|e| prefix(iface, &e))?;
+    .map_err(|e| plan_error(iface, e))?;
     execute(&plan, &vsctl, h.verbose(), iface)
+}
+
+fn plan_error(iface: &str, source: PlanError) -> HookError {
+    HookError::Plan {
+        iface: iface.into(),
+        source: Box::new(source),
+    }
+}
+
+fn read_ovsdb(vsctl: &Vsctl, iface: &str) -> Result<Observed, HookError> {
+    Observed::read(vsctl).map_err(|source| HookError::ReadOvsdb {
+        iface: iface.into(),
+        source,
+    })
 }
 
 /// The ifup/ifdown run we belong to; `file_override` (`ifupdown-ovs hook -i FILE`)
@@ -288,37 +310,6 @@ fn invocation(file_override: Option<PathBuf>) -> Invocation {
     inv
 }
 
-/// Option errors of the hook's own stanza come from its environment, without a
-/// position; give each the file and line where the file has the same error.
-fn with_positions(lines: &[String], config: Option<&Config>, h: &HookEnv) -> Vec<String> {
-    let Some(c) = config else {
-        return lines.to_vec();
-    };
-    let raws = options::raw_for_interface(c, &h.logical);
-    let a = options::analyze(&h.iface, &raws, &options::Context::default());
-    lines
-        .iter()
-        .map(|l| {
-            a.errors
-                .iter()
-                .find(|e| {
-                    e.pos().is_some()
-                        && *l == format!("{}: error: {}: {}", h.iface, e.option(), e.message())
-                })
-                .map_or_else(|| l.clone(), |e| e.to_string())
-        })
-        .collect()
-}
-
-/// `IFACE: ` before a message unless it already starts with it.
-fn prefix(iface: &str, msg: &str) -> String {
-    if msg.starts_with(&format!("{iface}: ")) || msg.contains(": error: ") {
-        msg.to_string()
-    } else {
-        format!("{iface}: {msg}")
-    }
-}
-
 /// Whether ifupdown has `name` configured: its `ifstate.NAME` is not empty.
 pub fn is_configured(state_dir: &Path, name: &str) -> bool {
     if name.contains('/') {
@@ -329,7 +320,7 @@ pub fn is_configured(state_dir: &Path, name: &str) -> bool {
 }
 
 /// Run the plan's steps in order; stop at the first failure.
-fn execute(plan: &Plan, vsctl: &Vsctl, verbose: bool, iface: &str) -> Result<(), String> {
+fn execute(plan: &Plan, vsctl: &Vsctl, verbose: bool, iface: &str) -> Result<(), HookError> {
     for step in &plan.steps {
         if verbose {
             eprintln!("ifupdown-ovs: {}", plan.line(step));
@@ -339,18 +330,35 @@ fn execute(plan: &Plan, vsctl: &Vsctl, verbose: bool, iface: &str) -> Result<(),
     Ok(())
 }
 
-fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), String> {
+fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), HookError> {
+    let iface_s = || iface.to_string();
     match step {
         Step::Vsctl(tx) => {
-            vsctl.apply(tx).map_err(|e| {
-                format!("{iface}: {e} (`ifupdown-ovs plan {iface}` shows the transaction)")
+            vsctl.apply(tx).map_err(|source| HookError::Transaction {
+                iface: iface_s(),
+                source,
             })?;
         }
-        Step::Verify(names) => verify(vsctl, names).map_err(|e| format!("{iface}: {e}"))?,
-        Step::Sysctl(s) => s.apply().map_err(|e| format!("{iface}: {e}"))?,
-        Step::SysctlReset(r) => r.apply().map_err(|e| format!("{iface}: {e}"))?,
-        Step::Routing(c) => ipcmd::apply(c).map_err(|e| format!("{iface}: source routing: {e}"))?,
-        Step::Ip(argv) => link::run_ip(argv).map_err(|e| format!("{iface}: {e}"))?,
+        Step::Verify(names) => verify(vsctl, names).map_err(|source| HookError::Verify {
+            iface: iface_s(),
+            source,
+        })?,
+        Step::Sysctl(s) => s.apply().map_err(|source| HookError::Sysctl {
+            iface: iface_s(),
+            source,
+        })?,
+        Step::SysctlReset(r) => r.apply().map_err(|source| HookError::Sysctl {
+            iface: iface_s(),
+            source,
+        })?,
+        Step::Routing(c) => ipcmd::apply(c).map_err(|source| HookError::Routing {
+            iface: iface_s(),
+            source,
+        })?,
+        Step::Ip(argv) => link::run_ip(argv).map_err(|source| HookError::Link {
+            iface: iface_s(),
+            source,
+        })?,
         Step::Ifupdown(argv) => {
             let status = Command::new(&argv[0]).args(&argv[1..]).status();
             match status {
@@ -378,54 +386,51 @@ fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), String> {
 /// After a transaction: every interface got an OpenFlow port and has no error.
 /// ovs-vsctl already waited for ovs-vswitchd; an `ofport` still unset gets a
 /// short grace period.
-fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), String> {
+fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), VerifyError> {
     match failing(vsctl, names, true)?.into_iter().next() {
-        Some((_, why)) => Err(why),
+        Some(failure) => Err(failure.into()),
         None => Ok(()),
     }
 }
 
-/// The interfaces among `names` that OVS did not set up, with why, in the order
-/// of `names` (see [`verify`]); `first`: stop looking at the first failure. Err
-/// when OVSDB cannot be read.
-fn failing(vsctl: &Vsctl, names: &[String], first: bool) -> Result<Vec<(String, String)>, String> {
+/// The interfaces among `names` that OVS did not set up, in the order of `names`
+/// (see [`verify`]); `first`: stop looking at the first failure. Err when OVSDB
+/// cannot be read.
+fn failing(vsctl: &Vsctl, names: &[String], first: bool) -> Result<Vec<SetupFailure>, StateError> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        let o = Observed::read(vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
+        let o = Observed::read(vsctl)?;
         let mut failed = Vec::new();
         let mut pending = Vec::new();
         for n in names {
+            let name = n.clone();
             let why = match o.interface(n) {
-                None => Some(format!(
-                    "interface {n} is not in OVSDB after the transaction"
-                )),
+                None => Some(SetupFailure::Missing { name }),
                 Some(i) => match (&i.error, i.ofport) {
-                    (Some(e), _) => Some(format!("OVS could not set up interface {n}: {e}")),
-                    (None, Some(-1)) => Some(format!(
-                        "OVS could not set up interface {n} (ofport -1; see /var/log/openvswitch/ovs-vswitchd.log)"
-                    )),
+                    (Some(e), _) => Some(SetupFailure::Error {
+                        name,
+                        error: e.clone(),
+                    }),
+                    (None, Some(-1)) => Some(SetupFailure::NoOfport { name }),
                     (None, None) => {
-                        pending.push(n.clone());
+                        pending.push(name);
                         None
                     }
                     (None, Some(_)) => None,
                 },
             };
-            if let Some(w) = why {
-                failed.push((n.clone(), w));
-            }
+            failed.extend(why);
         }
         if first && !failed.is_empty() {
             return Ok(failed);
         }
         if pending.is_empty() || Instant::now() >= deadline {
             if !pending.is_empty() {
-                let why = format!(
-                    "OVS did not give {} an OpenFlow port in time",
-                    pending.join(", ")
-                );
-                failed.extend(pending.into_iter().map(|n| (n, why.clone())));
-                failed.sort_by_key(|(n, _)| names.iter().position(|x| x == n));
+                failed.extend(pending.iter().map(|n| SetupFailure::Late {
+                    name: n.clone(),
+                    late: pending.clone(),
+                }));
+                failed.sort_by_key(|f| names.iter().position(|x| x == f.name()));
             }
             return Ok(failed);
         }
@@ -738,30 +743,19 @@ mod tests {
             HookEnv::from_vars(v).unwrap()
         };
         let missing = Some(PathBuf::from("/nonexistent/interfaces"));
-        assert_eq!(
-            hook(&h("--all", "start", "pre-up", &[]), missing.clone()),
-            Ok(())
-        );
-        assert_eq!(
-            hook(&h("eth0", "start", "post-up", &[]), missing.clone()),
-            Ok(())
-        );
-        assert_eq!(
-            hook(&h("eth0", "start", "pre-up", &[]), missing.clone()),
-            Ok(())
-        );
+        assert!(hook(&h("--all", "start", "pre-up", &[]), missing.clone()).is_ok());
+        assert!(hook(&h("eth0", "start", "post-up", &[]), missing.clone()).is_ok());
+        assert!(hook(&h("eth0", "start", "pre-up", &[]), missing.clone()).is_ok());
         // an invalid OVS stanza is an error naming the option
         let e = hook(
             &h("eth0", "start", "pre-up", &[("IF_OVS_TYPE", "OVSPort")]),
             missing,
         )
-        .unwrap_err();
-        assert!(e.contains("ovs_bridge"), "{e}");
-    }
-
-    #[test]
-    fn prefixes_once() {
-        assert_eq!(prefix("eth0", "eth0: x"), "eth0: x");
-        assert_eq!(prefix("eth0", "x"), "eth0: x");
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "eth0: error: ovs_bridge: missing; an OVSPort needs the bridge it belongs to"
+        );
     }
 }

@@ -30,6 +30,7 @@
 
 use super::converge::{self, DownTarget};
 use super::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
+use super::error::PlanError;
 use super::scene::Scene;
 use super::steps::{Plan, Step};
 use crate::config::model::OvsType;
@@ -136,7 +137,7 @@ fn file_args(scene: &Scene) -> Vec<String> {
 }
 
 /// The OVS entry `name` must have.
-fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a crate::config::model::OvsIface, String> {
+fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a crate::config::model::OvsIface, PlanError> {
     inp.scene.required(name).map(|e| &e.model)
 }
 
@@ -160,7 +161,7 @@ struct UpParts {
     ifup: Option<Vec<String>>,
 }
 
-fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, String> {
+fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
     let s = inp.scene;
     let m = model(inp, name)?;
     // Source routing options fail now, not after the port exists.
@@ -171,7 +172,7 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, String> {
     let parent = match (&m.fake, &m.bridge) {
         (Some(f), _) => Some(f.parent.clone()),
         (None, Some(b)) if m.kind.is_port() => Some(b.clone()),
-        (None, _) if m.kind.is_port() => return Err(format!("{name}: ovs_bridge is missing")),
+        (None, _) if m.kind.is_port() => return Err(PlanError::NoBridge { name: name.into() }),
         _ => None,
     };
     if let Some(b) = parent {
@@ -207,9 +208,9 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, String> {
 }
 
 /// pre-up: see the module documentation.
-pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let p = up_parts(inp, name)?;
-    let tx = converge::up(&p.nodes, inp.observed).map_err(|e| e.to_string())?;
+    let tx = converge::up(&p.nodes, inp.observed)?;
     let mut plan = Plan::new(inp.timeout);
     for w in p.warnings {
         plan.push(w);
@@ -297,7 +298,7 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
         let p = match up_parts(inp, name) {
             Ok(p) => p,
             Err(e) => {
-                b.skipped.push((name.clone(), e));
+                b.skipped.push((name.clone(), e.to_string()));
                 continue;
             }
         };
@@ -432,13 +433,14 @@ fn prerequisite(
     b: &str,
     nodes: &mut Vec<Node>,
     depth: usize,
-) -> Result<(), String> {
+) -> Result<(), PlanError> {
     let s = inp.scene;
     let o = inp.observed;
     if depth > 4 {
-        return Err(format!(
-            "{name}: bridge {b}: VLAN bridge parents nest too deep"
-        ));
+        return Err(PlanError::NestedTooDeep {
+            name: name.into(),
+            bridge: b.into(),
+        });
     }
     let exists = o.bridge(b).is_some() || o.fake_bridge(b).is_some();
     match s.entry(b) {
@@ -449,22 +451,21 @@ fn prerequisite(
             nodes.push(s.node(b, s.pin_for(b), !exists)?);
             Ok(())
         }
-        Ok(Some(be)) => Err(format!(
-            "{name}: ovs_bridge {b} is an {}, not an OVSBridge",
-            be.model.kind
-        )),
-        Err(lines) => Err(format!(
-            "{name}: cannot create its bridge {b}, whose stanza is invalid:\n{}",
-            lines.join("\n")
-        )),
-        Ok(None) if !exists => Err(format!(
-            "{name}: bridge {b} does not exist in OVS and {} has no OVSBridge stanza for it",
-            s.file
-                .as_ref()
-                .map_or("/etc/network/interfaces".to_string(), |f| f
-                    .display()
-                    .to_string())
-        )),
+        Ok(Some(be)) => Err(PlanError::NotABridge {
+            name: name.into(),
+            bridge: b.into(),
+            kind: be.model.kind,
+        }),
+        Err(invalid) => Err(PlanError::InvalidBridge {
+            name: name.into(),
+            bridge: b.into(),
+            source: invalid.clone(),
+        }),
+        Ok(None) if !exists => Err(PlanError::UnknownBridge {
+            name: name.into(),
+            bridge: b.into(),
+            file: s.file_shown(),
+        }),
         Ok(None) => {
             // Someone else's bridge: pin its MAC only if a fixed MAC of ours would leak.
             let me = s.entry(name).ok().flatten();
@@ -497,7 +498,7 @@ fn prerequisite(
 }
 
 /// post-up: source routing for the stanza's static addresses.
-pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
+pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let mut plan = Plan::new(inp.timeout);
     for step in routing(inp, name, Direction::Up)? {
         plan.push(step);
@@ -508,7 +509,7 @@ pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, String> {
 /// After down, for every stanza: its source routing removed. Not before: while the
 /// address is still there, a reply from it would follow the main table and could
 /// leave through another interface in the subnet, with that interface's MAC.
-pub fn routes_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+pub fn routes_down(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let mut plan = Plan::new(inp.timeout);
     for step in routing(inp, name, Direction::Down)? {
         plan.push(step);
@@ -553,7 +554,7 @@ fn arp_resets(m: &crate::config::model::OvsIface) -> Vec<Step> {
 
 /// The static configuration of the stanzas this run is about (see the module
 /// documentation), with the stanzas of a family that have none.
-fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>), String> {
+fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>), PlanError> {
     let s = inp.scene;
     let mut found = Vec::new();
     let mut without = Vec::new();
@@ -573,9 +574,13 @@ fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>),
             first("netmask").as_deref(),
             first("gateway").as_deref(),
         )
-        .map_err(|e| format!("{name}: {} stanza: {e}", family.addrfam()))?;
+        .map_err(|e| PlanError::Static {
+            name: name.into(),
+            family,
+            source: e.into(),
+        })?;
         found.push(c);
-        Ok::<(), String>(())
+        Ok::<(), PlanError>(())
     };
     if s.current.as_deref() == Some(name) {
         let e = s.required(name)?;
@@ -608,17 +613,24 @@ fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>),
 
 /// Source routing steps of `name` (none without `ovs_route_table`); errors for a
 /// table `ip` does not know, an `ovs_route` that sets its own table, bad addresses.
-fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, String> {
+fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, PlanError> {
     let m = model(inp, name)?;
     let Some(table) = &m.route_table else {
         return Ok(Vec::new());
     };
     let table_shown = table.to_string();
-    let id = route::table_id(table, Path::new(route::IPROUTE2_DIR))
-        .map_err(|e| format!("{name}: {e}"))?;
+    let id = route::table_id(table, Path::new(route::IPROUTE2_DIR)).map_err(|e| {
+        PlanError::RouteTable {
+            name: name.into(),
+            source: e.into(),
+        }
+    })?;
     let mut lines: Vec<(Vec<String>, Family)> = Vec::new();
     for l in &m.routes {
-        lines.push(route::route_words(l).map_err(|e| format!("{name}: ovs_route: {e}"))?);
+        lines.push(route::route_words(l).map_err(|e| PlanError::Route {
+            name: name.into(),
+            source: e.into(),
+        })?);
     }
     let (found, without) = statics(inp, name)?;
     let mut steps = Vec::new();
@@ -662,7 +674,7 @@ fn routing(inp: &Inputs, name: &str, direction: Direction) -> Result<Vec<Step>, 
 }
 
 /// pre-down: a bridge takes its configured ports down first.
-pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let mut plan = Plan::new(inp.timeout);
@@ -706,7 +718,7 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
 }
 
 /// post-down: see the module documentation.
-pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
+pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let (mut plan, routes, target) = post_down_parts(inp, name)?;
     let d = converge::down_all(std::slice::from_ref(&target), inp.observed);
     plan.push(Step::Vsctl(d.tx));
@@ -724,7 +736,7 @@ pub fn post_down(inp: &Inputs, name: &str) -> Result<Plan, String> {
 /// post-down inside `ifdown -a`: everything but the OVS removal, which is
 /// returned as a [`DownTarget`] for the one transaction at the end
 /// ([`converge::down_all`]). Reads nothing from OVSDB.
-pub fn post_down_deferred(inp: &Inputs, name: &str) -> Result<(Plan, DownTarget), String> {
+pub fn post_down_deferred(inp: &Inputs, name: &str) -> Result<(Plan, DownTarget), PlanError> {
     let (mut plan, routes, target) = post_down_parts(inp, name)?;
     for step in routes {
         plan.push(step);
@@ -734,7 +746,7 @@ pub fn post_down_deferred(inp: &Inputs, name: &str) -> Result<(Plan, DownTarget)
 
 /// The steps before the OVS removal, the source routing removal after it, and
 /// what to remove.
-fn post_down_parts(inp: &Inputs, name: &str) -> Result<(Plan, Vec<Step>, DownTarget), String> {
+fn post_down_parts(inp: &Inputs, name: &str) -> Result<(Plan, Vec<Step>, DownTarget), PlanError> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let node = s.node(name, None, false)?;
@@ -828,7 +840,7 @@ iface vm1 inet manual
     }
 
     fn plan_lines(
-        f: fn(&Inputs, &str) -> Result<Plan, String>,
+        f: fn(&Inputs, &str) -> Result<Plan, PlanError>,
         name: &str,
         o: &Observed,
         configured: &dyn Fn(&str) -> bool,
@@ -1032,7 +1044,7 @@ iface vm1 inet manual
         let s = Scene::new(None, Some(c), None, "start", "pre-up");
         let empty = Observed::default();
         let inp = fake_inputs(&s, &empty, &|_| false, &|_| false);
-        let e = pre_up(&inp, "p1").unwrap_err();
+        let e = pre_up(&inp, "p1").unwrap_err().to_string();
         assert_eq!(
             e,
             "p1: bridge nosuch does not exist in OVS and /etc/network/interfaces has no OVSBridge stanza for it"
@@ -1085,13 +1097,13 @@ iface p1 inet6 static
     fn ha_lines(
         text: &str,
         hook: Option<&HookEnv>,
-        f: fn(&Inputs, &str) -> Result<Plan, String>,
+        f: fn(&Inputs, &str) -> Result<Plan, PlanError>,
     ) -> Result<Vec<String>, String> {
         let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), hook, "start", "post-up");
         let empty = Observed::default();
         let inp = fake_inputs(&s, &empty, &|_| false, &|_| false);
-        f(&inp, "p1").map(|p| p.lines())
+        f(&inp, "p1").map(|p| p.lines()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -196,155 +196,19 @@ pub fn node(
     pin: Option<Mac>,
     with_extra: bool,
 ) -> Result<Node, DesiredError> {
-    let err = |option: &str, e: String| DesiredError {
-        iface: m.name.clone(),
-        option: option.to_string(),
-        message: e,
-    };
     let no_subst = Expand {
         vars: ex.vars,
         subst: words::Subst::Forbidden,
     };
-    let split = |option: &str, text: &Option<String>| -> Result<Vec<String>, DesiredError> {
-        match text {
-            Some(t) => {
-                words::split(t, &no_subst).map_err(|e: WordsError| err(option, e.to_string()))
-            }
-            None => Ok(Vec::new()),
-        }
+    let options = split_option(m, "ovs_options", &m.options, &no_subst)?;
+    let (shape, rows) = match m.kind {
+        OvsType::Bridge => bridge_rows(m, &options, pin)?,
+        _ => port_rows(m, &options, &no_subst)?,
     };
-    let options = split("ovs_options", &m.options)?;
-    let assign = |row: &mut RowConfig, option: &str, ws: &[String]| -> Result<(), DesiredError> {
-        for w in ws {
-            if !row.set_word(w) {
-                return Err(err(
-                    option,
-                    format!(
-                        "`{w}` is not COLUMN[:KEY]=VALUE (a column of the {} table)",
-                        row.table
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    };
-
-    let mut rows = Vec::new();
-    let shape;
-    match m.kind {
-        OvsType::Bridge => {
-            let mut iface = RowConfig::new(Table::Interface, &m.name);
-            if let Some(mtu) = m.mtu {
-                iface.set("mtu_request", mtu.to_string());
-            }
-            match &m.fake {
-                Some(f) => {
-                    shape = Shape::FakeBridge {
-                        parent: f.parent.clone(),
-                        vlan: f.vlan.0,
-                    };
-                    let mut port = RowConfig::new(Table::Port, &m.name);
-                    assign(&mut port, "ovs_options", &options)?;
-                    if let Some(mac) = m.mac {
-                        iface.set("mac", quote_string(&mac.to_string()));
-                    }
-                    rows.push(port);
-                }
-                None => {
-                    shape = Shape::Bridge;
-                    let mut br = RowConfig::new(Table::Bridge, &m.name);
-                    if let Some(dp) = &m.datapath_type {
-                        br.set("datapath_type", dp.clone());
-                    }
-                    if let Some(mac) = m.mac.or(pin) {
-                        br.set("other_config:hwaddr", quote_string(&mac.to_string()));
-                    }
-                    assign(&mut br, "ovs_options", &options)?;
-                    rows.push(br);
-                }
-            }
-            rows.push(iface);
-        }
-        _ => {
-            let mut port = RowConfig::new(Table::Port, &m.name);
-            if let Some(tag) = m.tag {
-                port.set("tag", tag.to_string());
-            }
-            if !m.trunks.is_empty() {
-                let t: Vec<String> = m.trunks.iter().map(|v| v.to_string()).collect();
-                port.set("trunks", t.join(","));
-            }
-            if let Some(mode) = m.vlan_mode {
-                port.set("vlan_mode", mode.to_string());
-            }
-            assign(&mut port, "ovs_options", &options)?;
-            rows.push(port);
-            let mtu = |row: &mut RowConfig| {
-                if let Some(mtu) = m.mtu {
-                    row.set("mtu_request", mtu.to_string());
-                }
-            };
-            match m.kind {
-                OvsType::Bond => {
-                    shape = Shape::Bond {
-                        members: m.bonds.clone(),
-                    };
-                    for member in &m.bonds {
-                        let mut r = RowConfig::new(Table::Interface, member);
-                        mtu(&mut r);
-                        rows.push(r);
-                    }
-                }
-                _ => {
-                    let mut iface = RowConfig::new(Table::Interface, &m.name);
-                    shape = match m.kind {
-                        OvsType::IntPort => {
-                            iface.set("type", "internal".into());
-                            if let Some(mac) = m.mac {
-                                iface.set("mac", quote_string(&mac.to_string()));
-                            }
-                            mtu(&mut iface);
-                            Shape::Internal
-                        }
-                        OvsType::PatchPort => {
-                            iface.set("type", "patch".into());
-                            let peer = m.patch_peer.clone().unwrap_or_default();
-                            iface.set("options:peer", quote_string(&peer));
-                            Shape::Patch
-                        }
-                        OvsType::Tunnel => {
-                            let tt = m.tunnel_type.clone().unwrap_or_default();
-                            iface.set("type", quote_string(&tt));
-                            let tw = split("ovs_tunnel_options", &m.tunnel_options)?;
-                            assign(&mut iface, "ovs_tunnel_options", &tw)?;
-                            Shape::Tunnel
-                        }
-                        _ => {
-                            mtu(&mut iface);
-                            Shape::System
-                        }
-                    };
-                    rows.push(iface);
-                }
-            }
-        }
-    }
-
     let extra = match (&m.extra, with_extra) {
-        (Some(text), true) => {
-            let ex_extra = Expand {
-                vars: ex.vars,
-                subst: ex.extra_subst,
-            };
-            let ws = words::split(text, &ex_extra).map_err(|e| err("ovs_extra", e.to_string()))?;
-            words::commands(ws)
-                .into_iter()
-                .map(|c| c.iter().map(|w| assignment(w)).collect())
-                .collect()
-        }
+        (Some(text), true) => extra_commands(m, text, ex)?,
         _ => Vec::new(),
     };
-
     Ok(Node {
         name: m.name.clone(),
         shape,
@@ -356,6 +220,183 @@ pub fn node(
         rows,
         extra,
     })
+}
+
+/// An error about option `option` of `m`.
+fn error(m: &OvsIface, option: &str, message: String) -> DesiredError {
+    DesiredError {
+        iface: m.name.clone(),
+        option: option.to_string(),
+        message,
+    }
+}
+
+/// The words of option `option` (`text`), split and expanded.
+fn split_option(
+    m: &OvsIface,
+    option: &str,
+    text: &Option<String>,
+    ex: &Expand,
+) -> Result<Vec<String>, DesiredError> {
+    match text {
+        Some(t) => words::split(t, ex).map_err(|e: WordsError| error(m, option, e.to_string())),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Set `COLUMN[:KEY]=VALUE` words of option `option` on `row`.
+fn assign(
+    m: &OvsIface,
+    row: &mut RowConfig,
+    option: &str,
+    ws: &[String],
+) -> Result<(), DesiredError> {
+    for w in ws {
+        if !row.set_word(w) {
+            return Err(error(
+                m,
+                option,
+                format!(
+                    "`{w}` is not COLUMN[:KEY]=VALUE (a column of the {} table)",
+                    row.table
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A bridge (its `ovs_options` on its Bridge row) or a VLAN bridge (on its
+/// Port row), and its Interface row.
+fn bridge_rows(
+    m: &OvsIface,
+    options: &[String],
+    pin: Option<Mac>,
+) -> Result<(Shape, Vec<RowConfig>), DesiredError> {
+    let mut rows = Vec::new();
+    let mut iface = RowConfig::new(Table::Interface, &m.name);
+    if let Some(mtu) = m.mtu {
+        iface.set("mtu_request", mtu.to_string());
+    }
+    let shape = match &m.fake {
+        Some(f) => {
+            let mut port = RowConfig::new(Table::Port, &m.name);
+            assign(m, &mut port, "ovs_options", options)?;
+            if let Some(mac) = m.mac {
+                iface.set("mac", quote_string(&mac.to_string()));
+            }
+            rows.push(port);
+            Shape::FakeBridge {
+                parent: f.parent.clone(),
+                vlan: f.vlan.0,
+            }
+        }
+        None => {
+            let mut br = RowConfig::new(Table::Bridge, &m.name);
+            if let Some(dp) = &m.datapath_type {
+                br.set("datapath_type", dp.clone());
+            }
+            if let Some(mac) = m.mac.or(pin) {
+                br.set("other_config:hwaddr", quote_string(&mac.to_string()));
+            }
+            assign(m, &mut br, "ovs_options", options)?;
+            rows.push(br);
+            Shape::Bridge
+        }
+    };
+    rows.push(iface);
+    Ok((shape, rows))
+}
+
+/// A port's Port row (VLAN settings, then its `ovs_options`) and its Interface
+/// rows (a bond's members, else its own).
+fn port_rows(
+    m: &OvsIface,
+    options: &[String],
+    no_subst: &Expand,
+) -> Result<(Shape, Vec<RowConfig>), DesiredError> {
+    let mut port = RowConfig::new(Table::Port, &m.name);
+    if let Some(tag) = m.tag {
+        port.set("tag", tag.to_string());
+    }
+    if !m.trunks.is_empty() {
+        let t: Vec<String> = m.trunks.iter().map(|v| v.to_string()).collect();
+        port.set("trunks", t.join(","));
+    }
+    if let Some(mode) = m.vlan_mode {
+        port.set("vlan_mode", mode.to_string());
+    }
+    assign(m, &mut port, "ovs_options", options)?;
+    let mut rows = vec![port];
+    if m.kind == OvsType::Bond {
+        for member in &m.bonds {
+            let mut r = RowConfig::new(Table::Interface, member);
+            set_mtu(m, &mut r);
+            rows.push(r);
+        }
+        let members = m.bonds.clone();
+        return Ok((Shape::Bond { members }, rows));
+    }
+    let (shape, iface) = interface_row(m, no_subst)?;
+    rows.push(iface);
+    Ok((shape, rows))
+}
+
+fn set_mtu(m: &OvsIface, row: &mut RowConfig) {
+    if let Some(mtu) = m.mtu {
+        row.set("mtu_request", mtu.to_string());
+    }
+}
+
+/// The Interface row of a port that is not a bond, by kind.
+fn interface_row(m: &OvsIface, no_subst: &Expand) -> Result<(Shape, RowConfig), DesiredError> {
+    let mut iface = RowConfig::new(Table::Interface, &m.name);
+    let shape = match m.kind {
+        OvsType::IntPort => {
+            iface.set("type", "internal".into());
+            if let Some(mac) = m.mac {
+                iface.set("mac", quote_string(&mac.to_string()));
+            }
+            set_mtu(m, &mut iface);
+            Shape::Internal
+        }
+        OvsType::PatchPort => {
+            iface.set("type", "patch".into());
+            let peer = m.patch_peer.clone().unwrap_or_default();
+            iface.set("options:peer", quote_string(&peer));
+            Shape::Patch
+        }
+        OvsType::Tunnel => {
+            let tt = m.tunnel_type.clone().unwrap_or_default();
+            iface.set("type", quote_string(&tt));
+            let tw = split_option(m, "ovs_tunnel_options", &m.tunnel_options, no_subst)?;
+            assign(m, &mut iface, "ovs_tunnel_options", &tw)?;
+            Shape::Tunnel
+        }
+        _ => {
+            set_mtu(m, &mut iface);
+            Shape::System
+        }
+    };
+    Ok((shape, iface))
+}
+
+/// `ovs_extra` (`text`) as ovs-vsctl commands, expanded with `ex` (command
+/// substitution included when it allows).
+fn extra_commands(
+    m: &OvsIface,
+    text: &str,
+    ex: &Expansion,
+) -> Result<Vec<Vec<String>>, DesiredError> {
+    let ex_extra = Expand {
+        vars: ex.vars,
+        subst: ex.extra_subst,
+    };
+    let ws = words::split(text, &ex_extra).map_err(|e| error(m, "ovs_extra", e.to_string()))?;
+    Ok(words::commands(ws)
+        .into_iter()
+        .map(|c| c.iter().map(|w| assignment(w)).collect())
+        .collect())
 }
 
 /// A port that `ovs_ports` lists but no stanza describes: added as a plain port of

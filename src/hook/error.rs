@@ -171,3 +171,73 @@ pub enum BatchError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::options::OptionError;
+    use crate::interfaces::Position;
+    use crate::plan::converge::ConvergeError;
+
+    fn shown(source: PlanError) -> String {
+        HookError::Plan {
+            iface: "p1".into(),
+            source: Box::new(source),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn plan_errors_start_with_the_interface_once() {
+        assert_eq!(
+            shown(PlanError::NoBridge { name: "p1".into() }),
+            "p1: ovs_bridge is missing"
+        );
+        // about its bridge, or under another LOGICAL name: IFACE first
+        let converge = ConvergeError {
+            name: "br0".into(),
+            have: "a bridge".into(),
+            want: "a VLAN bridge (br1 VLAN 2)".into(),
+            ports: vec!["vnet0".into()],
+        };
+        assert!(shown(converge.into()).starts_with("p1: br0: cannot change it into a VLAN bridge"),);
+        assert_eq!(
+            shown(PlanError::NotOvs { name: "x".into() }),
+            "p1: x: no ovs_* options"
+        );
+        // option errors say where they come from
+        let invalid = InvalidStanza {
+            name: "br0".into(),
+            errors: vec![OptionError::Invalid {
+                iface: "br0".into(),
+                option: "ovs_options".into(),
+                pos: Some(Position {
+                    file: "/etc/network/interfaces".into(),
+                    line: 3,
+                }),
+                message: "bad".into(),
+            }],
+        };
+        assert_eq!(
+            shown(PlanError::InvalidBridge {
+                name: "p1".into(),
+                bridge: "br0".into(),
+                source: invalid,
+            }),
+            "p1: cannot create its bridge br0, whose stanza is invalid:\n/etc/network/interfaces:3: error: ovs_options: bad"
+        );
+    }
+
+    #[test]
+    fn late_interfaces_are_named_together() {
+        let late = SetupFailure::Late {
+            name: "a".into(),
+            late: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(late.name(), "a");
+        assert_eq!(
+            late.to_string(),
+            "OVS did not give a, b an OpenFlow port in time"
+        );
+    }
+}

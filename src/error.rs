@@ -1,6 +1,8 @@
 //! Top-level error type and exit codes.
 
 use crate::interfaces::ParseError;
+use crate::ovsdb::state::StateError;
+use crate::plan::error::PlanError;
 
 /// Everything that can stop a command. Module errors carry their own context.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +17,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An interface that cannot be planned (`plan`).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// OVS runs but its database cannot be read.
+    #[error("cannot read OVSDB: {0}")]
+    ReadOvsdb(#[source] StateError),
+    /// Still used by `status` (its own message).
     #[error("{0}")]
     Other(String),
 }

@@ -19,6 +19,7 @@ use crate::interfaces::Config;
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::state::Observed;
 use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::error::PlanError;
 use crate::plan::phases::{self, Inputs, Phase};
 use crate::plan::scene::Scene;
 
@@ -30,7 +31,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
     let observed = match daemon::health(Path::new(daemon::RUNDIR)) {
         Health::Running => {
             println!("# planned against the running OVSDB (read-only)");
-            Observed::read(&vsctl).map_err(|e| Error::Other(format!("cannot read OVSDB: {e}")))?
+            Observed::read(&vsctl).map_err(Error::ReadOvsdb)?
         }
         Health::Down(why) => {
             println!("# {why}: planned against an empty OVSDB");
@@ -50,7 +51,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
         match scene.entry(name) {
             Ok(Some(_)) => any_ovs = true,
             Ok(None) => break,
-            Err(lines) => return Err(Error::Other(lines.join("\n"))),
+            Err(invalid) => return Err(PlanError::from(invalid.clone()).into()),
         }
         let configured = |n: &str| is_configured(Path::new(STATE_DIR), n);
         let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
@@ -59,8 +60,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, Error> {
             Phase::PreDown => phases::pre_down(&inputs, name),
             Phase::PostDown => phases::post_down(&inputs, name),
             Phase::PostUp => phases::post_up(&inputs, name),
-        }
-        .map_err(Error::Other)?;
+        }?;
         println!("# {} ({})", ph, phase.dir());
         if plan.is_empty() {
             println!("# nothing");

@@ -15,11 +15,17 @@
 //!   interface records what to remove instead of removing it.
 //! - post-down: remove everything recorded with one transaction
 //!   ([`converge::down_all`]); exit 1 with a message if that fails.
+//!
+//! Why: docs/batch.md and docs/architecture.md, "ifup -a and ifdown -a in one
+//! transaction". May use: `plan`, `ovsdb`, `net`, `interfaces` (the file), and
+//! the hook's `invocation`, `records`, `execute`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Invocation, failing, is_configured, run_step};
+use super::error::{BatchError, HookError};
+use super::execute::{failing, run_step};
+use super::invocation::{IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::config::model::OvsType;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
@@ -28,14 +34,14 @@ use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::state::Observed;
-use crate::ovsdb::vsctl::Vsctl;
+use crate::ovsdb::vsctl::{Transaction, Vsctl};
 use crate::plan::converge;
 use crate::plan::phases::{self, Covered, Inputs, Phase};
 use crate::plan::scene::{HookEnv, Scene};
 use crate::sys::words::shell_line;
 
 /// One `IFACE=--all` run.
-pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), String> {
+pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), HookError> {
     let Some(session) = inv.session.as_deref().and_then(Session::parse) else {
         return Ok(());
     };
@@ -73,156 +79,224 @@ pub(super) fn run(h: &HookEnv, phase: Phase, inv: Invocation) -> Result<(), Stri
 }
 
 /// The batch of `ifup -a`; Err says why nothing (more) was batched.
-fn up(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) -> Result<(), String> {
-    let verbose = h.verbose();
-    let Some(caller) = &inv.nearest else {
-        return Err("no ifup process found".into());
-    };
+fn up(
+    h: &HookEnv,
+    inv: &Invocation,
+    session: &Session,
+    records: &Records,
+) -> Result<(), BatchError> {
+    let caller = inv.nearest.as_ref().ok_or(BatchError::NoIfup)?;
     if caller.args.option || caller.args.read_env {
-        return Err("-o or --read-environment given".into());
+        return Err(BatchError::Options);
     }
-    let file = inv
-        .file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
-    let config = Config::load(&file).map_err(|e| e.to_string())?;
-    let shown = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
-    let mut scene = Scene::new(shown, Some(config), None, "start", "pre-up");
-    scene.run_substitutions = true;
-    let req = UpRequest {
-        class: caller
-            .args
-            .allow
-            .clone()
-            .unwrap_or_else(|| "auto".to_string()),
-        force: caller.args.force,
-        exclude: caller.args.exclude.clone(),
-    };
-    let listed = scene
-        .config
-        .as_ref()
-        .map(|c| c.list(&req.class))
-        .unwrap_or_default();
-    let state_dir = inv.state_dir.clone();
-    let configured = |n: &str| is_configured(&state_dir, n);
-    let (targets, skipped) = records::up_targets(&scene, &req, &listed, &configured);
-    let say = |name: &str, why: &str| {
-        if verbose {
+    UpBatch {
+        verbose: h.verbose(),
+        inv,
+        session,
+        records,
+        vsctl: Vsctl::default(),
+    }
+    .run(&caller.args)
+}
+
+/// The `IFACE=--all` pre-up run of one `ifup -a`.
+struct UpBatch<'a> {
+    verbose: bool,
+    inv: &'a Invocation,
+    session: &'a Session,
+    records: &'a Records,
+    vsctl: Vsctl,
+}
+
+impl UpBatch<'_> {
+    /// `args`: the command line of the ifup.
+    fn run(&self, args: &IfupdownArgs) -> Result<(), BatchError> {
+        let scene = self.scene()?;
+        let configured = |n: &str| is_configured(&self.inv.state_dir, n);
+        let targets = self.targets(&scene, args, &configured);
+        if targets.is_empty() {
+            return Ok(());
+        }
+        self.start_ovs()?;
+        let observed = Observed::read(&self.vsctl)?;
+        let inputs = Inputs::new(&scene, &observed, self.vsctl.timeout, &configured);
+        let b = phases::pre_up_batch(&inputs, &targets);
+        for (n, why) in &b.skipped {
+            self.left(n, why);
+        }
+        if b.covered.is_empty() {
+            return Ok(());
+        }
+        self.apply(&b.tx)?;
+        let done = self.working(&b.covered)?;
+        self.kernel(&done)?;
+        self.record(&scene, &done)
+    }
+
+    /// Interface `name` is left to its own hook run, because of `why`.
+    fn left(&self, name: &str, why: &str) {
+        if self.verbose {
             eprintln!("ifupdown-ovs: ifup -a: {name}: set up by its own hook run: {why}");
         }
-    };
-    for (n, why) in &skipped {
-        say(n, why);
     }
-    if targets.is_empty() {
-        return Ok(());
+
+    /// The whole interfaces file (`$(...)` in ovs_extra run, as in a hook).
+    fn scene(&self) -> Result<Scene, BatchError> {
+        let file = self
+            .inv
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+        let config = Config::load(&file)?;
+        let shown = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
+        let mut scene = Scene::new(shown, Some(config), None, "start", "pre-up");
+        scene.run_substitutions = true;
+        Ok(scene)
     }
-    if let Err(e) = daemon::ensure_running(
-        Path::new(daemon::RUNDIR),
-        daemon::START_LIMIT,
-        inv.session.as_deref(),
-    ) {
-        let _ = records.note_start_failure(session, &e.to_string());
-        return Err(e.to_string());
-    }
-    let vsctl = Vsctl::default();
-    let observed = Observed::read(&vsctl).map_err(|e| format!("cannot read OVSDB: {e}"))?;
-    let inputs = Inputs::new(&scene, &observed, vsctl.timeout, &configured);
-    let b = phases::pre_up_batch(&inputs, &targets);
-    for (n, why) in &b.skipped {
-        say(n, why);
-    }
-    if b.covered.is_empty() {
-        return Ok(());
-    }
-    if verbose {
-        eprintln!(
-            "ifupdown-ovs: ifup -a: {}",
-            shell_line(&b.tx.argv(vsctl.timeout))
-        );
-    }
-    vsctl
-        .apply(&b.tx)
-        .map_err(|e| format!("the transaction for all failed: {e}"))?;
-    let mut check: Vec<String> = Vec::new();
-    for n in b.covered.iter().flat_map(|c| c.check.iter()) {
-        if !check.contains(n) {
-            check.push(n.clone());
+
+    /// The OVS interfaces this ifup brings up that the batch may set up.
+    fn targets(
+        &self,
+        scene: &Scene,
+        args: &IfupdownArgs,
+        configured: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let req = UpRequest {
+            class: args.allow.clone().unwrap_or_else(|| "auto".to_string()),
+            force: args.force,
+            exclude: args.exclude.clone(),
+        };
+        let listed = scene
+            .config
+            .as_ref()
+            .map(|c| c.list(&req.class))
+            .unwrap_or_default();
+        let (targets, skipped) = records::up_targets(scene, &req, &listed, configured);
+        for (n, why) in &skipped {
+            self.left(n, why);
         }
+        targets
     }
-    let failed: BTreeSet<String> = failing(&vsctl, &check, false)?
-        .into_iter()
-        .map(|(n, why)| {
-            say(&n, &why);
-            n
-        })
-        .collect();
-    let done: Vec<&Covered> = b
-        .covered
-        .iter()
-        .filter(|c| !c.check.iter().any(|n| failed.contains(n)))
-        .collect();
-    for c in &done {
-        for st in &c.sysctls {
-            run_step(st, &vsctl, &c.name)?;
-        }
+
+    /// Make sure OVS runs; if it cannot be started, leave why for the first
+    /// interface's own run to report.
+    fn start_ovs(&self) -> Result<(), BatchError> {
+        let rundir = Path::new(daemon::RUNDIR);
+        daemon::ensure_running(rundir, daemon::START_LIMIT, self.inv.session.as_deref()).map_err(
+            |e| {
+                let _ = self
+                    .records
+                    .note_start_failure(self.session, &e.to_string());
+                e.into()
+            },
+        )
     }
-    let mut up: Vec<String> = Vec::new();
-    for (dev, optional) in done.iter().flat_map(|c| c.links.iter()) {
-        let line = format!("link set dev {dev} up");
-        if (!optional || link::exists(dev)) && !up.contains(&line) {
-            up.push(line);
-        }
-    }
-    if !up.is_empty() {
-        if verbose {
+
+    /// The one transaction for all of them.
+    fn apply(&self, tx: &Transaction) -> Result<(), BatchError> {
+        if self.verbose {
             eprintln!(
-                "ifupdown-ovs: ifup -a: ip -batch - <<EOF\n{}\nEOF",
-                up.join("\n")
+                "ifupdown-ovs: ifup -a: {}",
+                shell_line(&tx.argv(self.vsctl.timeout))
             );
         }
-        ipcmd::run_batch(Family::V4, &up).map_err(|e| e.to_string())?;
+        self.vsctl.apply(tx).map_err(BatchError::Transaction)?;
+        Ok(())
     }
-    // A bridge's own run still has its ports' `ifup --allow=BRIDGE` to do, which
-    // needs the file: no environment fingerprint for it.
-    let entries: Vec<(String, UpEntry)> = done
-        .iter()
-        .filter_map(|c| {
-            let config = scene.fingerprint(&c.name).ok()?;
-            let bridge = scene
-                .entry(&c.name)
-                .ok()
-                .flatten()
-                .is_some_and(|e| e.model.kind == OvsType::Bridge);
-            let env = (!bridge)
-                .then(|| scene.first_stanza_env_fingerprint(&c.name))
-                .flatten();
-            Some((c.name.clone(), UpEntry { config, env }))
-        })
-        .collect();
-    records
-        .write_up(session, &entries)
-        .map_err(|e| format!("cannot write in {}: {e}", records.dir.display()))?;
-    if verbose {
-        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-        eprintln!(
-            "ifupdown-ovs: ifup -a: set up in one transaction: {}",
-            names.join(" ")
-        );
+
+    /// The interfaces of `covered` that OVS set up, with all they need; the others
+    /// are left to their own hook run.
+    fn working<'c>(&self, covered: &'c [Covered]) -> Result<Vec<&'c Covered>, BatchError> {
+        let mut check: Vec<String> = Vec::new();
+        for n in covered.iter().flat_map(|c| c.check.iter()) {
+            if !check.contains(n) {
+                check.push(n.clone());
+            }
+        }
+        let failed: BTreeSet<String> = failing(&self.vsctl, &check, false)?
+            .into_iter()
+            .map(|f| {
+                self.left(f.name(), &f.to_string());
+                f.name().to_string()
+            })
+            .collect();
+        Ok(covered
+            .iter()
+            .filter(|c| !c.check.iter().any(|n| failed.contains(n)))
+            .collect())
     }
-    Ok(())
+
+    /// Their sysctls, then their links up with one `ip -batch`.
+    fn kernel(&self, done: &[&Covered]) -> Result<(), BatchError> {
+        for c in done {
+            for st in &c.sysctls {
+                run_step(st, &self.vsctl, &c.name)?;
+            }
+        }
+        let mut up: Vec<String> = Vec::new();
+        for (dev, optional) in done.iter().flat_map(|c| c.links.iter()) {
+            let line = format!("link set dev {dev} up");
+            if (!optional || link::exists(dev)) && !up.contains(&line) {
+                up.push(line);
+            }
+        }
+        if !up.is_empty() {
+            if self.verbose {
+                eprintln!(
+                    "ifupdown-ovs: ifup -a: ip -batch - <<EOF\n{}\nEOF",
+                    up.join("\n")
+                );
+            }
+            ipcmd::run_batch(Family::V4, &up)?;
+        }
+        Ok(())
+    }
+
+    /// Record what is done, for the interfaces' own runs.
+    fn record(&self, scene: &Scene, done: &[&Covered]) -> Result<(), BatchError> {
+        // A bridge's own run still has its ports' `ifup --allow=BRIDGE` to do,
+        // which needs the file: no environment fingerprint for it.
+        let entries: Vec<(String, UpEntry)> = done
+            .iter()
+            .filter_map(|c| {
+                let config = scene.fingerprint(&c.name).ok()?;
+                let bridge = scene
+                    .entry(&c.name)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|e| e.model.kind == OvsType::Bridge);
+                let env = (!bridge)
+                    .then(|| scene.first_stanza_env_fingerprint(&c.name))
+                    .flatten();
+                Some((c.name.clone(), UpEntry { config, env }))
+            })
+            .collect();
+        self.records
+            .write_up(self.session, &entries)
+            .map_err(|source| BatchError::Record {
+                dir: self.records.dir.clone(),
+                source,
+            })?;
+        if self.verbose {
+            let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+            eprintln!(
+                "ifupdown-ovs: ifup -a: set up in one transaction: {}",
+                names.join(" ")
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The end of `ifdown -a`: remove what its interfaces recorded.
-fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String> {
+fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
     let Some(targets) = records.take_down(session) else {
         return Ok(());
     };
     if targets.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-    let names = names.join(" ");
+    let names = || targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
         if h.verbose() {
             eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
@@ -230,8 +304,10 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String>
         return Ok(());
     }
     let vsctl = Vsctl::default();
-    let o = Observed::read(&vsctl)
-        .map_err(|e| format!("ifdown -a: cannot read OVSDB: {e}; not removed from OVS: {names}"))?;
+    let o = Observed::read(&vsctl).map_err(|source| HookError::DownAllRead {
+        names: names(),
+        source,
+    })?;
     let d = converge::down_all(&targets, &o);
     if !d.tx.is_empty() {
         if h.verbose() {
@@ -242,7 +318,10 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), String>
         }
         vsctl
             .apply(&d.tx)
-            .map_err(|e| format!("ifdown -a: cannot remove from OVS: {names}: {e}"))?;
+            .map_err(|source| HookError::DownAllApply {
+                names: names(),
+                source,
+            })?;
     }
     for w in d.warnings {
         eprintln!("ifupdown-ovs: warning: {w}");

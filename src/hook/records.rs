@@ -1,5 +1,5 @@
 //! Records that let the hook runs of one `ifup -a` / `ifdown -a` share their OVS
-//! work (DESIGN.md decision 3), kept under [`DIR`] and named after the ifup/ifdown
+//! work (docs/batch.md), kept under [`DIR`] and named after the ifup/ifdown
 //! run they belong to (its pid and start time, field 22 of `/proc/PID/stat`, so a
 //! recycled pid never matches).
 //!
@@ -38,7 +38,7 @@ pub struct Session {
 }
 
 impl Session {
-    /// From the `PID:START` form of [`crate::hook::Invocation::session`].
+    /// From the `PID:START` form of [`crate::hook::invocation::Invocation::session`].
     pub fn parse(s: &str) -> Option<Session> {
         let (pid, start) = s.split_once(':')?;
         Some(Session {

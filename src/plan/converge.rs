@@ -58,106 +58,119 @@ pub fn up(nodes: &[Node], observed: &Observed) -> Result<Transaction, ConvergeEr
 /// Make the node exist with the right kind, bridge and members.
 fn structure(n: &Node, o: &Observed, tx: &mut Transaction) -> Result<(), ConvergeError> {
     let name = n.name.as_str();
-    // Our ports on a bridge we are about to delete and re-create, or foreign ones.
-    let foreign_on = |bridge: &str| -> Vec<String> {
-        let ports: Vec<&PortRow> = if o.bridge(bridge).is_some() {
-            o.ports_of_real(bridge)
-        } else {
-            o.ports_on(bridge)
-        };
-        names(
-            &ports
-                .into_iter()
-                .filter(|p| !is_ours(&p.row))
-                .collect::<Vec<_>>(),
-        )
-    };
-    let recreate = |have: String, want: &str, tx: &mut Transaction| {
-        let ports = foreign_on(name);
-        if !ports.is_empty() {
-            return Err(ConvergeError {
-                name: name.to_string(),
-                have,
-                want: want.to_string(),
-                ports,
-            });
-        }
-        tx.push(["del-br", name]);
-        Ok(())
-    };
+    let bridge = || n.bridge.clone().unwrap_or_default();
     match &n.shape {
         Shape::Bridge => {
             if let Some((parent, vlan)) = o.fake_bridge(name) {
-                recreate(
-                    format!("a VLAN bridge ({parent} VLAN {vlan})"),
-                    "a bridge",
-                    tx,
-                )?;
+                let have = format!("a VLAN bridge ({parent} VLAN {vlan})");
+                recreate(name, have, "a bridge", o, tx)?;
             }
             tx.push(["--may-exist", "add-br", name]);
         }
-        Shape::FakeBridge { parent, vlan } => {
-            let want = format!("a VLAN bridge ({parent} VLAN {vlan})");
-            match o.fake_bridge(name) {
-                Some((p, v)) if p == parent && v == i64::from(*vlan) => {}
-                Some((p, v)) => recreate(format!("a VLAN bridge ({p} VLAN {v})"), &want, tx)?,
-                None if o.bridge(name).is_some() => recreate("a bridge".into(), &want, tx)?,
-                None => {}
-            }
-            tx.push([
-                "--may-exist".to_string(),
-                "add-br".into(),
-                name.into(),
-                parent.clone(),
-                vlan.to_string(),
-            ]);
-        }
-        Shape::Bond { members } => {
-            let bridge = n.bridge.clone().unwrap_or_default();
-            let have = o.interfaces_of(name);
-            let is_bond = o.port(name).is_some() && have != [name.to_string()];
-            let placed = placed_on(o, name, &bridge);
-            if o.port(name).is_some() && (!is_bond || !placed) {
-                tx.push(["del-port", name]);
-            }
-            if is_bond && placed {
-                for m in members.iter().filter(|m| !have.contains(m)) {
-                    free_member(m, name, o, tx);
-                    tx.push(["--may-exist", "add-bond-iface", name, m.as_str()]);
-                }
-                for m in have.iter().filter(|m| !members.contains(m)) {
-                    tx.push(["--if-exists", "del-bond-iface", name, m.as_str()]);
-                }
-            } else {
-                for m in members {
-                    free_member(m, name, o, tx);
-                }
-                let mut cmd = vec![
-                    "--fake-iface".to_string(),
-                    "add-bond".into(),
-                    bridge,
-                    name.into(),
-                ];
-                cmd.extend(members.iter().cloned());
-                tx.push(cmd);
-            }
-        }
-        _ => {
-            let bridge = n.bridge.clone().unwrap_or_default();
-            if let Some(p) = o.port(name) {
-                let plain = !p.fake_bridge && o.interfaces_of(name) == [name.to_string()];
-                if plain && placed_on(o, name, &bridge) {
-                    // In place: `add-port` again would even fail when a VLAN
-                    // bridge shares the port's tag (ovs-vsctl then puts the port
-                    // on that VLAN bridge).
-                    return Ok(());
-                }
-                tx.push(["del-port", name]);
-            }
-            tx.push(["--may-exist", "add-port", bridge.as_str(), name]);
-        }
+        Shape::FakeBridge { parent, vlan } => fake_bridge(name, parent, *vlan, o, tx)?,
+        Shape::Bond { members } => bond(name, &bridge(), members, o, tx),
+        _ => port(name, &bridge(), o, tx),
     }
     Ok(())
+}
+
+/// Delete bridge `name` (it exists as `have`) to create it as `want`: only when
+/// no port on it is someone else's.
+fn recreate(
+    name: &str,
+    have: String,
+    want: &str,
+    o: &Observed,
+    tx: &mut Transaction,
+) -> Result<(), ConvergeError> {
+    // Ports of ours may go with the bridge; someone else's must not.
+    let ports: Vec<&PortRow> = if o.bridge(name).is_some() {
+        o.ports_of_real(name)
+    } else {
+        o.ports_on(name)
+    };
+    let foreign: Vec<&PortRow> = ports.into_iter().filter(|p| !is_ours(&p.row)).collect();
+    if !foreign.is_empty() {
+        return Err(ConvergeError {
+            name: name.to_string(),
+            have,
+            want: want.to_string(),
+            ports: names(&foreign),
+        });
+    }
+    tx.push(["del-br", name]);
+    Ok(())
+}
+
+/// VLAN bridge `name` of `parent`: re-created when it exists as something else.
+fn fake_bridge(
+    name: &str,
+    parent: &str,
+    vlan: u16,
+    o: &Observed,
+    tx: &mut Transaction,
+) -> Result<(), ConvergeError> {
+    let want = format!("a VLAN bridge ({parent} VLAN {vlan})");
+    match o.fake_bridge(name) {
+        Some((p, v)) if p == parent && v == i64::from(vlan) => {}
+        Some((p, v)) => recreate(name, format!("a VLAN bridge ({p} VLAN {v})"), &want, o, tx)?,
+        None if o.bridge(name).is_some() => recreate(name, "a bridge".into(), &want, o, tx)?,
+        None => {}
+    }
+    tx.push([
+        "--may-exist".to_string(),
+        "add-br".into(),
+        name.into(),
+        parent.to_string(),
+        vlan.to_string(),
+    ]);
+    Ok(())
+}
+
+/// Bond `name` on `bridge`: its members fixed in place, else (re)created.
+fn bond(name: &str, bridge: &str, members: &[String], o: &Observed, tx: &mut Transaction) {
+    let have = o.interfaces_of(name);
+    let is_bond = o.port(name).is_some() && have != [name.to_string()];
+    let placed = placed_on(o, name, bridge);
+    if o.port(name).is_some() && (!is_bond || !placed) {
+        tx.push(["del-port", name]);
+    }
+    if is_bond && placed {
+        for m in members.iter().filter(|m| !have.contains(m)) {
+            free_member(m, name, o, tx);
+            tx.push(["--may-exist", "add-bond-iface", name, m.as_str()]);
+        }
+        for m in have.iter().filter(|m| !members.contains(m)) {
+            tx.push(["--if-exists", "del-bond-iface", name, m.as_str()]);
+        }
+    } else {
+        for m in members {
+            free_member(m, name, o, tx);
+        }
+        let mut cmd = vec![
+            "--fake-iface".to_string(),
+            "add-bond".into(),
+            bridge.to_string(),
+            name.into(),
+        ];
+        cmd.extend(members.iter().cloned());
+        tx.push(cmd);
+    }
+}
+
+/// Port `name` on `bridge`: left in place, else moved or added.
+fn port(name: &str, bridge: &str, o: &Observed, tx: &mut Transaction) {
+    if let Some(p) = o.port(name) {
+        let plain = !p.fake_bridge && o.interfaces_of(name) == [name.to_string()];
+        if plain && placed_on(o, name, bridge) {
+            // In place: `add-port` again would even fail when a VLAN bridge
+            // shares the port's tag (ovs-vsctl then puts the port on that VLAN
+            // bridge).
+            return;
+        }
+        tx.push(["del-port", name]);
+    }
+    tx.push(["--may-exist", "add-port", bridge, name]);
 }
 
 /// Whether `port` sits where `bridge` wants it: on the VLAN bridge `bridge` (its

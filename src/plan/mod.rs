@@ -10,13 +10,16 @@
 //! - [`phases`]: the plan of each hook phase (pre-up, post-up, pre-down, post-down),
 //!   OVSDB and kernel steps in their order;
 //! - [`steps`]: the plan itself ([`steps::Plan`], [`steps::Step`]), printable;
-//! - [`fingerprint`]: a stable hash of what a pre-up configures.
+//! - [`fingerprint`]: a stable hash of what a pre-up configures;
+//! - [`error`]: why an interface cannot be planned ([`error::PlanError`],
+//!   [`error::InvalidStanza`]).
 //!
 //! May use: `config`, `ovsdb` (state and transaction types, never running them),
 //! `net` (kernel state types and steps), `interfaces`, `sys`. Entry points run the plans.
 
 pub mod converge;
 pub mod desired;
+pub mod error;
 pub mod fingerprint;
 pub mod phases;
 pub mod scene;

@@ -1,18 +1,24 @@
 //! The configuration as the hooks see it: every OVS interface of the interfaces
 //! file, validated, with the environment its options expand in — and, for the
-//! stanza a hook runs for, the hook environment (`IF_*`) as the truth (DESIGN.md
-//! decision 1). Other stanzas come from the file: a port brought up before its
-//! bridge needs the bridge's options, a bridge batches its `ovs_ports`, and an
-//! interface's inet and inet6 stanzas are merged.
+//! stanza a hook runs for, the hook environment (`IF_*`) as the truth (ifupdown
+//! may have changed it: `-o`, templates, rewritten values; see
+//! docs/architecture.md, "One ifup, step by step"). Other stanzas come from the
+//! file: a port brought up before its bridge needs the bridge's options, a bridge
+//! batches its `ovs_ports`, and an interface's inet and inet6 stanzas are merged.
+//!
+//! Option errors keep their file positions as data ([`InvalidStanza`]): an option
+//! of the hook's own stanza that the environment gives as the file says gets the
+//! position of its line in the file, so that its errors name the file and line.
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::desired::{self, Expansion, Node};
+use super::error::{InvalidStanza, PlanError};
 use super::fingerprint;
 use crate::config::model::{Mac, OvsIface, OvsType};
-use crate::config::options::{self, Context, RawOption};
+use crate::config::options::{self, Context, OptionError, RawOption};
 use crate::interfaces::Config;
 use crate::sys::words::Subst;
 
@@ -123,7 +129,7 @@ pub struct Scene {
     /// The interfaces file (for nested `ifup -i FILE`); None when it is the default.
     pub file: Option<PathBuf>,
     pub config: Option<Config>,
-    /// OVS interfaces by (logical) name: the entry, or its error lines, analyzed
+    /// OVS interfaces by (logical) name: the entry, or its option errors, analyzed
     /// when first asked for (a hook run needs few of them).
     entries: BTreeMap<String, Lazy>,
     /// The logical name of the stanza the hook runs for.
@@ -146,7 +152,7 @@ type HookRaws = (Vec<RawOption>, Vec<(String, String)>);
 struct Lazy {
     iface: String,
     hook: Option<HookRaws>,
-    cell: OnceCell<Result<Entry, Vec<String>>>,
+    cell: OnceCell<Result<Entry, InvalidStanza>>,
 }
 
 /// Raw options with ovs_* options or `hwaddress`: the ones [`options::analyze`] reads.
@@ -216,23 +222,24 @@ impl Scene {
     }
 
     /// The entry of `name` (logical), analyzed now if it was not yet.
-    fn analyzed(&self, name: &str) -> Option<&Result<Entry, Vec<String>>> {
+    fn analyzed(&self, name: &str) -> Option<&Result<Entry, InvalidStanza>> {
         let l = self.entries.get(name)?;
         Some(l.cell.get_or_init(|| match &l.hook {
-            Some((raws, env)) => analyze(&l.iface, raws, &self.ctx, env.clone()),
+            Some((raws, env)) => analyze(name, &l.iface, raws, &self.ctx, env.clone()),
             None => {
                 let raws = self
                     .config
                     .as_ref()
                     .map(|c| options::raw_for_interface(c, name))
                     .unwrap_or_default();
-                analyze(&l.iface, &raws, &self.ctx, self.file_env(name))
+                analyze(name, &l.iface, &raws, &self.ctx, self.file_env(name))
             }
         }))
     }
 
-    /// The current stanza from the environment, the interface's other stanzas from
-    /// the file, in file order.
+    /// The current stanza from the environment (with the positions of the file's
+    /// lines that say the same, see [`with_file_positions`]), the interface's other
+    /// stanzas from the file, in file order.
     fn current_raws(&self, h: &HookEnv) -> Vec<RawOption> {
         let env_raws = options::raw_from_env(h.vars.iter().cloned());
         let Some(c) = &self.config else {
@@ -241,11 +248,12 @@ impl Scene {
         let mut out = Vec::new();
         let mut placed = false;
         for st in c.stanzas(&h.logical) {
+            let file_raws = options::raw_from_stanza(st, &c.resolved_options(st));
             if !placed && st.family == h.addrfam && st.method == h.method {
-                out.extend(env_raws.iter().cloned());
+                out.extend(with_file_positions(&env_raws, &file_raws));
                 placed = true;
             } else {
-                out.extend(options::raw_from_stanza(st, &c.resolved_options(st)));
+                out.extend(file_raws);
             }
         }
         if !placed {
@@ -311,23 +319,30 @@ impl Scene {
     }
 
     /// The OVS entry of `name`: Ok(None) when it has no ovs_* options (or no
-    /// stanza), Err with the error lines when its options are invalid.
-    pub fn entry(&self, name: &str) -> Result<Option<&Entry>, Vec<String>> {
+    /// stanza), Err with its option errors when they are invalid.
+    pub fn entry(&self, name: &str) -> Result<Option<&Entry>, &InvalidStanza> {
         match self.analyzed(name) {
             None => Ok(None),
             Some(Ok(e)) => Ok(Some(e)),
-            Some(Err(lines)) => Err(lines.clone()),
+            Some(Err(invalid)) => Err(invalid),
         }
     }
 
-    /// The entry `name` must have: an error (one message) when it has no ovs_*
-    /// options or invalid ones.
-    pub fn required(&self, name: &str) -> Result<&Entry, String> {
+    /// The entry `name` must have: an error when it has no ovs_* options or
+    /// invalid ones.
+    pub fn required(&self, name: &str) -> Result<&Entry, PlanError> {
         match self.entry(name) {
             Ok(Some(e)) => Ok(e),
-            Ok(None) => Err(format!("{name}: no ovs_* options")),
-            Err(lines) => Err(lines.join("\n")),
+            Ok(None) => Err(PlanError::NotOvs { name: name.into() }),
+            Err(invalid) => Err(invalid.clone().into()),
         }
+    }
+
+    /// The interfaces file as shown in messages.
+    pub fn file_shown(&self) -> PathBuf {
+        self.file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/etc/network/interfaces"))
     }
 
     /// Valid entries, by name.
@@ -369,7 +384,7 @@ impl Scene {
     }
 
     /// Build `name`'s node. `with_extra`: include its ovs_extra.
-    pub fn node(&self, name: &str, pin: Option<Mac>, with_extra: bool) -> Result<Node, String> {
+    pub fn node(&self, name: &str, pin: Option<Mac>, with_extra: bool) -> Result<Node, PlanError> {
         let e = self.required(name)?;
         let vars = |n: &str| e.var(n);
         let ex = Expansion {
@@ -380,14 +395,14 @@ impl Scene {
                 Subst::Keep
             },
         };
-        desired::node(&e.model, &ex, pin, with_extra).map_err(|err| err.to_string())
+        Ok(desired::node(&e.model, &ex, pin, with_extra)?)
     }
 
     /// What `name`'s pre-up configures, as a [`fingerprint::fingerprint`]: its model
     /// and its node (with its pinned MAC and its ovs_extra, `$(...)` kept as
     /// written, so computing it runs nothing). Equal from the hook environment and
     /// from the file means: the same OVS and kernel settings.
-    pub fn fingerprint(&self, name: &str) -> Result<String, String> {
+    pub fn fingerprint(&self, name: &str) -> Result<String, PlanError> {
         let e = self.required(name)?;
         let vars = |n: &str| e.var(n);
         let ex = Expansion {
@@ -397,7 +412,7 @@ impl Scene {
         let pin = (e.model.kind == OvsType::Bridge)
             .then(|| self.pin_for(name))
             .flatten();
-        let node = desired::node(&e.model, &ex, pin, true).map_err(|err| err.to_string())?;
+        let node = desired::node(&e.model, &ex, pin, true)?;
         Ok(fingerprint::fingerprint(&format!(
             "{:?}\n{node:?}",
             e.model
@@ -474,16 +489,42 @@ pub fn env_fingerprint(h: &HookEnv) -> String {
     ))
 }
 
+/// The environment's options `env` of a stanza, each with the position of the
+/// first unused line of the stanza's `file` options that has the same name and
+/// value: ifupdown exported it from there. An option the file does not have so
+/// (`-o`, a value ifupdown rewrote, an edited file) has none.
+fn with_file_positions(env: &[RawOption], file: &[RawOption]) -> Vec<RawOption> {
+    let mut unused: Vec<&RawOption> = file.iter().collect();
+    env.iter()
+        .map(|r| {
+            let same = unused
+                .iter()
+                .position(|f| f.name == r.name && f.value == r.value);
+            RawOption {
+                pos: same.and_then(|i| unused.remove(i).pos.clone()),
+                ..r.clone()
+            }
+        })
+        .collect()
+}
+
+/// Analyze the options of interface `name`, whose model is called `iface` (the
+/// hook's `IFACE` for its own stanza).
 fn analyze(
     name: &str,
+    iface: &str,
     raws: &[RawOption],
     ctx: &Context,
     env: Vec<(String, String)>,
-) -> Result<Entry, Vec<String>> {
-    let a = options::analyze(name, raws, ctx);
+) -> Result<Entry, InvalidStanza> {
+    let a = options::analyze(iface, raws, ctx);
     let warnings = a.warnings.iter().map(|w| w.to_string()).collect();
+    let invalid = |errors| InvalidStanza {
+        name: name.to_string(),
+        errors,
+    };
     if !a.errors.is_empty() {
-        return Err(a.errors.iter().map(|e| e.to_string()).collect());
+        return Err(invalid(a.errors));
     }
     match a.iface {
         Some(model) => Ok(Entry {
@@ -491,7 +532,12 @@ fn analyze(
             env,
             warnings,
         }),
-        None => Err(vec![format!("{name}: error: ovs_type: missing or unknown")]),
+        None => Err(invalid(vec![OptionError::Missing {
+            iface: iface.to_string(),
+            option: "ovs_type".into(),
+            pos: None,
+            message: "missing or unknown".into(),
+        }])),
     }
 }
 
@@ -697,12 +743,50 @@ iface ovsbr0v2 inet manual
     }
 
     #[test]
+    fn hook_stanza_errors_name_the_line_that_says_the_same() {
+        let text = SEED.replace("ovs_options tag=1 vlan", "ovs_options tag=x vlan");
+        let c = Config::parse_str(&text, Path::new("/etc/network/interfaces")).unwrap();
+        let env = |options: &str| {
+            let vars: Vec<(String, String)> = [
+                ("IFACE", "eth0"),
+                ("ADDRFAM", "inet"),
+                ("METHOD", "manual"),
+                ("MODE", "start"),
+                ("PHASE", "pre-up"),
+                ("IF_OVS_TYPE", "OVSPort"),
+                ("IF_OVS_BRIDGE", "ovsbr0"),
+                ("IF_OVS_OPTIONS", options),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            HookEnv::from_vars(vars).unwrap()
+        };
+        // as the file says: the error names its line (5)
+        let h = env("tag=x vlan_mode=native-untagged");
+        let s = Scene::new(None, Some(c.clone()), Some(&h), "start", "pre-up");
+        let e = s.entry("eth0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/network/interfaces:5: error: ovs_options: tag=x: \"x\" is not a VLAN id (a number in 0..4095)"
+        );
+        // another value (`-o`): no line of the file says it
+        let h = env("tag=y");
+        let s = Scene::new(None, Some(c), Some(&h), "start", "pre-up");
+        let e = s.entry("eth0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "eth0: error: ovs_options: tag=y: \"y\" is not a VLAN id (a number in 0..4095)"
+        );
+    }
+
+    #[test]
     fn invalid_stanza_is_reported_not_fatal() {
         let text = format!("{SEED}\niface bad inet manual\n  ovs_type OVSPort\n");
         let c = Config::parse_str(&text, Path::new("/etc/network/interfaces")).unwrap();
         let s = Scene::new(None, Some(c), None, "start", "pre-up");
         let e = s.entry("bad").unwrap_err();
-        assert!(e[0].contains("ovs_bridge"), "{e:?}");
+        assert_eq!(e.errors[0].option(), "ovs_bridge", "{e:?}");
         assert!(s.entry("eth0").unwrap().is_some());
         assert!(s.node("bad", None, false).is_err());
     }

@@ -1,0 +1,243 @@
+//! Why a hook run fails, as data: the interface, the step, the error underneath.
+//! `Display` is what the user sees (the hook prints each line after
+//! `ifupdown-ovs: `), starting with the interface unless the message says where
+//! it comes from itself (an option error names its file and line).
+
+use std::path::PathBuf;
+
+use crate::interfaces::ParseError;
+use crate::net::ipcmd::IpError;
+use crate::net::link::LinkError;
+use crate::net::sysctl::SysctlError;
+use crate::ovsdb::daemon::NotRunning;
+use crate::ovsdb::state::StateError;
+use crate::ovsdb::vsctl::VsctlError;
+use crate::plan::error::{InvalidStanza, PlanError};
+
+/// Why one hook run fails (exit 1, so that ifupdown fails the interface).
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// The stanza's options are invalid.
+    #[error(transparent)]
+    Invalid(#[from] InvalidStanza),
+    /// The phase of interface `iface` cannot be planned.
+    #[error("{}", about(iface, source))]
+    Plan {
+        iface: String,
+        #[source]
+        source: Box<PlanError>,
+    },
+    /// OVS is not running and could not be started.
+    #[error("{iface}: {source}")]
+    NotRunning {
+        iface: String,
+        #[source]
+        source: NotRunning,
+    },
+    /// This `ifup -a`'s `IFACE=--all` run could not start OVS; `why` is its
+    /// message, as it recorded it.
+    #[error("{iface}: {why}")]
+    StartFailed { iface: String, why: String },
+    /// Reading OVSDB before planning.
+    #[error("{iface}: cannot read OVSDB: {source}")]
+    ReadOvsdb {
+        iface: String,
+        #[source]
+        source: StateError,
+    },
+    /// The interface's transaction.
+    #[error("{iface}: {source} (`ifupdown-ovs plan {iface}` shows the transaction)")]
+    Transaction {
+        iface: String,
+        #[source]
+        source: VsctlError,
+    },
+    /// The check after the transaction.
+    #[error("{iface}: {source}")]
+    Verify {
+        iface: String,
+        #[source]
+        source: VerifyError,
+    },
+    #[error("{iface}: {source}")]
+    Sysctl {
+        iface: String,
+        #[source]
+        source: SysctlError,
+    },
+    #[error("{iface}: source routing: {source}")]
+    Routing {
+        iface: String,
+        #[source]
+        source: IpError,
+    },
+    /// `ip link set`.
+    #[error("{iface}: {source}")]
+    Link {
+        iface: String,
+        #[source]
+        source: LinkError,
+    },
+    /// The end of `ifdown -a` cannot read OVSDB: nothing recorded is removed.
+    #[error("ifdown -a: cannot read OVSDB: {source}; not removed from OVS: {}", names.join(" "))]
+    DownAllRead {
+        names: Vec<String>,
+        #[source]
+        source: StateError,
+    },
+    /// The one transaction at the end of `ifdown -a` failed.
+    #[error("ifdown -a: cannot remove from OVS: {}: {source}", names.join(" "))]
+    DownAllApply {
+        names: Vec<String>,
+        #[source]
+        source: VsctlError,
+    },
+}
+
+/// A plan error as the hook of `iface` shows it: after `IFACE: ` unless it is
+/// about `iface` already or says where it comes from (option errors).
+fn about(iface: &str, e: &PlanError) -> String {
+    match e.subject() {
+        Some(s) if s != iface => format!("{iface}: {e}"),
+        _ => e.to_string(),
+    }
+}
+
+/// Why the check after a transaction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read OVSDB: {0}")]
+    Read(#[from] StateError),
+    #[error(transparent)]
+    Failed(#[from] SetupFailure),
+}
+
+/// An interface OVS did not set up after a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupFailure {
+    #[error("interface {name} is not in OVSDB after the transaction")]
+    Missing { name: String },
+    /// Its `error` column.
+    #[error("OVS could not set up interface {name}: {error}")]
+    Error { name: String, error: String },
+    #[error(
+        "OVS could not set up interface {name} (ofport -1; see /var/log/openvswitch/ovs-vswitchd.log)"
+    )]
+    NoOfport { name: String },
+    /// Still without `ofport` after the grace period, like the others in `late`.
+    #[error("OVS did not give {} an OpenFlow port in time", late.join(", "))]
+    Late { name: String, late: Vec<String> },
+}
+
+impl SetupFailure {
+    /// The interface that failed.
+    pub fn name(&self) -> &str {
+        match self {
+            SetupFailure::Missing { name }
+            | SetupFailure::Error { name, .. }
+            | SetupFailure::NoOfport { name }
+            | SetupFailure::Late { name, .. } => name,
+        }
+    }
+}
+
+/// Why the batch of `ifup -a` set up nothing (more); each interface is then set
+/// up by its own hook run, which reports its own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("no ifup process found")]
+    NoIfup,
+    #[error("-o or --read-environment given")]
+    Options,
+    #[error(transparent)]
+    Config(#[from] ParseError),
+    #[error(transparent)]
+    NotRunning(#[from] NotRunning),
+    #[error("cannot read OVSDB: {0}")]
+    ReadOvsdb(#[from] StateError),
+    #[error("the transaction for all failed: {0}")]
+    Transaction(#[source] VsctlError),
+    /// A step of one interface (its sysctls).
+    #[error(transparent)]
+    Step(#[from] HookError),
+    /// The `ip -batch` that sets the links up.
+    #[error(transparent)]
+    Links(#[from] IpError),
+    /// The record of what was set up.
+    #[error("cannot write in {}: {source}", dir.display())]
+    Record {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::options::OptionError;
+    use crate::interfaces::Position;
+    use crate::plan::converge::ConvergeError;
+
+    fn shown(source: PlanError) -> String {
+        HookError::Plan {
+            iface: "p1".into(),
+            source: Box::new(source),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn plan_errors_start_with_the_interface_once() {
+        assert_eq!(
+            shown(PlanError::NoBridge { name: "p1".into() }),
+            "p1: ovs_bridge is missing"
+        );
+        // about its bridge, or under another LOGICAL name: IFACE first
+        let converge = ConvergeError {
+            name: "br0".into(),
+            have: "a bridge".into(),
+            want: "a VLAN bridge (br1 VLAN 2)".into(),
+            ports: vec!["vnet0".into()],
+        };
+        assert!(shown(converge.into()).starts_with("p1: br0: cannot change it into a VLAN bridge"),);
+        assert_eq!(
+            shown(PlanError::NotOvs { name: "x".into() }),
+            "p1: x: no ovs_* options"
+        );
+        // option errors say where they come from
+        let invalid = InvalidStanza {
+            name: "br0".into(),
+            errors: vec![OptionError::Invalid {
+                iface: "br0".into(),
+                option: "ovs_options".into(),
+                pos: Some(Position {
+                    file: "/etc/network/interfaces".into(),
+                    line: 3,
+                }),
+                message: "bad".into(),
+            }],
+        };
+        assert_eq!(
+            shown(PlanError::InvalidBridge {
+                name: "p1".into(),
+                bridge: "br0".into(),
+                source: invalid,
+            }),
+            "p1: cannot create its bridge br0, whose stanza is invalid:\n/etc/network/interfaces:3: error: ovs_options: bad"
+        );
+    }
+
+    #[test]
+    fn late_interfaces_are_named_together() {
+        let late = SetupFailure::Late {
+            name: "a".into(),
+            late: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(late.name(), "a");
+        assert_eq!(
+            late.to_string(),
+            "OVS did not give a, b an OpenFlow port in time"
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! The hook run of one stanza (`IFACE` is an interface), step by step (see
+//! docs/architecture.md, "One ifup, step by step"):
+//!
+//! 1. leave at once when the environment shows there is nothing to do
+//!    ([`super::env::nothing_to_do`]), or when this `ifup -a`'s `IFACE=--all`
+//!    run already set the interface up from exactly this environment;
+//! 2. read the interfaces file and build the [`Scene`]; leave when neither this
+//!    stanza nor the interface's other stanzas have `ovs_*` options, or when this
+//!    stanza is not the one that acts (an interface with inet and inet6 stanzas
+//!    is set up at its first stanza's pre-up and removed at its last stanza's
+//!    post-down; source routing follows each stanza);
+//! 3. inside `ifup -a` / `ifdown -a`: done when the batch set it up as this run
+//!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
+//!    OVS removal for the end of `ifdown -a` ([`super::records`]);
+//! 4. make sure OVS runs (pre-up) and read OVSDB once (pre-up, last post-down);
+//! 5. plan the phase ([`phases`]) and execute it ([`super::execute`]).
+//!
+//! May use: `plan`, `ovsdb` (daemon, state), `interfaces` (the file), and the
+//! hook's `env`, `invocation`, `records`, `execute`.
+
+use std::path::{Path, PathBuf};
+
+use super::env;
+use super::error::HookError;
+use super::execute::{execute, run_step};
+use super::invocation::{Invocation, is_configured};
+use super::records::{Records, Session};
+use crate::cli::DEFAULT_INTERFACES;
+use crate::config::model::OvsType;
+use crate::config::options;
+use crate::interfaces::Config;
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::error::PlanError;
+use crate::plan::phases::{self, Inputs, Phase};
+use crate::plan::scene::{HookEnv, Scene, env_fingerprint};
+use crate::plan::steps::Step;
+
+/// One hook run for stanza `h` in `phase`.
+pub(super) fn run(
+    h: &HookEnv,
+    phase: Phase,
+    file_override: Option<PathBuf>,
+) -> Result<(), HookError> {
+    if env::nothing_to_do(h, phase) {
+        return Ok(());
+    }
+    let inv = Invocation::find(file_override);
+    let session = inv.session.as_deref().and_then(Session::parse);
+    let records = Records::default();
+    if phase == Phase::PreUp
+        && session.is_some_and(|s| set_up_from_this_environment(h, &s, &records))
+    {
+        return Ok(());
+    }
+    let Some(scene) = load_scene(h, phase, &inv) else {
+        return Ok(());
+    };
+    let Some(last) = acts(&scene, h, phase)? else {
+        return Ok(());
+    };
+    Stanza {
+        h,
+        phase,
+        scene,
+        last,
+        inv,
+        session,
+        records,
+        vsctl: Vsctl::default(),
+    }
+    .run()
+}
+
+/// Set up by this ifup's `IFACE=--all` run from exactly this environment: done,
+/// without even reading the interfaces file.
+fn set_up_from_this_environment(h: &HookEnv, s: &Session, records: &Records) -> bool {
+    let Some(e) = records.up_entry(s, &h.logical) else {
+        return false;
+    };
+    let done =
+        e.env.as_deref() == Some(env_fingerprint(h).as_str()) && records.use_up(s, &h.logical);
+    if done && h.verbose() {
+        eprintln!(
+            "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a",
+            h.iface
+        );
+    }
+    done
+}
+
+/// The scene of this run: its environment and the interfaces file. None when
+/// neither has `ovs_*` options for the interface. An unreadable file is a
+/// warning when the stanza has `ovs_*` options: its own options still work.
+fn load_scene(h: &HookEnv, phase: Phase, inv: &Invocation) -> Option<Scene> {
+    let file = inv
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    let config = match Config::load(&file) {
+        Ok(c) => Some(c),
+        Err(_) if !h.has_ovs() => return None,
+        Err(e) => {
+            eprintln!("ifupdown-ovs: warning: {e}; using only this stanza's options");
+            None
+        }
+    };
+    if !h.has_ovs() {
+        let other = config.as_ref().is_some_and(|c| {
+            options::raw_for_interface(c, &h.logical)
+                .iter()
+                .any(|r| r.name.starts_with("ovs_"))
+        });
+        if !other {
+            return None;
+        }
+    }
+    let shown_file = (file != Path::new(DEFAULT_INTERFACES)).then_some(file);
+    let (mode, ph) = phase.mode_phase();
+    Some(Scene::new(shown_file, config, Some(h), mode, ph))
+}
+
+/// Whether this stanza acts in `phase` — Some(whether it is the interface's last
+/// stanza) — or leaves it to the interface's other stanzas (None). Err when the
+/// interface's options are invalid; their warnings are shown when verbose.
+fn acts(scene: &Scene, h: &HookEnv, phase: Phase) -> Result<Option<bool>, HookError> {
+    let entry = match scene.entry(&h.logical) {
+        Ok(Some(e)) => e,
+        Ok(None) => return Ok(None),
+        Err(invalid) => return Err(invalid.clone().into()),
+    };
+    if h.verbose() {
+        for w in &entry.warnings {
+            eprintln!("ifupdown-ovs: {w}");
+        }
+    }
+    let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
+    let acts = match phase {
+        Phase::PreUp => first,
+        Phase::PreDown => first && entry.model.kind == OvsType::Bridge,
+        Phase::PostUp | Phase::PostDown => true,
+    };
+    Ok(acts.then_some(last))
+}
+
+/// A stanza that acts in its phase.
+struct Stanza<'a> {
+    h: &'a HookEnv,
+    phase: Phase,
+    scene: Scene,
+    /// The interface's last stanza (its post-down removes it from OVS).
+    last: bool,
+    inv: Invocation,
+    /// The ifup/ifdown run whose records we share.
+    session: Option<Session>,
+    records: Records,
+    vsctl: Vsctl,
+}
+
+impl Stanza<'_> {
+    fn run(&self) -> Result<(), HookError> {
+        if let Some(s) = &self.session {
+            if self.phase == Phase::PreUp && self.set_up_by_batch(s)? {
+                return Ok(());
+            }
+            if self.phase == Phase::PostDown
+                && self.last
+                && self.records.has_down(s)
+                && self.deferred_down(s)?
+            {
+                return Ok(());
+            }
+        }
+        let observed = self.observe()?;
+        let configured = |n: &str| self.configured(n);
+        let inputs = Inputs::new(&self.scene, &observed, self.vsctl.timeout, &configured);
+        let name = &self.h.logical;
+        let plan = match self.phase {
+            Phase::PreUp => phases::pre_up(&inputs, name),
+            Phase::PostUp => phases::post_up(&inputs, name),
+            Phase::PreDown => phases::pre_down(&inputs, name),
+            Phase::PostDown if self.last => phases::post_down(&inputs, name),
+            Phase::PostDown => phases::routes_down(&inputs, name),
+        }
+        .map_err(|e| self.plan_error(e))?;
+        execute(&plan, &self.vsctl, self.h.verbose(), &self.h.iface)
+    }
+
+    /// Whether ifupdown has `name` configured.
+    fn configured(&self, name: &str) -> bool {
+        is_configured(&self.inv.state_dir, name)
+    }
+
+    fn plan_error(&self, source: PlanError) -> HookError {
+        HookError::Plan {
+            iface: self.h.iface.clone(),
+            source: Box::new(source),
+        }
+    }
+
+    /// Set up moments ago by this ifup's `IFACE=--all` run, as this run would
+    /// (checked against the interfaces file): only the nested ifup of a bridge's
+    /// ports is left, which this does.
+    fn set_up_by_batch(&self, s: &Session) -> Result<bool, HookError> {
+        let h = self.h;
+        let Some(e) = self.records.up_entry(s, &h.logical) else {
+            return Ok(false);
+        };
+        if !(self
+            .scene
+            .fingerprint(&h.logical)
+            .is_ok_and(|f| f == e.config)
+            && self.records.use_up(s, &h.logical))
+        {
+            return Ok(false);
+        }
+        if h.verbose() {
+            eprintln!(
+                "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a (checked against the interfaces file)",
+                h.iface
+            );
+        }
+        let configured = |n: &str| self.configured(n);
+        if let Some(argv) = phases::port_ifup(&self.scene, &h.logical, &configured) {
+            run_step(&Step::Ifupdown(argv), &self.vsctl, &h.iface)?;
+        }
+        Ok(true)
+    }
+
+    /// Inside ifdown -a: the post-down without the OVS removal, which is recorded
+    /// for the `IFACE=--all` run at its end. False (nothing done) when it cannot
+    /// be recorded.
+    fn deferred_down(&self, s: &Session) -> Result<bool, HookError> {
+        let h = self.h;
+        let nothing = Observed::default();
+        let configured = |n: &str| self.configured(n);
+        let inputs = Inputs::new(&self.scene, &nothing, self.vsctl.timeout, &configured);
+        let (plan, target) =
+            phases::post_down_deferred(&inputs, &h.logical).map_err(|e| self.plan_error(e))?;
+        if !self.records.defer_down(s, &target) {
+            return Ok(false);
+        }
+        if h.verbose() {
+            eprintln!(
+                "ifupdown-ovs: {}: removed from OVS at the end of this ifdown -a",
+                h.iface
+            );
+        }
+        execute(&plan, &self.vsctl, h.verbose(), &h.iface)?;
+        Ok(true)
+    }
+
+    /// What OVSDB holds, for the phases that need it: pre-up (OVS started first
+    /// if needed) and the last post-down (an empty database when OVS is not
+    /// running: nothing to remove then). Empty for the other phases.
+    fn observe(&self) -> Result<Observed, HookError> {
+        let iface = &self.h.iface;
+        let rundir = Path::new(daemon::RUNDIR);
+        match self.phase {
+            Phase::PreUp => {
+                if let Some(s) = &self.session
+                    && let Some(why) = self.records.take_start_failure(s)
+                {
+                    return Err(HookError::StartFailed {
+                        iface: iface.clone(),
+                        why,
+                    });
+                }
+                daemon::ensure_running(rundir, daemon::START_LIMIT, self.inv.session.as_deref())
+                    .map_err(|source| HookError::NotRunning {
+                        iface: iface.clone(),
+                        source,
+                    })?;
+                self.read_ovsdb()
+            }
+            Phase::PostDown if self.last => match daemon::health(rundir) {
+                Health::Running => self.read_ovsdb(),
+                Health::Down(why) => {
+                    if self.h.verbose() {
+                        eprintln!("ifupdown-ovs: {iface}: {why}; nothing to remove from OVS");
+                    }
+                    Ok(Observed::default())
+                }
+            },
+            _ => Ok(Observed::default()),
+        }
+    }
+
+    fn read_ovsdb(&self) -> Result<Observed, HookError> {
+        Observed::read(&self.vsctl).map_err(|source| HookError::ReadOvsdb {
+            iface: self.h.iface.clone(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,374 @@
+//! pre-up: of one interface ([`pre_up`]: its transaction with the bridges it
+//! needs and, for a bridge, its ports; the check; sysctls; links; a bridge's
+//! `ifup --allow`), and of all the interfaces of `ifup -a` in one transaction
+//! ([`pre_up_batch`]), from the same parts ([`UpParts`]) so that the two cannot
+//! differ. See [`super`] for the order and why.
+
+use super::routing::routing;
+use super::{Inputs, arp_sysctls, file_args, model};
+use crate::config::model::{OvsIface, OvsType};
+use crate::net::link;
+use crate::net::route::Direction;
+use crate::net::sysctl::Sysctl;
+use crate::ovsdb::vsctl::{Transaction, quote_string};
+use crate::plan::converge;
+use crate::plan::desired::{self, Node, RowConfig, Setting, Shape, Table, bare_port};
+use crate::plan::error::PlanError;
+use crate::plan::scene::Scene;
+use crate::plan::steps::{Plan, Step};
+
+/// What pre-up of one interface consists of.
+struct UpParts {
+    /// Prerequisite bridges, the interface itself (with its ovs_extra), the ports a
+    /// bridge batches.
+    nodes: Vec<Node>,
+    /// Index of the interface's own node in `nodes`.
+    own: usize,
+    /// Interfaces that must work after the transaction: the interface and the
+    /// bridges it needed.
+    check: Vec<String>,
+    /// For the user, before the transaction.
+    warnings: Vec<Step>,
+    /// ARP sysctls and IPv6 off (before any link goes up).
+    sysctls: Vec<Step>,
+    /// Links to set up, in order; `true`: only if the device exists then.
+    links: Vec<(String, bool)>,
+    /// A bridge's `ifup --allow=BRIDGE PORTS`.
+    ifup: Option<Vec<String>>,
+}
+
+fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
+    let s = inp.scene;
+    let m = model(inp, name)?;
+    // Source routing options fail now, not after the port exists.
+    routing(inp, name, Direction::Up)?;
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut bare: Vec<String> = Vec::new();
+    let parent = match (&m.fake, &m.bridge) {
+        (Some(f), _) => Some(f.parent.clone()),
+        (None, Some(b)) if m.kind.is_port() => Some(b.clone()),
+        (None, _) if m.kind.is_port() => return Err(PlanError::NoBridge { name: name.into() }),
+        _ => None,
+    };
+    if let Some(b) = parent {
+        prerequisite(inp, name, &b, &mut nodes, 0)?;
+    }
+    let pin = (m.kind == OvsType::Bridge)
+        .then(|| s.pin_for(name))
+        .flatten();
+    let own = nodes.len();
+    nodes.push(s.node(name, pin, true)?);
+    let mut check: Vec<String> = Vec::new();
+    for i in nodes.iter().flat_map(Node::interfaces) {
+        if !check.contains(&i) {
+            check.push(i);
+        }
+    }
+    if m.kind == OvsType::Bridge {
+        batch_ports(inp, m, &mut nodes, &mut warnings, &mut bare);
+    }
+    let mut sysctls: Vec<Step> = arp_sysctls(m).into_iter().map(Step::Sysctl).collect();
+    let (ipv6, mut links) = links_up(&nodes[own], m.disable_ipv6);
+    sysctls.extend(ipv6);
+    links.extend(bare.into_iter().map(|d| (d, false)));
+    Ok(UpParts {
+        nodes,
+        own,
+        check,
+        warnings,
+        sysctls,
+        links,
+        ifup: port_ifup(s, name, inp.configured),
+    })
+}
+
+/// pre-up: see the module documentation.
+pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
+    let p = up_parts(inp, name)?;
+    let tx = converge::up(&p.nodes, inp.observed)?;
+    let mut plan = Plan::new(inp.timeout);
+    for w in p.warnings {
+        plan.push(w);
+    }
+    plan.push(Step::Vsctl(tx));
+    plan.push(Step::Verify(p.check));
+    for st in p.sysctls {
+        plan.push(st);
+    }
+    for (dev, optional) in p.links {
+        let up = Step::Ip(link::set_argv(&dev, true));
+        plan.push(if optional {
+            Step::IfPresent {
+                dev,
+                step: Box::new(up),
+            }
+        } else {
+            up
+        });
+    }
+    if let Some(argv) = p.ifup {
+        plan.push(Step::Ifupdown(argv));
+    }
+    Ok(plan)
+}
+
+/// A bridge's `ifup --allow=BRIDGE PORTS` for its `ovs_ports` of class
+/// `allow-BRIDGE` (all of them without a file) that ifupdown has not configured,
+/// like Debian's hook. None for other interfaces or when there is none.
+pub fn port_ifup(s: &Scene, name: &str, configured: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
+    let m = &s.entry(name).ok().flatten()?.model;
+    if m.kind != OvsType::Bridge {
+        return None;
+    }
+    let ports: Vec<String> = m
+        .ports
+        .iter()
+        .filter(|p| s.config.is_none() || (s.in_class(name, p) && s.has_stanza(p)))
+        .filter(|p| !configured(p))
+        .cloned()
+        .collect();
+    if ports.is_empty() {
+        return None;
+    }
+    let mut argv = vec!["ifup".to_string()];
+    argv.extend(file_args(s));
+    argv.push(format!("--allow={name}"));
+    argv.extend(ports);
+    Some(argv)
+}
+
+/// One interface the `ifup -a` batch set up: what its own pre-up would have done
+/// after the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Covered {
+    pub name: String,
+    /// Interfaces that must work for it (checked after the transaction).
+    pub check: Vec<String>,
+    /// Its sysctls, in order.
+    pub sysctls: Vec<Step>,
+    /// Its links to set up (`true`: only if the device exists).
+    pub links: Vec<(String, bool)>,
+}
+
+/// The pre-up of many interfaces at once (the `IFACE=--all` run of `ifup -a`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchUp {
+    /// One transaction for all of them; empty when none could be batched.
+    pub tx: Transaction,
+    pub covered: Vec<Covered>,
+    /// Interfaces left to their own hook run, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Plan the pre-up of `names` (in ifup's order) as one transaction. An interface
+/// whose own pre-up could not be planned (invalid options, a bridge that cannot be
+/// made, a change that would destroy what is not ours), whose device does not
+/// exist yet (a system port, bond members), or whose OVS rows would differ from
+/// another's view of them is left out: its own hook run does it, and reports its
+/// own error.
+pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
+    let mut b = BatchUp::default();
+    let mut merged: Vec<Node> = Vec::new();
+    for name in names {
+        let p = match up_parts(inp, name) {
+            Ok(p) => p,
+            Err(e) => {
+                b.skipped.push((name.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let missing: Vec<String> = p.nodes[p.own]
+            .persistent_devices()
+            .into_iter()
+            .filter(|d| !(inp.link_exists)(d))
+            .collect();
+        if !missing.is_empty() {
+            b.skipped.push((
+                name.clone(),
+                format!("no device {} yet", missing.join(", ")),
+            ));
+            continue;
+        }
+        if let Err(e) = converge::up(&p.nodes, inp.observed) {
+            b.skipped.push((name.clone(), e.to_string()));
+            continue;
+        }
+        let without_extra = |n: &Node| Node {
+            extra: Vec::new(),
+            ..n.clone()
+        };
+        let clash = p.nodes.iter().find(|n| {
+            merged
+                .iter()
+                .any(|m| m.name == n.name && without_extra(m) != without_extra(n))
+        });
+        if let Some(n) = clash {
+            b.skipped.push((
+                name.clone(),
+                format!(
+                    "{} would be set up differently by another interface",
+                    n.name
+                ),
+            ));
+            continue;
+        }
+        for (i, n) in p.nodes.into_iter().enumerate() {
+            match merged.iter().position(|m| m.name == n.name) {
+                // the interface's own node (with its ovs_extra) wins
+                Some(j) if i == p.own => merged[j] = n,
+                Some(_) => {}
+                None => merged.push(n),
+            }
+        }
+        b.covered.push(Covered {
+            name: name.clone(),
+            check: p.check,
+            sysctls: p.sysctls,
+            links: p.links,
+        });
+    }
+    match converge::up(&merged, inp.observed) {
+        Ok(tx) => b.tx = tx,
+        Err(e) => {
+            let why = format!("the batch cannot be planned: {e}");
+            b.skipped
+                .extend(b.covered.drain(..).map(|c| (c.name, why.clone())));
+        }
+    }
+    b
+}
+
+/// A bridge's `ovs_ports` in its transaction: those of class `allow-BRIDGE` (its
+/// `ifup --allow` brings them up next), and ports without a stanza as plain ports
+/// (`bare`: their links are brought up here).
+fn batch_ports(
+    inp: &Inputs,
+    m: &OvsIface,
+    nodes: &mut Vec<Node>,
+    warnings: &mut Vec<Step>,
+    bare: &mut Vec<String>,
+) {
+    let s = inp.scene;
+    let name = m.name.as_str();
+    for p in &m.ports {
+        match s.entry(p) {
+            Ok(Some(pe)) => {
+                if pe.model.kind.is_port()
+                    && pe.model.bridge.as_deref() == Some(name)
+                    && s.in_class(name, p)
+                {
+                    // A port that cannot be planned fails in its own hook, not here.
+                    match s.node(p, None, false) {
+                        Ok(n) => nodes.push(n),
+                        Err(e) => warnings.push(Step::Warn(format!(
+                            "{p} (in ovs_ports of {name}) is not added with it: {e}"
+                        ))),
+                    }
+                }
+            }
+            Ok(None) => {
+                nodes.push(bare_port(name, p));
+                if !s.has_stanza(p) {
+                    bare.push(p.clone());
+                }
+            }
+            Err(_) => warnings.push(Step::Warn(format!(
+                "{p} (in ovs_ports of {name}) is not added: its stanza is invalid"
+            ))),
+        }
+    }
+}
+
+/// IPv6 off if asked (sysctl steps, before any link goes up), and the links to
+/// set up (`true`: only if the device exists then).
+fn links_up(n: &Node, disable_ipv6: bool) -> (Vec<Step>, Vec<(String, bool)>) {
+    let own = n.devices();
+    let optional = n.optional_device();
+    let mut sysctls = Vec::new();
+    if disable_ipv6 {
+        if let Some(dev) = &optional {
+            sysctls.push(Step::IfPresent {
+                dev: dev.clone(),
+                step: Box::new(Step::Sysctl(Sysctl::disable_ipv6(dev, true))),
+            });
+        }
+        for d in &own {
+            sysctls.push(Step::Sysctl(Sysctl::disable_ipv6(d, true)));
+        }
+    }
+    let mut links: Vec<(String, bool)> = optional.into_iter().map(|d| (d, true)).collect();
+    links.extend(own.into_iter().map(|d| (d, false)));
+    (sysctls, links)
+}
+
+/// Make sure bridge `b` (holding `name`) is part of the transaction when needed.
+fn prerequisite(
+    inp: &Inputs,
+    name: &str,
+    b: &str,
+    nodes: &mut Vec<Node>,
+    depth: usize,
+) -> Result<(), PlanError> {
+    let s = inp.scene;
+    let o = inp.observed;
+    if depth > 4 {
+        return Err(PlanError::NestedTooDeep {
+            name: name.into(),
+            bridge: b.into(),
+        });
+    }
+    let exists = o.bridge(b).is_some() || o.fake_bridge(b).is_some();
+    match s.entry(b) {
+        Ok(Some(be)) if be.model.kind == OvsType::Bridge => {
+            if let Some(f) = &be.model.fake {
+                prerequisite(inp, b, &f.parent, nodes, depth + 1)?;
+            }
+            nodes.push(s.node(b, s.pin_for(b), !exists)?);
+            Ok(())
+        }
+        Ok(Some(be)) => Err(PlanError::NotABridge {
+            name: name.into(),
+            bridge: b.into(),
+            kind: be.model.kind,
+        }),
+        Err(invalid) => Err(PlanError::InvalidBridge {
+            name: name.into(),
+            bridge: b.into(),
+            source: invalid.clone(),
+        }),
+        Ok(None) if !exists => Err(PlanError::UnknownBridge {
+            name: name.into(),
+            bridge: b.into(),
+            file: s.file_shown(),
+        }),
+        Ok(None) => {
+            // Someone else's bridge: pin its MAC only if a fixed MAC of ours would leak.
+            let me = s.entry(name).ok().flatten();
+            let fixed =
+                me.is_some_and(|e| e.model.mac.is_some() && e.model.kind == OvsType::IntPort);
+            if fixed
+                && let Some(row) = o.bridge(b)
+                && !row.other_config.contains_key("hwaddr")
+            {
+                let pin = desired::pinned_mac(&s.machine_id, b);
+                nodes.push(Node {
+                    name: b.to_string(),
+                    shape: Shape::Bridge,
+                    bridge: None,
+                    rows: vec![RowConfig {
+                        table: Table::Bridge,
+                        name: b.to_string(),
+                        settings: vec![Setting {
+                            column: "other_config:hwaddr".into(),
+                            value: quote_string(&pin.to_string()),
+                        }],
+                        mark: false,
+                    }],
+                    extra: Vec::new(),
+                });
+            }
+            Ok(())
+        }
+    }
+}

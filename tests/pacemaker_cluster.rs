@@ -156,8 +156,10 @@ fn location(n: &Lab) -> Result<Option<String>, LabError> {
         .lines()
         .filter(|l| l.contains("(ocf:ifupdown-ovs:OVSPort)"))
         .find_map(|l| l.split("Started").nth(1))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty()))
+        // "Started pcmk-n1", or "Started pcmk-n1 (Monitoring)" while the first
+        // monitor runs: the node is the first word.
+        .and_then(|s| s.split_whitespace().next())
+        .map(str::to_string))
 }
 
 /// Wait until `n` sees the resource on `want`; the time it took.

@@ -740,6 +740,11 @@ fn build_install_divert_purge() {
         "lintian errors:\n{report}"
     );
 
+    // From here on the host's packages change, which every lab sees: wait until no
+    // lab of another test is alive, and keep new ones from starting until the
+    // machine is back in its starting state (`restore`, dropped before `_host`).
+    say("waiting until no other test has a lab");
+    let _host = lab::HostLock::exclusive().unwrap_or_else(|e| panic!("{e}"));
     let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let ovs_deb = ovs_switch_deb(scratch.path());
     let own_policy_rc_d = !Path::new(POLICY_RC_D).exists();

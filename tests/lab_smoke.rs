@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use lab::{Hooks, Lab, LabError, LabOptions};
+use lab::{Hooks, HostLock, Lab, LabError, LabOptions};
 
 /// What the host looks like from outside any lab.
 #[derive(Debug, PartialEq, Eq)]
@@ -95,6 +95,12 @@ fn processes_in(namespaces: &[String]) -> Vec<String> {
 #[test]
 fn ovs_forwards_and_ifupdown_runs_and_nothing_leaks() -> Result<(), LabError> {
     lab::require_root_and_tools();
+    // No test may change the host between here and the last comparison (the labs
+    // below hold it shared too; this covers the time before and after them).
+    let _host = HostLock::shared().map_err(|message| LabError::Setup {
+        lab: "smoke".into(),
+        message,
+    })?;
     let before = host_state();
     let options = LabOptions {
         hooks: Hooks::None,

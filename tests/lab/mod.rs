@@ -47,6 +47,8 @@
 //! A lab dies with the thread that created it (and with the test process): keep a
 //! `Lab` in the thread (test) that made it. Names only label things (hostname,
 //! messages); parallel tests never collide because every lab has its own namespaces.
+//! Every lab holds the host shared ([`HostLock`]) while it lives: a test that changes
+//! the host (installs a package) takes it exclusively and so never overlaps with a lab.
 
 #![allow(dead_code, unused_imports)]
 
@@ -54,6 +56,7 @@ mod error;
 mod exec;
 mod fixture;
 mod holder;
+mod host;
 mod ovs;
 mod setup;
 mod tools;
@@ -66,6 +69,7 @@ use std::time::Duration;
 pub use error::{LabError, Output};
 pub use fixture::nics_named_in;
 pub use holder::Enter;
+pub use host::HostLock;
 pub use tools::{INSTALL_HINT, check_root_and_tools, find_program, require_root_and_tools};
 
 use holder::Holder;
@@ -125,6 +129,8 @@ pub struct Lab {
     /// places `write_file` may write to.
     private: RefCell<Vec<String>>,
     holder: Holder,
+    /// Released after `Drop` has torn the lab down.
+    _host: HostLock,
 }
 
 impl Lab {
@@ -137,12 +143,14 @@ impl Lab {
     /// A machine under test built as `options` says.
     pub fn with_options(name: &str, options: LabOptions) -> Result<Lab, LabError> {
         require_root_and_tools();
+        let host = lab_host_lock(name)?;
         let lab = Lab {
             name: name.to_string(),
             holder: Holder::spawn(name)?,
             options,
             system: true,
             private: RefCell::new(Vec::new()),
+            _host: host,
         };
         lab.setup_system()?;
         Ok(lab)
@@ -153,6 +161,7 @@ impl Lab {
     /// its own OVS is a `Lab::with_options(.., Hooks::None ..)` instead.)
     pub fn peer(name: &str) -> Result<Lab, LabError> {
         require_root_and_tools();
+        let host = lab_host_lock(name)?;
         let lab = Lab {
             name: name.to_string(),
             holder: Holder::spawn(name)?,
@@ -163,6 +172,7 @@ impl Lab {
             },
             system: false,
             private: RefCell::new(Vec::new()),
+            _host: host,
         };
         lab.setup_peer()?;
         Ok(lab)
@@ -362,6 +372,14 @@ impl Drop for Lab {
         }
         self.holder.kill();
     }
+}
+
+/// The shared hold on the host of a new lab.
+fn lab_host_lock(lab: &str) -> Result<HostLock, LabError> {
+    HostLock::shared().map_err(|message| LabError::Setup {
+        lab: lab.to_string(),
+        message,
+    })
 }
 
 fn prepend<'a>(first: &'a str, rest: &[&'a str]) -> Vec<&'a str> {

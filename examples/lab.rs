@@ -8,7 +8,9 @@
 //! (openvswitch-switch); then `ovs-vsctl show`, `ip -br addr`; then the reverse.
 //! `source` lines are kept but the files they name are not copied into the lab.
 
-#[path = "../tests/lab/mod.rs"]
+// The lab tests use all of the lab; this program only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/lab_tests/lab/mod.rs"]
 mod lab;
 
 use std::io::BufRead;

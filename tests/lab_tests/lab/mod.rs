@@ -1,13 +1,12 @@
-//! The test lab of DESIGN.md: throwaway Linux namespaces in which the real
-//! `ifup`/`ifdown`, the real Open vSwitch daemons (userspace datapath) and our
-//! freshly built binary run, without the host ever seeing any of it.
+//! The test lab: throwaway Linux namespaces in which the real `ifup`/`ifdown`, the
+//! real Open vSwitch daemons (userspace datapath) and our freshly built binary run,
+//! without the host ever seeing any of it (DESIGN.md, "The test lab").
 //!
-//! Use it from an integration test with `mod lab;` (and from an example with
-//! `#[path = "../tests/lab/mod.rs"] mod lab;`):
+//! The lab tests (`tests/lab_tests/`) use it as `crate::lab`; the examples include
+//! it with `#[path = "../tests/lab_tests/lab/mod.rs"] mod lab;`:
 //!
 //! ```ignore
-//! mod lab;
-//! use lab::{Lab, LabError};
+//! use crate::lab::{Lab, LabError};
 //!
 //! #[test]
 //! fn bridge_comes_up() -> Result<(), LabError> {
@@ -50,8 +49,6 @@
 //! Every lab holds the host shared ([`HostLock`]) while it lives: a test that changes
 //! the host (installs a package) takes it exclusively and so never overlaps with a lab.
 
-#![allow(dead_code, unused_imports)]
-
 mod error;
 mod exec;
 mod fixture;
@@ -70,7 +67,10 @@ pub use error::{LabError, Output};
 pub use fixture::nics_named_in;
 pub use holder::Enter;
 pub use host::HostLock;
-pub use tools::{INSTALL_HINT, check_root_and_tools, find_program, require_root_and_tools};
+/// For the examples, which report what is missing without a panic.
+#[allow(unused_imports)]
+pub use tools::check_root_and_tools;
+pub use tools::{find_program, require_root_and_tools};
 
 use holder::Holder;
 

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod lab;
+use crate::lab::{Hooks, HostLock, Lab, LabOptions};
 
 const HOOK_DIRS: [&str; 4] = [
     "/etc/network/if-pre-up.d",
@@ -653,13 +653,13 @@ fn ovs_switch_deb(dir: &Path) -> PathBuf {
 /// package's four hook links, recreated as the same links in the lab's private
 /// `/etc/network`.
 fn seed_up_with_installed_files() {
-    let options = lab::LabOptions {
-        hooks: lab::Hooks::None,
+    let options = LabOptions {
+        hooks: Hooks::None,
         binary: None,
-        ..lab::LabOptions::default()
+        ..LabOptions::default()
     };
-    let host = lab::Lab::with_options("deb-seed", options).unwrap_or_else(|e| panic!("{e:?}"));
-    let wire = lab::Lab::peer("deb-seed-wire").unwrap_or_else(|e| panic!("{e:?}"));
+    let host = Lab::with_options("deb-seed", options).unwrap_or_else(|e| panic!("{e:?}"));
+    let wire = Lab::peer("deb-seed-wire").unwrap_or_else(|e| panic!("{e:?}"));
     let ok = |argv: &[&str]| host.ok(argv).unwrap_or_else(|e| panic!("{e:?}"));
     host.add_veth("eth0", &wire, "eth0")
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -744,7 +744,7 @@ fn build_install_divert_purge() {
     // lab of another test is alive, and keep new ones from starting until the
     // machine is back in its starting state (`restore`, dropped before `_host`).
     say("waiting until no other test has a lab");
-    let _host = lab::HostLock::exclusive().unwrap_or_else(|e| panic!("{e}"));
+    let _host = HostLock::exclusive().unwrap_or_else(|e| panic!("{e}"));
     let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let ovs_deb = ovs_switch_deb(scratch.path());
     let own_policy_rc_d = !Path::new(POLICY_RC_D).exists();

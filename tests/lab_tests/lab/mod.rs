@@ -31,7 +31,8 @@
 //! - fresh empty tmpfs on `/etc/network` (with the four `if-*.d` dirs and
 //!   `interfaces.d`), `/etc/openvswitch`, `/var/log/openvswitch`, `/var/lib/openvswitch`;
 //! - the built binary at `/usr/sbin/ifupdown-ovs` (bind mount) and, per [`Hooks`],
-//!   our four hook links, Debian's hook, or no hook at all.
+//!   our hooks (the links of the repository's `if-*.d/` folders, as the package
+//!   installs them), Debian's hook, or no hook at all.
 //!
 //! Commands run through `nsenter` with a clean environment (`PATH`, `LANG`, `HOME`;
 //! `RUST_LOG`/`RUST_BACKTRACE`/`TERM` passed through), stdin from `/dev/null` unless
@@ -77,7 +78,9 @@ use holder::Holder;
 /// Which ifupdown hooks a lab installs in `/etc/network/if-*.d/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hooks {
-    /// `if-{pre-up,up,down,post-down}.d/ifupdown-ovs` -> `/usr/sbin/ifupdown-ovs`.
+    /// The entries of the repository's hook folders `if-{pre-up,up,down,post-down}.d/`
+    /// (`ifupdown-ovs` -> `/usr/sbin/ifupdown-ovs`), linked into the same folders of
+    /// `/etc/network`, as the package installs them.
     Ours,
     /// Debian's `/usr/share/openvswitch/scripts/ifupdown.sh` as
     /// `if-pre-up.d/openvswitch` and `if-post-down.d/openvswitch`.

@@ -1,4 +1,4 @@
-//! A real two-node Pacemaker cluster on one machine (PACEMAKER.md tier 3): each node
+//! A real two-node Pacemaker cluster on one machine (docs/ocf.md, "Tests"): each node
 //! is a lab (own network, mount, UTS and PID namespaces, hostname, /run, /dev/shm,
 //! overlays of /etc and /var/lib) with its own OVS, our hooks and the agent; corosync
 //! (knet) runs over a veth pair between the nodes; a simulated switch joins both

@@ -1,4 +1,4 @@
-//! Pacemaker's own resource runner, without a cluster (PACEMAKER.md tier 2): a CIB
+//! Pacemaker's own resource runner, without a cluster (docs/ocf.md, "Tests"): a CIB
 //! built offline in a file holds an `ocf:ifupdown-ovs:OVSPort` primitive, and
 //! `crm_resource --force-start|--force-check|--force-stop` run the agent as the
 //! cluster would (environment, meta attributes, exit code mapping). The port is

@@ -1,6 +1,6 @@
 //! The test lab: throwaway Linux namespaces in which the real `ifup`/`ifdown`, the
 //! real Open vSwitch daemons (userspace datapath) and our freshly built binary run,
-//! without the host ever seeing any of it (DESIGN.md, "The test lab").
+//! without the host ever seeing any of it (docs/architecture.md, "The test lab").
 //!
 //! The lab tests (`tests/lab_tests/`) use it as `crate::lab`; the examples include
 //! it with `#[path = "../tests/lab_tests/lab/mod.rs"] mod lab;`:

@@ -18,7 +18,9 @@
 //! to `--out`. A SHORT never fails the process; a failed run does (exit 1).
 //! Run it through `scripts/bench`, which builds everything and passes `--binary`.
 
-#[path = "../tests/lab/mod.rs"]
+// The lab tests use all of the lab; this program only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/lab_tests/lab/mod.rs"]
 mod lab;
 
 use std::collections::BTreeMap;

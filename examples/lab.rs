@@ -1,6 +1,7 @@
 //! `lab FIXTURE`: bring an interfaces file up and down in a throwaway lab (see
-//! DESIGN.md "The test lab") and show what happened. Run it through `scripts/lab`,
-//! which builds everything and passes `--binary`.
+//! docs/architecture.md, "The test lab", and tests/lab_tests/lab/mod.rs) and show
+//! what happened. Run it through `scripts/lab`, which builds everything and passes
+//! `--binary`.
 //!
 //! Steps: a veth "NIC" to a peer namespace for every NIC name the file mentions
 //! (eth*, ens*, enp*, eno*), a private OVS, then what a Debian boot does:
@@ -8,7 +9,9 @@
 //! (openvswitch-switch); then `ovs-vsctl show`, `ip -br addr`; then the reverse.
 //! `source` lines are kept but the files they name are not copied into the lab.
 
-#[path = "../tests/lab/mod.rs"]
+// The lab tests use all of the lab; this program only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/lab_tests/lab/mod.rs"]
 mod lab;
 
 use std::io::BufRead;

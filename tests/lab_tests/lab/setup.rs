@@ -1,6 +1,7 @@
 //! Building a lab's private file system view: tmpfs mounts, overlays, the bind-mounted
-//! binary and the ifupdown hooks. All mounts happen inside the lab's mount namespace
-//! (private propagation), so the host never sees them.
+//! binary and the ifupdown hooks (ours: the links of the repository's hook folders).
+//! All mounts happen inside the lab's mount namespace (private propagation), so the
+//! host never sees them.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,10 @@ pub const HOOK_DIRS: &[&str] = &[
 
 /// Where the binary appears inside the lab.
 pub const BINARY: &str = "/usr/sbin/ifupdown-ovs";
+
+/// The checkout: its `if-pre-up.d/`, `if-up.d/`, `if-down.d/` and `if-post-down.d/`
+/// hold our hooks as the package installs them into `/etc/network`.
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Debian's own OVS hook script.
 pub const DEBIAN_HOOK: &str = "/usr/share/openvswitch/scripts/ifupdown.sh";
@@ -102,13 +107,16 @@ impl Lab {
     }
 
     /// Links the hooks `kind` says into `/etc/network/if-*.d/`; removes ours and
-    /// Debian's first, so a test can switch hooks in the middle.
+    /// Debian's first, so a test can switch hooks in the middle. Ours are the links of
+    /// the repository's hook folders (`if-up.d/ifupdown-ovs` -> `/usr/sbin/ifupdown-ovs`,
+    /// where the lab puts the built binary), made again in the lab's `/etc/network`.
     pub fn install_hooks(&self, kind: Hooks) -> Result<(), LabError> {
-        for dir in HOOK_DIRS {
-            for name in ["ifupdown-ovs", "openvswitch"] {
-                self.ok(&["rm", "-f", &format!("{dir}/{name}")])?;
-            }
-        }
+        let ours = self.repo_hooks()?;
+        let mut old = ours.clone();
+        old.extend(HOOK_DIRS.iter().map(|dir| format!("{dir}/openvswitch")));
+        let mut rm = vec!["rm", "-f", "--"];
+        rm.extend(old.iter().map(String::as_str));
+        self.ok(&rm)?;
         match kind {
             Hooks::None => {}
             Hooks::Ours => {
@@ -117,8 +125,8 @@ impl Lab {
                         "Hooks::Ours needs {BINARY}: give LabOptions::binary"
                     )));
                 }
-                for dir in HOOK_DIRS {
-                    self.ok(&["ln", "-s", BINARY, &format!("{dir}/ifupdown-ovs")])?;
+                for link in &ours {
+                    self.ok(&["ln", "-s", BINARY, link])?;
                 }
             }
             Hooks::Debian => {
@@ -128,6 +136,41 @@ impl Lab {
             }
         }
         Ok(())
+    }
+
+    /// Where the links of the repository's hook folders go in the lab (the same four
+    /// folders as [`HOOK_DIRS`]). Each must point at [`BINARY`]: that is where the lab
+    /// (and the package) puts the binary.
+    fn repo_hooks(&self) -> Result<Vec<String>, LabError> {
+        let mut links = Vec::new();
+        for dir in HOOK_DIRS {
+            let folder = Path::new(REPO).join(dir.trim_start_matches("/etc/network/"));
+            let entries = std::fs::read_dir(&folder)
+                .map_err(|e| self.setup_error(format!("{}: {e}", folder.display())))?;
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            if names.is_empty() {
+                return Err(self.setup_error(format!("{}: no hook", folder.display())));
+            }
+            for name in names {
+                let path = folder.join(&name);
+                let target = std::fs::read_link(&path).map_err(|e| {
+                    self.setup_error(format!("{}: not a link: {e}", path.display()))
+                })?;
+                if target != Path::new(BINARY) {
+                    return Err(self.setup_error(format!(
+                        "{} points at {}, not at {BINARY} where the lab puts the binary",
+                        path.display(),
+                        target.display()
+                    )));
+                }
+                links.push(format!("{dir}/{name}"));
+            }
+        }
+        Ok(links)
     }
 
     /// Everything `Lab::new` promises (see the module documentation).

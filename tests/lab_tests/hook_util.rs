@@ -1,7 +1,5 @@
 //! Helpers shared by the hook_* lab tests: fixtures, traffic checks, OVS queries.
 
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use crate::lab::{Hooks, Lab, LabError, LabOptions};

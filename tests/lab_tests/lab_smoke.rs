@@ -3,15 +3,13 @@
 //! promised, errors carry their context, and nothing is left on the host.
 //! Needs root and the packages of `.ci/run`; fails (never skips) without them.
 
-mod lab;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use lab::{Hooks, Lab, LabError, LabOptions};
+use crate::lab::{Hooks, HostLock, Lab, LabError, LabOptions};
 
 /// What the host looks like from outside any lab.
 #[derive(Debug, PartialEq, Eq)]
@@ -94,7 +92,13 @@ fn processes_in(namespaces: &[String]) -> Vec<String> {
 
 #[test]
 fn ovs_forwards_and_ifupdown_runs_and_nothing_leaks() -> Result<(), LabError> {
-    lab::require_root_and_tools();
+    crate::lab::require_root_and_tools();
+    // No test may change the host between here and the last comparison (the labs
+    // below hold it shared too; this covers the time before and after them).
+    let _host = HostLock::shared().map_err(|message| LabError::Setup {
+        lab: "smoke".into(),
+        message,
+    })?;
     let before = host_state();
     let options = LabOptions {
         hooks: Hooks::None,
@@ -299,10 +303,10 @@ fn nics_are_found_in_fixtures() {
                 iface eth2:1 inet static\n  address 192.0.2.5/24\n\
                 iface ethernet inet manual\n  pre-up echo eth7\n";
     assert_eq!(
-        lab::nics_named_in(text),
+        crate::lab::nics_named_in(text),
         ["enp3s0", "ens4", "eth0", "eth1", "eth2", "eth7"]
     );
-    assert!(lab::nics_named_in("auto br0\niface br0 inet dhcp\n").is_empty());
+    assert!(crate::lab::nics_named_in("auto br0\niface br0 inet dhcp\n").is_empty());
 }
 
 #[test]

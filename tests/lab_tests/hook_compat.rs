@@ -5,11 +5,8 @@
 //! Debian's behaviour. Bridges get the userspace datapath through `ovs_extra`,
 //! which both hooks understand. Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
-use hook_util::*;
-use lab::{Hooks, Lab, LabError, LabOptions};
+use crate::hook_util::*;
+use crate::lab::{Hooks, Lab, LabError, LabOptions};
 
 /// A machine with `hooks`, its NIC `eth0` wired to a peer, OVS running and
 /// `interfaces` in place.

@@ -15,11 +15,8 @@
 //! survives an OVS restart; `ifdown -a` leaves nothing of ours.
 //! Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
-use hook_util::*;
-use lab::{Lab, LabError};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
 
 const MGMT: &str = "192.0.2.10";
 const MAC: &str = "00:01:02:03:04:05";

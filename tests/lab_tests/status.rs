@@ -3,9 +3,7 @@
 //! up is "down", and a row of ours whose stanza was removed makes the status fail.
 //! Needs root and the packages of `.ci/run`.
 
-mod lab;
-
-use lab::{Lab, LabError};
+use crate::lab::{Lab, LabError};
 
 const CONFIG: &str = "\
 auto br0

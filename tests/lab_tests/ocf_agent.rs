@@ -5,16 +5,13 @@
 //! peer's neighbour tables learn the port's MAC). Needs root and the packages of
 //! `.ci/run`.
 
-mod lab;
-mod ocf_util;
-
 use std::time::Duration;
 
-use lab::LabError;
-use ocf_util::*;
+use crate::lab::{Lab, LabError};
+use crate::ocf_util::*;
 
 /// Whether `peer` has a neighbour entry `ip` -> `mac`.
-fn neighbour(peer: &lab::Lab, ip: &str, mac: &str) -> Result<bool, LabError> {
+fn neighbour(peer: &Lab, ip: &str, mac: &str) -> Result<bool, LabError> {
     let out = peer.ok(&["ip", "neigh", "show", "to", ip, "dev", "eth0"])?;
     Ok(out.contains(&format!("lladdr {mac}")))
 }
@@ -265,7 +262,7 @@ fn validate_all_on_broken_stanzas() -> Result<(), LabError> {
 #[test]
 fn other_interfaces_file() -> Result<(), LabError> {
     let h = host("ocf-file", Default::default())?;
-    let peer = lab::Lab::peer("ocf-file-peer")?;
+    let peer = Lab::peer("ocf-file-peer")?;
     h.add_veth("eth0", &peer, "eth0")?;
     h.start_ovs()?;
     let file = "/etc/network/ha.interfaces";

@@ -8,13 +8,10 @@
 //! back to the defaults; 100 up/down cycles of the floating port leave nothing.
 //! Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
 use std::time::Instant;
 
-use hook_util::*;
-use lab::{Lab, LabError};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
 
 const PORT: &str = "ovsbr0p1";
 

@@ -5,13 +5,10 @@
 //! nothing left after `ifdown -a`, and an interface with invalid options failing
 //! alone with its own message. Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
 use std::collections::BTreeMap;
 
-use hook_util::*;
-use lab::{Lab, LabError};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
 
 const VLANS: u32 = 20;
 

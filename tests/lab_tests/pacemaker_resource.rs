@@ -1,15 +1,12 @@
-//! Pacemaker's own resource runner, without a cluster (PACEMAKER.md tier 2): a CIB
+//! Pacemaker's own resource runner, without a cluster (docs/ocf.md, "Tests"): a CIB
 //! built offline in a file holds an `ocf:ifupdown-ovs:OVSPort` primitive, and
 //! `crm_resource --force-start|--force-check|--force-stop` run the agent as the
 //! cluster would (environment, meta attributes, exit code mapping). The port is
 //! checked for real in between. Needs root, the lab's packages and
 //! `pacemaker-cli-utils` (`.ci/run` installs them).
 
-mod lab;
-mod ocf_util;
-
-use lab::{Lab, LabError, Output};
-use ocf_util::*;
+use crate::lab::{Lab, LabError, Output};
+use crate::ocf_util::*;
 
 const CIB: &str = "/tmp/cib.xml";
 
@@ -40,7 +37,7 @@ fn crm_resource(h: &Lab, op: &str) -> Result<Output, LabError> {
 fn require_pacemaker_tools() {
     for tool in ["crm_resource", "cibadmin", "crm_attribute", "crm_verify"] {
         assert!(
-            lab::find_program(tool).is_some(),
+            crate::lab::find_program(tool).is_some(),
             "{tool} is missing: apt-get install -y --no-install-recommends pacemaker-cli-utils \
              pacemaker (.ci/run installs them)"
         );

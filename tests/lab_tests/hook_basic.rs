@@ -3,11 +3,8 @@
 //! are marked as ours, converge on a second `ifup`, and leave nothing after
 //! `ifdown -a`. Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
-use hook_util::*;
-use lab::{Lab, LabError};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
 
 const BASIC: &str = "\
 auto br0

@@ -5,11 +5,8 @@
 //! resource-agents' RELAX NG schema. Needs root and the packages of `.ci/run`
 //! (resource-agents, libxml2-utils).
 
-mod lab;
-mod ocf_util;
-
-use lab::LabError;
-use ocf_util::*;
+use crate::lab::LabError;
+use crate::ocf_util::*;
 
 #[test]
 fn ocf_tester_passes() -> Result<(), LabError> {

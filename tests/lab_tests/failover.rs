@@ -22,13 +22,10 @@
 //! interface of the node).
 //! Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hook_util::*;
-use lab::{Lab, LabError, Output};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError, Output};
 
 const PORT: &str = "ovsbr0p1";
 const FLOATING: &str = "192.0.2.50";

@@ -3,13 +3,10 @@
 //! `plan` command, and OVS stopped (bounded, one clear line per interface).
 //! Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
 use std::time::{Duration, Instant};
 
-use hook_util::*;
-use lab::{Lab, LabError};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
 
 /// Lines of ifup/ifdown's stderr that come from us.
 fn ours_on_stderr(stderr: &str) -> Vec<String> {

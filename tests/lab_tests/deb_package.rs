@@ -1,7 +1,8 @@
 //! The Debian package (debian/, man/, completions/, scripts/deb).
 //!
 //! Fast checks run everywhere: the packaging files agree with each other, with
-//! the CLI and with DESIGN.md's names; the maintainer scripts are strict POSIX
+//! the CLI and with the paths of docs/packaging.md (the hooks come from the
+//! repository's `if-*.d/` folders); the maintainer scripts are strict POSIX
 //! sh; the diverted names are ones run-parts never runs; the man pages render
 //! without warnings.
 //!
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod lab;
+use crate::lab::{Hooks, HostLock, Lab, LabOptions};
 
 const HOOK_DIRS: [&str; 4] = [
     "/etc/network/if-pre-up.d",
@@ -121,24 +122,55 @@ fn changelog_version_is_the_crate_version() {
     );
 }
 
-#[test]
-fn links_are_the_designed_names() {
-    let links: BTreeSet<(String, String)> = read("debian/ifupdown-ovs.links")
+/// `(source, destination)` lines of a debhelper list (`.links`, `.install`).
+fn pairs(rel: &str) -> BTreeSet<(String, String)> {
+    read(rel)
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let mut w = l.split_whitespace();
             let src = w.next().unwrap_or_default();
-            let dst = w.next().unwrap_or_else(|| panic!("bad links line {l:?}"));
-            (format!("/{src}"), format!("/{dst}"))
+            let dst = w.next().unwrap_or_else(|| panic!("{rel}: bad line {l:?}"));
+            (src.to_string(), dst.to_string())
         })
+        .collect()
+}
+
+/// The hooks are the links of the repository's folders `if-pre-up.d/` ...
+/// `if-post-down.d/` (each holding `ifupdown-ovs` -> /usr/sbin/ifupdown-ovs, as
+/// Debian's openvswitch source shows its hook), installed by dh_install into the
+/// same folders of /etc/network; dh_link makes the agent's link.
+#[test]
+fn links_are_the_designed_names() {
+    let links: BTreeSet<(String, String)> = pairs("debian/ifupdown-ovs.links")
+        .into_iter()
+        .map(|(src, dst)| (format!("/{src}"), format!("/{dst}")))
         .collect();
-    let mut want: BTreeSet<(String, String)> = HOOK_DIRS
-        .iter()
-        .map(|d| (SBIN.to_string(), format!("{d}/ifupdown-ovs")))
+    let want = BTreeSet::from([(SBIN.to_string(), OCF_AGENT.to_string())]);
+    assert_eq!(links, want, "debian/ifupdown-ovs.links");
+
+    let installed: BTreeSet<(String, String)> = pairs("debian/ifupdown-ovs.install")
+        .into_iter()
+        .filter(|(src, _)| src.starts_with("if-"))
         .collect();
-    want.insert((SBIN.to_string(), OCF_AGENT.to_string()));
-    assert_eq!(links, want);
+    let mut want = BTreeSet::new();
+    for dir in HOOK_DIRS {
+        let folder = dir.trim_start_matches("/etc/network/");
+        let entries: Vec<String> = std::fs::read_dir(root().join(folder))
+            .unwrap_or_else(|e| panic!("{folder}/: {e}"))
+            .map(|e| e.unwrap_or_else(|e| panic!("{folder}/: {e}")).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(entries, ["ifupdown-ovs"], "{folder}/ holds our hook only");
+        let hook = format!("{folder}/ifupdown-ovs");
+        assert_eq!(
+            std::fs::read_link(root().join(&hook)).ok(),
+            Some(PathBuf::from(SBIN)),
+            "{hook} is a link to {SBIN}"
+        );
+        want.insert((hook, format!("{}/", dir.trim_start_matches('/'))));
+    }
+    assert_eq!(installed, want, "hook lines of debian/ifupdown-ovs.install");
 }
 
 #[test]
@@ -224,7 +256,13 @@ fn package_sources_exist() {
     ] {
         for line in read(list).lines().filter(|l| !l.trim().is_empty()) {
             let src = line.split_whitespace().next().unwrap_or_default();
-            assert!(root().join(src).is_file(), "{list}: {src} is missing");
+            // A file, or a link (the hooks point at /usr/sbin/ifupdown-ovs, which
+            // need not exist on the build machine).
+            let path = root().join(src);
+            assert!(
+                path.is_file() || path.is_symlink(),
+                "{list}: {src} is missing"
+            );
         }
     }
     let examples: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/examples"))
@@ -653,13 +691,13 @@ fn ovs_switch_deb(dir: &Path) -> PathBuf {
 /// package's four hook links, recreated as the same links in the lab's private
 /// `/etc/network`.
 fn seed_up_with_installed_files() {
-    let options = lab::LabOptions {
-        hooks: lab::Hooks::None,
+    let options = LabOptions {
+        hooks: Hooks::None,
         binary: None,
-        ..lab::LabOptions::default()
+        ..LabOptions::default()
     };
-    let host = lab::Lab::with_options("deb-seed", options).unwrap_or_else(|e| panic!("{e:?}"));
-    let wire = lab::Lab::peer("deb-seed-wire").unwrap_or_else(|e| panic!("{e:?}"));
+    let host = Lab::with_options("deb-seed", options).unwrap_or_else(|e| panic!("{e:?}"));
+    let wire = Lab::peer("deb-seed-wire").unwrap_or_else(|e| panic!("{e:?}"));
     let ok = |argv: &[&str]| host.ok(argv).unwrap_or_else(|e| panic!("{e:?}"));
     host.add_veth("eth0", &wire, "eth0")
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -740,6 +778,11 @@ fn build_install_divert_purge() {
         "lintian errors:\n{report}"
     );
 
+    // From here on the host's packages change, which every lab sees: wait until no
+    // lab of another test is alive, and keep new ones from starting until the
+    // machine is back in its starting state (`restore`, dropped before `_host`).
+    say("waiting until no other test has a lab");
+    let _host = HostLock::exclusive().unwrap_or_else(|e| panic!("{e}"));
     let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let ovs_deb = ovs_switch_deb(scratch.path());
     let own_policy_rc_d = !Path::new(POLICY_RC_D).exists();

@@ -1,13 +1,12 @@
-//! The test lab of DESIGN.md: throwaway Linux namespaces in which the real
-//! `ifup`/`ifdown`, the real Open vSwitch daemons (userspace datapath) and our
-//! freshly built binary run, without the host ever seeing any of it.
+//! The test lab: throwaway Linux namespaces in which the real `ifup`/`ifdown`, the
+//! real Open vSwitch daemons (userspace datapath) and our freshly built binary run,
+//! without the host ever seeing any of it (docs/architecture.md, "The test lab").
 //!
-//! Use it from an integration test with `mod lab;` (and from an example with
-//! `#[path = "../tests/lab/mod.rs"] mod lab;`):
+//! The lab tests (`tests/lab_tests/`) use it as `crate::lab`; the examples include
+//! it with `#[path = "../tests/lab_tests/lab/mod.rs"] mod lab;`:
 //!
 //! ```ignore
-//! mod lab;
-//! use lab::{Lab, LabError};
+//! use crate::lab::{Lab, LabError};
 //!
 //! #[test]
 //! fn bridge_comes_up() -> Result<(), LabError> {
@@ -32,7 +31,8 @@
 //! - fresh empty tmpfs on `/etc/network` (with the four `if-*.d` dirs and
 //!   `interfaces.d`), `/etc/openvswitch`, `/var/log/openvswitch`, `/var/lib/openvswitch`;
 //! - the built binary at `/usr/sbin/ifupdown-ovs` (bind mount) and, per [`Hooks`],
-//!   our four hook links, Debian's hook, or no hook at all.
+//!   our hooks (the links of the repository's `if-*.d/` folders, as the package
+//!   installs them), Debian's hook, or no hook at all.
 //!
 //! Commands run through `nsenter` with a clean environment (`PATH`, `LANG`, `HOME`;
 //! `RUST_LOG`/`RUST_BACKTRACE`/`TERM` passed through), stdin from `/dev/null` unless
@@ -47,13 +47,14 @@
 //! A lab dies with the thread that created it (and with the test process): keep a
 //! `Lab` in the thread (test) that made it. Names only label things (hostname,
 //! messages); parallel tests never collide because every lab has its own namespaces.
-
-#![allow(dead_code, unused_imports)]
+//! Every lab holds the host shared ([`HostLock`]) while it lives: a test that changes
+//! the host (installs a package) takes it exclusively and so never overlaps with a lab.
 
 mod error;
 mod exec;
 mod fixture;
 mod holder;
+mod host;
 mod ovs;
 mod setup;
 mod tools;
@@ -66,14 +67,20 @@ use std::time::Duration;
 pub use error::{LabError, Output};
 pub use fixture::nics_named_in;
 pub use holder::Enter;
-pub use tools::{INSTALL_HINT, check_root_and_tools, find_program, require_root_and_tools};
+pub use host::HostLock;
+/// For the examples, which report what is missing without a panic.
+#[allow(unused_imports)]
+pub use tools::check_root_and_tools;
+pub use tools::{find_program, require_root_and_tools};
 
 use holder::Holder;
 
 /// Which ifupdown hooks a lab installs in `/etc/network/if-*.d/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hooks {
-    /// `if-{pre-up,up,down,post-down}.d/ifupdown-ovs` -> `/usr/sbin/ifupdown-ovs`.
+    /// The entries of the repository's hook folders `if-{pre-up,up,down,post-down}.d/`
+    /// (`ifupdown-ovs` -> `/usr/sbin/ifupdown-ovs`), linked into the same folders of
+    /// `/etc/network`, as the package installs them.
     Ours,
     /// Debian's `/usr/share/openvswitch/scripts/ifupdown.sh` as
     /// `if-pre-up.d/openvswitch` and `if-post-down.d/openvswitch`.
@@ -125,6 +132,8 @@ pub struct Lab {
     /// places `write_file` may write to.
     private: RefCell<Vec<String>>,
     holder: Holder,
+    /// Released after `Drop` has torn the lab down.
+    _host: HostLock,
 }
 
 impl Lab {
@@ -137,12 +146,14 @@ impl Lab {
     /// A machine under test built as `options` says.
     pub fn with_options(name: &str, options: LabOptions) -> Result<Lab, LabError> {
         require_root_and_tools();
+        let host = lab_host_lock(name)?;
         let lab = Lab {
             name: name.to_string(),
             holder: Holder::spawn(name)?,
             options,
             system: true,
             private: RefCell::new(Vec::new()),
+            _host: host,
         };
         lab.setup_system()?;
         Ok(lab)
@@ -153,6 +164,7 @@ impl Lab {
     /// its own OVS is a `Lab::with_options(.., Hooks::None ..)` instead.)
     pub fn peer(name: &str) -> Result<Lab, LabError> {
         require_root_and_tools();
+        let host = lab_host_lock(name)?;
         let lab = Lab {
             name: name.to_string(),
             holder: Holder::spawn(name)?,
@@ -163,6 +175,7 @@ impl Lab {
             },
             system: false,
             private: RefCell::new(Vec::new()),
+            _host: host,
         };
         lab.setup_peer()?;
         Ok(lab)
@@ -362,6 +375,14 @@ impl Drop for Lab {
         }
         self.holder.kill();
     }
+}
+
+/// The shared hold on the host of a new lab.
+fn lab_host_lock(lab: &str) -> Result<HostLock, LabError> {
+    HostLock::shared().map_err(|message| LabError::Setup {
+        lab: lab.to_string(),
+        message,
+    })
 }
 
 fn prepend<'a>(first: &'a str, rest: &[&'a str]) -> Vec<&'a str> {

@@ -7,11 +7,8 @@
 //! The lab has no DHCP client: `inet dhcp` stanzas (examples 2, 3) are tested as
 //! `inet manual`. Needs root and the packages of `.ci/run`.
 
-mod hook_util;
-mod lab;
-
-use hook_util::*;
-use lab::{Lab, LabError, nics_named_in};
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError, nics_named_in};
 
 /// Bring example `n` up and down; `check` runs while it is up.
 fn example(n: u32, check: impl Fn(&Lab) -> Result<(), LabError>) -> Result<(), LabError> {

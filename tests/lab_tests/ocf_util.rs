@@ -3,8 +3,6 @@
 //! /usr/lib/ocf/resource.d/ifupdown-ovs/OVSPort, a peer on its bridge, and ways to
 //! run the agent and read the port's state.
 
-#![allow(dead_code)]
-
 use crate::lab::{Lab, LabError, LabOptions, Output};
 
 /// Where Pacemaker (and ocf-tester) find the agent.

@@ -4,13 +4,10 @@
 //! agent's setup (a stanza without ovs_* options, the bridge made by hand). Needs
 //! root and the packages of `.ci/run`.
 
-mod lab;
-mod ocf_util;
-
 use std::time::Instant;
 
-use lab::LabError;
-use ocf_util::*;
+use crate::lab::LabError;
+use crate::ocf_util::*;
 
 /// Lines of `a` not in `b` and the other way round, for the failure message.
 fn diff(a: &str, b: &str) -> String {

@@ -1,4 +1,4 @@
-//! A real two-node Pacemaker cluster on one machine (PACEMAKER.md tier 3): each node
+//! A real two-node Pacemaker cluster on one machine (docs/ocf.md, "Tests"): each node
 //! is a lab (own network, mount, UTS and PID namespaces, hostname, /run, /dev/shm,
 //! overlays of /etc and /var/lib) with its own OVS, our hooks and the agent; corosync
 //! (knet) runs over a veth pair between the nodes; a simulated switch joins both
@@ -10,14 +10,10 @@
 //! took. Needs root, the lab's packages and pacemaker, corosync,
 //! pacemaker-cli-utils (`.ci/run` installs them).
 
-mod hook_util;
-mod lab;
-mod ocf_util;
-
 use std::time::{Duration, Instant};
 
-use lab::{Lab, LabError, LabOptions};
-use ocf_util::*;
+use crate::lab::{Lab, LabError, LabOptions};
+use crate::ocf_util::*;
 
 const NODES: [&str; 2] = ["pcmk-n1", "pcmk-n2"];
 const RING: [&str; 2] = ["198.51.100.1", "198.51.100.2"];
@@ -89,7 +85,7 @@ fn require_cluster_tools() {
         "crm_attribute",
     ] {
         assert!(
-            lab::find_program(tool).is_some(),
+            crate::lab::find_program(tool).is_some(),
             "{tool} is missing: apt-get install -y --no-install-recommends pacemaker corosync \
              pacemaker-cli-utils crmsh (.ci/run installs them)"
         );
@@ -156,8 +152,10 @@ fn location(n: &Lab) -> Result<Option<String>, LabError> {
         .lines()
         .filter(|l| l.contains("(ocf:ifupdown-ovs:OVSPort)"))
         .find_map(|l| l.split("Started").nth(1))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty()))
+        // "Started pcmk-n1", or "Started pcmk-n1 (Monitoring)" while the first
+        // monitor runs: the node is the first word.
+        .and_then(|s| s.split_whitespace().next())
+        .map(str::to_string))
 }
 
 /// Wait until `n` sees the resource on `want`; the time it took.
@@ -224,7 +222,7 @@ fn client_sees(client: &Lab) -> Result<(), LabError> {
 fn two_node_failover() -> Result<(), LabError> {
     require_cluster_tools();
     let t0 = Instant::now();
-    let sw = hook_util::switch("pcmk-sw")?;
+    let sw = crate::hook_util::switch("pcmk-sw")?;
     let client = Lab::peer("pcmk-client")?;
     let n1 = node(NODES[0])?;
     let n2 = node(NODES[1])?;

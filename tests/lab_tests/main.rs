@@ -1,0 +1,35 @@
+//! The integration tests that run in the test lab (module [`lab`]; see
+//! docs/architecture.md, "The test lab"), and the Debian package tests: one test
+//! binary, so that the lab and the helpers are compiled once.
+//!
+//! Every lab test needs root and the packages of `.ci/run`, and fails (never
+//! skips) without them. Tests are named `MODULE::TEST`; run one group with e.g.
+//! `cargo test --test lab_tests hook_routing::`.
+//!
+//! All tests share this process: `--test-threads=N` runs N of them at once, in any
+//! pairing. Labs never collide (each has its own namespaces), and no test sets
+//! environment variables or process-wide state. The one test that changes the
+//! host (`deb_package::build_install_divert_purge` installs and removes packages,
+//! which every lab sees through its overlays) takes the host exclusively
+//! ([`lab::HostLock`]), so it never overlaps with a lab.
+
+mod hook_util;
+mod lab;
+mod ocf_util;
+
+mod deb_package;
+mod failover;
+mod hook_basic;
+mod hook_batch;
+mod hook_compat;
+mod hook_debian;
+mod hook_lifecycle;
+mod hook_routing;
+mod hook_seed;
+mod lab_smoke;
+mod ocf_agent;
+mod ocf_cycles;
+mod ocf_tester;
+mod pacemaker_cluster;
+mod pacemaker_resource;
+mod status;

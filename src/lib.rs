@@ -12,7 +12,7 @@
 //! | language | [`interfaces`] | system |
 //! | system | [`sys`] | nothing of ours |
 //!
-//! `tests/architecture.rs` checks that every import points to a lower layer (or, among
+//! `tests/cli/architecture.rs` checks that every import points to a lower layer (or, among
 //! entry points, forms no cycle), that no top-level module holds more than 30% of the
 //! code, and that every facade's doc names its submodules.
 

@@ -370,4 +370,37 @@ iface plain inet manual
         let down = report.iter().find(|l| l.name == "p1").unwrap();
         assert!(!down.is_problem());
     }
+
+    #[test]
+    fn invalid_options_report_what_they_can() {
+        // eth0 without its bridge (any bridge will do), v2 with an invalid VLAN,
+        // p1 of an unknown kind
+        let config = CONFIG
+            .replace(
+                "ovs_type OVSPort\n    ovs_bridge br0\n",
+                "ovs_type OVSPort\n",
+            )
+            .replace("ovs_vlan 3", "ovs_vlan 5000")
+            .replace("ovs_type OVSIntPort", "ovs_type OVSIntport");
+        let config = Config::parse_str(&config, Path::new("interfaces")).unwrap();
+        let shown: Vec<String> = report(&config, &observed(None), &Context::default())
+            .iter()
+            .map(|l| {
+                l.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .take(4)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "br0 bridge up (ours)",
+                "eth0 port up on br0 (ours)",
+                "v2 bridge WRONG: a VLAN bridge, configured as a real bridge",
+                "p1 ? WRONG: invalid options (see ifupdown-ovs check)",
+            ]
+        );
+    }
 }

@@ -52,9 +52,6 @@ pub enum PlanError {
     /// The transaction would destroy what is not ours.
     #[error(transparent)]
     Converge(#[from] ConvergeError),
-    /// A port without `ovs_bridge`.
-    #[error("{name}: ovs_bridge is missing")]
-    NoBridge { name: String },
     /// VLAN bridges whose parents are VLAN bridges, too many times.
     #[error("{name}: bridge {bridge}: VLAN bridge parents nest too deep")]
     NestedTooDeep { name: String, bridge: String },
@@ -116,7 +113,6 @@ impl PlanError {
             PlanError::Desired(e) => Some(&e.iface),
             PlanError::Converge(e) => Some(&e.name),
             PlanError::NotOvs { name }
-            | PlanError::NoBridge { name }
             | PlanError::NestedTooDeep { name, .. }
             | PlanError::NotABridge { name, .. }
             | PlanError::UnknownBridge { name, .. }

@@ -98,18 +98,18 @@ pub(super) fn routing(
     direction: Direction,
 ) -> Result<Vec<Step>, PlanError> {
     let m = model(inp, name)?;
-    let Some(table) = &m.route_table else {
+    let Some(r) = m.device().and_then(|d| d.routing.as_ref()) else {
         return Ok(Vec::new());
     };
-    let table_shown = table.to_string();
-    let id = route::table_id(table, Path::new(route::IPROUTE2_DIR)).map_err(|e| {
+    let table_shown = r.table.to_string();
+    let id = route::table_id(&r.table, Path::new(route::IPROUTE2_DIR)).map_err(|e| {
         PlanError::RouteTable {
             name: name.into(),
             source: e.into(),
         }
     })?;
     let mut lines: Vec<(Vec<String>, Family)> = Vec::new();
-    for l in &m.routes {
+    for l in &r.routes {
         lines.push(route::route_words(l).map_err(|e| PlanError::Route {
             name: name.into(),
             source: e.into(),
@@ -130,7 +130,7 @@ pub(super) fn routing(
                 family: c.family,
                 table: id,
                 table_shown: table_shown.clone(),
-                pref: m.route_pref,
+                pref: r.pref,
                 addrs: c.addrs,
                 gateway: c.gateway,
                 extra,

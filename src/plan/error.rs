@@ -10,11 +10,8 @@ use super::converge::ConvergeError;
 use super::desired::DesiredError;
 use crate::config::model::OvsType;
 use crate::config::options::OptionError;
-use crate::net::addr::Family;
-
-/// The error of a lower layer that planning only passes on (an address, a route,
-/// a routing table): shown by its `Display`.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+use crate::net::addr::{Family, StaticError};
+use crate::net::route::RouteError;
 
 /// An interface whose `ovs_*` options are invalid: every error, one per line, each
 /// with the file and line of its option when the configuration says where.
@@ -86,21 +83,21 @@ pub enum PlanError {
         name: String,
         family: Family,
         #[source]
-        source: Cause,
+        source: StaticError,
     },
     /// `ovs_route_table` names a table `ip` does not know.
     #[error("{name}: {source}")]
     RouteTable {
         name: String,
         #[source]
-        source: Cause,
+        source: RouteError,
     },
     /// An `ovs_route` line.
     #[error("{name}: ovs_route: {source}")]
     Route {
         name: String,
         #[source]
-        source: Cause,
+        source: RouteError,
     },
 }
 

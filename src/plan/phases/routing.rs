@@ -53,10 +53,10 @@ fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>),
             first("netmask").as_deref(),
             first("gateway").as_deref(),
         )
-        .map_err(|e| PlanError::Static {
+        .map_err(|source| PlanError::Static {
             name: name.into(),
             family,
-            source: e.into(),
+            source,
         })?;
         found.push(c);
         Ok::<(), PlanError>(())
@@ -102,17 +102,17 @@ pub(super) fn routing(
         return Ok(Vec::new());
     };
     let table_shown = r.table.to_string();
-    let id = route::table_id(&r.table, Path::new(route::IPROUTE2_DIR)).map_err(|e| {
+    let id = route::table_id(&r.table, Path::new(route::IPROUTE2_DIR)).map_err(|source| {
         PlanError::RouteTable {
             name: name.into(),
-            source: e.into(),
+            source,
         }
     })?;
     let mut lines: Vec<(Vec<String>, Family)> = Vec::new();
     for l in &r.routes {
-        lines.push(route::route_words(l).map_err(|e| PlanError::Route {
+        lines.push(route::route_words(l).map_err(|source| PlanError::Route {
             name: name.into(),
-            source: e.into(),
+            source,
         })?);
     }
     let (found, without) = statics(inp, name)?;

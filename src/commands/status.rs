@@ -237,12 +237,9 @@ pub fn report(config: &Config, observed: &Observed, ctx: &Context) -> Vec<Line> 
 pub fn run(args: &StatusArgs) -> Result<i32, Error> {
     let config = Config::load(&args.file.interfaces)?;
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
-        return Err(Error::Other(format!(
-            "status: {why}; start Open vSwitch (service openvswitch-switch start)"
-        )));
+        return Err(Error::OvsNotRunning(why));
     }
-    let observed = Observed::read(&Vsctl::default())
-        .map_err(|e| Error::Other(format!("status: cannot read OVSDB: {e}")))?;
+    let observed = Observed::read(&Vsctl::default()).map_err(Error::StatusReadOvsdb)?;
     let lines = report(&config, &observed, &Context::default());
     for l in &lines {
         println!("{l}");

@@ -23,9 +23,13 @@ pub enum Error {
     /// OVS runs but its database cannot be read.
     #[error("cannot read OVSDB: {0}")]
     ReadOvsdb(#[source] StateError),
-    /// Still used by `status` (its own message).
-    #[error("{0}")]
-    Other(String),
+    /// `status` needs Open vSwitch running: why it is not
+    /// (`ovsdb::daemon::health`).
+    #[error("status: {0}; start Open vSwitch (service openvswitch-switch start)")]
+    OvsNotRunning(String),
+    /// `status` cannot read OVSDB.
+    #[error("status: cannot read OVSDB: {0}")]
+    StatusReadOvsdb(#[source] StateError),
 }
 
 impl Error {

@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::cli::StatusArgs;
-use crate::config::model::{OvsIface, OvsType};
+use crate::config::model::{Bridge, OvsIface, OvsType};
 use crate::config::options::{self, Context};
 use crate::error::Error;
 use crate::interfaces::Config;
@@ -98,10 +98,9 @@ fn interface_errors(observed: &Observed, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn bridge_state(m: &OvsIface, observed: &Observed) -> State {
-    let name = m.name.as_str();
+fn bridge_state(name: &str, b: &Bridge, observed: &Observed) -> State {
     let ours = |owner: Option<&str>| owner == Some(name);
-    if let Some(fake) = &m.fake {
+    if let Some(fake) = &b.vlan_of {
         let Some(port) = observed.port(name).filter(|p| p.fake_bridge) else {
             return match observed.bridge(name) {
                 Some(_) => State::Wrong(format!(
@@ -144,14 +143,15 @@ fn bridge_state(m: &OvsIface, observed: &Observed) -> State {
     }
 }
 
-fn port_state(m: &OvsIface, observed: &Observed) -> State {
-    let name = m.name.as_str();
+/// A port of any kind, configured on bridge `want` (None when its stanza does not
+/// say validly: then any bridge will do).
+fn port_state(name: &str, want: Option<&str>, observed: &Observed) -> State {
     let Some(port) = observed.port(name) else {
         return State::Down;
     };
     let on = observed.bridge_of(name).unwrap_or_default();
-    if let Some(want) = &m.bridge
-        && *want != on
+    if let Some(want) = want
+        && want != on
     {
         return State::Wrong(format!("on bridge {on}, configured on {want}"));
     }
@@ -174,25 +174,31 @@ pub fn report(config: &Config, observed: &Observed, ctx: &Context) -> Vec<Line> 
         if !declared.insert(iface.name.clone()) {
             continue;
         }
-        let analysis = options::for_interface(config, &iface.name, ctx);
-        let Some(m) = analysis.iface else {
-            if !analysis.errors.is_empty() {
-                lines.push(Line {
-                    name: iface.name.clone(),
-                    kind: "?".into(),
-                    state: State::Wrong("invalid options (see ifupdown-ovs check)".into()),
-                });
+        let name = iface.name.as_str();
+        let analysis = options::for_interface(config, name, ctx);
+        // A port whose options have errors is still reported by its kind and the
+        // bridge it names, when it names one validly.
+        let bridge = analysis.iface.as_ref().and_then(OvsIface::as_bridge);
+        let (kind, state) = match (analysis.kind, bridge) {
+            (Some(OvsType::Bridge), Some(b)) => (OvsType::Bridge, bridge_state(name, b, observed)),
+            (Some(kind), _) if kind != OvsType::Bridge => {
+                let want = analysis.draft.bridge.as_deref();
+                (kind, port_state(name, want, observed))
             }
-            continue;
-        };
-        let state = if m.kind == OvsType::Bridge {
-            bridge_state(&m, observed)
-        } else {
-            port_state(&m, observed)
+            _ => {
+                if !analysis.errors.is_empty() {
+                    lines.push(Line {
+                        name: name.to_string(),
+                        kind: "?".into(),
+                        state: State::Wrong("invalid options (see ifupdown-ovs check)".into()),
+                    });
+                }
+                continue;
+            }
         };
         lines.push(Line {
-            name: m.name.clone(),
-            kind: kind_name(m.kind).into(),
+            name: name.to_string(),
+            kind: kind_name(kind).into(),
             state,
         });
     }
@@ -231,12 +237,9 @@ pub fn report(config: &Config, observed: &Observed, ctx: &Context) -> Vec<Line> 
 pub fn run(args: &StatusArgs) -> Result<i32, Error> {
     let config = Config::load(&args.file.interfaces)?;
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
-        return Err(Error::Other(format!(
-            "status: {why}; start Open vSwitch (service openvswitch-switch start)"
-        )));
+        return Err(Error::OvsNotRunning(why));
     }
-    let observed = Observed::read(&Vsctl::default())
-        .map_err(|e| Error::Other(format!("status: cannot read OVSDB: {e}")))?;
+    let observed = Observed::read(&Vsctl::default()).map_err(Error::StatusReadOvsdb)?;
     let lines = report(&config, &observed, &Context::default());
     for l in &lines {
         println!("{l}");
@@ -369,5 +372,38 @@ iface plain inet manual
         assert!(eth0.is_problem());
         let down = report.iter().find(|l| l.name == "p1").unwrap();
         assert!(!down.is_problem());
+    }
+
+    #[test]
+    fn invalid_options_report_what_they_can() {
+        // eth0 without its bridge (any bridge will do), v2 with an invalid VLAN,
+        // p1 of an unknown kind
+        let config = CONFIG
+            .replace(
+                "ovs_type OVSPort\n    ovs_bridge br0\n",
+                "ovs_type OVSPort\n",
+            )
+            .replace("ovs_vlan 3", "ovs_vlan 5000")
+            .replace("ovs_type OVSIntPort", "ovs_type OVSIntport");
+        let config = Config::parse_str(&config, Path::new("interfaces")).unwrap();
+        let shown: Vec<String> = report(&config, &observed(None), &Context::default())
+            .iter()
+            .map(|l| {
+                l.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .take(4)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "br0 bridge up (ours)",
+                "eth0 port up on br0 (ours)",
+                "v2 bridge WRONG: a VLAN bridge, configured as a real bridge",
+                "p1 ? WRONG: invalid options (see ifupdown-ovs check)",
+            ]
+        );
     }
 }

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::config::model::{Mac, OvsIface, OvsType};
-use crate::config::options::{self, Analysis, short_pos};
+use crate::config::model::{Bridge, Mac, OvsIface, OvsType};
+use crate::config::options::{self, Analysis, Draft, short_pos};
 use crate::interfaces::{Config, Position};
 
 /// What the checks may look up outside the configuration.
@@ -70,8 +70,8 @@ pub fn check_config(cfg: &Config, env: &CheckEnv) -> Vec<Diagnostic> {
     let whole = Whole { cfg, all: &all };
     for name in &names {
         let a = &all[name];
-        if let Some(m) = &a.iface {
-            whole.check(m, a, &mut out);
+        if a.kind.is_some() {
+            whole.check(name, a, &mut out);
         }
     }
     whole.duplicate_macs(&names, &mut out);
@@ -143,7 +143,9 @@ struct Whole<'a> {
     all: &'a HashMap<&'a str, Analysis>,
 }
 
-/// How another interface looks from here.
+/// How another interface looks from here. An interface of ours is compared by its
+/// kind and its draft (see [`Draft`]), so that one with an error of its own (a
+/// missing bridge, say) is still checked against the others.
 enum Other<'a> {
     /// No stanza at all.
     Absent,
@@ -151,12 +153,14 @@ enum Other<'a> {
     NotOvs {
         has_type: bool,
     },
-    Ovs(&'a OvsIface),
+    Bridge(&'a Bridge),
+    /// Any other kind.
+    Port(OvsType, &'a Draft),
 }
 
 /// Where the findings about one interface go, positioned at its options.
 struct Findings<'a, 'o> {
-    m: &'a OvsIface,
+    name: &'a str,
     a: &'a Analysis,
     out: &'o mut Vec<Diagnostic>,
 }
@@ -165,7 +169,7 @@ impl Findings<'_, '_> {
     fn push(&mut self, severity: Severity, option: &str, message: String) {
         self.out.push(Diagnostic {
             pos: self.a.pos_of(option).cloned(),
-            iface: self.m.name.clone(),
+            iface: self.name.to_string(),
             severity,
             message: format!("{option}: {message}"),
         });
@@ -180,9 +184,11 @@ impl<'a> Whole<'a> {
     fn lookup(&self, name: &str) -> Other<'a> {
         match self.all.get(name) {
             None => Other::Absent,
-            Some(a) => match &a.iface {
-                Some(m) => Other::Ovs(m),
-                None => Other::NotOvs {
+            Some(a) => match (a.kind, a.iface.as_ref().and_then(OvsIface::as_bridge)) {
+                (Some(OvsType::Bridge), Some(b)) => Other::Bridge(b),
+                (Some(kind), _) if kind != OvsType::Bridge => Other::Port(kind, &a.draft),
+                // A bridge always has a model; without one it reads as reported.
+                _ => Other::NotOvs {
                     has_type: a.positions.contains_key("ovs_type"),
                 },
             },
@@ -196,20 +202,23 @@ impl<'a> Whole<'a> {
         })
     }
 
-    /// Everything `m` names must exist and be of the right kind.
-    fn check(&self, m: &OvsIface, a: &Analysis, out: &mut Vec<Diagnostic>) {
-        let mut f = Findings { m, a, out };
-        if let Some(bridge) = &m.bridge {
+    /// Everything interface `name` names must exist and be of the right kind.
+    fn check(&self, name: &str, a: &Analysis, out: &mut Vec<Diagnostic>) {
+        let mut f = Findings { name, a, out };
+        if let Some(bridge) = &a.draft.bridge {
             self.bridge(bridge, &mut f);
         }
-        for port in &m.ports {
+        let own = a.iface.as_ref().and_then(OvsIface::as_bridge);
+        for port in own.iter().flat_map(|b| &b.ports) {
             self.port(port, &mut f);
         }
-        if let Some(peer) = &m.patch_peer {
+        if let Some(peer) = &a.draft.patch_peer {
             self.patch_peer(peer, &mut f);
         }
-        if let Some(fake) = &m.fake {
-            self.vlan_parent(&fake.parent, &mut f);
+        if let Some(b) = own
+            && let Some(fake) = &b.vlan_of
+        {
+            self.vlan_parent(&fake.parent, b, &mut f);
         }
     }
 
@@ -224,9 +233,9 @@ impl<'a> Whole<'a> {
                     format!("{bridge} is not an OVSBridge (its stanza{at} has no ovs_type)"),
                 )
             }
-            Other::Ovs(b) if b.kind != OvsType::Bridge => f.err(
+            Other::Port(kind, _) => f.err(
                 "ovs_bridge",
-                format!("{bridge} is an {}, not an OVSBridge", b.kind),
+                format!("{bridge} is an {kind}, not an OVSBridge"),
             ),
             _ => {}
         }
@@ -241,11 +250,9 @@ impl<'a> Whole<'a> {
                 "ovs_ports",
                 format!("{port} has no ovs_type (its stanza{at})"),
             ),
-            Other::Ovs(p) if p.kind == OvsType::Bridge => {
-                f.err("ovs_ports", format!("{port} is an OVSBridge, not a port"))
-            }
-            Other::Ovs(p) => match &p.bridge {
-                Some(b) if *b != f.m.name => f.err(
+            Other::Bridge(_) => f.err("ovs_ports", format!("{port} is an OVSBridge, not a port")),
+            Other::Port(_, p) => match &p.bridge {
+                Some(b) if b != f.name => f.err(
                     "ovs_ports",
                     format!("{port} belongs to bridge {b} (its stanza{at})"),
                 ),
@@ -259,9 +266,13 @@ impl<'a> Whole<'a> {
     fn patch_peer(&self, peer: &str, f: &mut Findings) {
         match self.lookup(peer) {
             Other::Absent => f.err("ovs_patch_peer", format!("no stanza for peer {peer}")),
-            Other::Ovs(p) if p.kind != OvsType::PatchPort => f.err(
+            Other::Bridge(_) => f.err(
                 "ovs_patch_peer",
-                format!("{peer} is an {}, not an OVSPatchPort", p.kind),
+                format!("{peer} is an OVSBridge, not an OVSPatchPort"),
+            ),
+            Other::Port(kind, _) if kind != OvsType::PatchPort => f.err(
+                "ovs_patch_peer",
+                format!("{peer} is an {kind}, not an OVSPatchPort"),
             ),
             Other::NotOvs { has_type: false } => {
                 let at = self.stanza_at(peer, f.a.pos_of("ovs_patch_peer"));
@@ -270,11 +281,11 @@ impl<'a> Whole<'a> {
                     format!("{peer} is not an OVSPatchPort (its stanza{at} has no ovs_type)"),
                 )
             }
-            Other::Ovs(p) => match &p.patch_peer {
-                Some(back) if *back != f.m.name => {
+            Other::Port(_, p) => match &p.patch_peer {
+                Some(back) if back != f.name => {
                     let message = format!(
                         "{peer} is not reciprocal: its peer is {back}, not {}",
-                        f.m.name
+                        f.name
                     );
                     f.err("ovs_patch_peer", message)
                 }
@@ -284,9 +295,9 @@ impl<'a> Whole<'a> {
         }
     }
 
-    /// The parent of a VLAN bridge: an OVSBridge that is not a VLAN bridge itself.
-    /// Reported at whichever option named it.
-    fn vlan_parent(&self, parent: &str, f: &mut Findings) {
+    /// The parent of VLAN bridge `own`: an OVSBridge that is not a VLAN bridge
+    /// itself. Reported at whichever option named it.
+    fn vlan_parent(&self, parent: &str, own: &Bridge, f: &mut Findings) {
         let option = ["ovs_vlan_parent", "ovs_bridge", "ovs_options"]
             .into_iter()
             .find(|o| f.a.positions.contains_key(*o))
@@ -300,15 +311,15 @@ impl<'a> Whole<'a> {
                     format!("parent {parent} is not an OVSBridge (its stanza{at} has no ovs_type)"),
                 )
             }
-            Other::Ovs(p) if p.kind != OvsType::Bridge => f.err(
+            Other::Port(kind, _) => f.err(
                 option,
-                format!("parent {parent} is an {}, not an OVSBridge", p.kind),
+                format!("parent {parent} is an {kind}, not an OVSBridge"),
             ),
-            Other::Ovs(p) if p.fake.is_some() => {
+            Other::Bridge(p) if p.vlan_of.is_some() => {
                 f.err(option, format!("parent {parent} is itself a VLAN bridge"))
             }
-            Other::Ovs(p) => {
-                if let Some(dp) = &f.m.datapath_type
+            Other::Bridge(p) => {
+                if let Some(dp) = &own.datapath_type
                     && p.datapath_type.as_ref() != Some(dp)
                 {
                     let message = format!(
@@ -329,7 +340,7 @@ impl<'a> Whole<'a> {
         let mut seen: Vec<(Mac, &str, Option<Position>)> = Vec::new();
         for name in names {
             let a = &self.all[name];
-            let Some(mac) = a.iface.as_ref().and_then(|m| m.mac) else {
+            let Some(mac) = a.draft.mac else {
                 continue;
             };
             let option = if a.positions.contains_key("ovs_mac") {

@@ -1,7 +1,11 @@
 //! Typed desired state of one interface's OVS configuration.
 //!
-//! CONTRACT shared by `options` (which builds it), `check`, `hook` and `plan`.
-//! Extend with care; keep fields documented.
+//! CONTRACT shared by `options` (which builds it), `lint`, the hook, `plan` and the
+//! agent. One enum variant per kind ([`Kind`]), each with its own values, so that
+//! code using the model matches on the kind instead of reading fields that do not
+//! apply, and a value the kind requires (a port's bridge, a patch port's peer, a
+//! tunnel's type) is there, not an `Option` with a default. Extend with care; keep
+//! fields documented.
 
 use std::fmt;
 
@@ -54,52 +58,220 @@ pub struct FakeBridge {
     pub vlan: VlanId,
 }
 
-/// Everything our hooks do for one interface, validated.
+/// Everything our hooks do for one interface, validated: what every kind has (its
+/// name, `ovs_options`, `ovs_extra`) and the kind with its own values ([`Kind`]).
+/// Each kind holds exactly the options that apply to it (`config::options::spec`),
+/// and the values a kind requires are not optional: a model exists only when they
+/// are valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OvsIface {
     pub name: String,
-    pub kind: OvsType,
-    /// `ovs_bridge`: the bridge a port belongs to (for a fake bridge in ifupdown2
-    /// spelling, see `fake`).
-    pub bridge: Option<String>,
-    /// `ovs_ports` of a bridge.
-    pub ports: Vec<String>,
-    /// `ovs_bonds`: members of a bond.
-    pub bonds: Vec<String>,
     /// `ovs_options`, raw (split at apply time with the hook environment). None when
-    /// it held ifupdown2's VLAN bridge spelling `PARENT VID` (then see `fake`). Its
-    /// `tag=`/`trunks=`/`vlan_mode=` words are also reflected in the typed fields.
+    /// it held ifupdown2's VLAN bridge spelling `PARENT VID` (then see
+    /// [`Bridge::vlan_of`]). On a port, its `tag=`/`trunks=`/`vlan_mode=` words are
+    /// also reflected in [`PortVlan`].
     pub options: Option<String>,
     /// `ovs_extra`, raw.
     pub extra: Option<String>,
-    pub patch_peer: Option<String>,
-    pub tunnel_type: Option<String>,
-    /// `ovs_tunnel_options`, raw.
-    pub tunnel_options: Option<String>,
-    /// `ovs_mtu` -> `Interface.mtu_request` (on a bond: on each member).
+    pub kind: Kind,
+}
+
+/// The six kinds (`ovs_type`), each with the options that apply to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// `OVSBridge`, a real bridge or a VLAN ("fake") bridge.
+    Bridge(Bridge),
+    /// `OVSPort`: an existing network device added to a bridge.
+    Port(SystemPort),
+    /// `OVSIntPort`: a device OVS creates (`Interface.type=internal`).
+    IntPort(IntPort),
+    /// `OVSBond`.
+    Bond(Bond),
+    /// `OVSPatchPort`.
+    PatchPort(PatchPort),
+    /// `OVSTunnel`.
+    Tunnel(Tunnel),
+}
+
+/// `OVSBridge`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bridge {
+    /// `ovs_ports`.
+    pub ports: Vec<String>,
+    /// `ovs_mtu` -> `Interface.mtu_request` of the bridge's own interface.
     pub mtu: Option<u32>,
-    /// VLAN bridge parent and VLAN.
-    pub fake: Option<FakeBridge>,
+    /// `ovs_mac` (or `hwaddress`): `Bridge.other_config:hwaddr`, on a VLAN bridge
+    /// `Interface.mac`.
+    pub mac: Option<Mac>,
+    /// `ovs_datapath_type` -> `Bridge.datapath_type` (e.g. `netdev`); a VLAN bridge
+    /// uses its parent's (`check` warns when it differs).
+    pub datapath_type: Option<String>,
+    /// A VLAN bridge: its parent and VLAN (`ovs_vlan_parent` + `ovs_vlan`, or
+    /// `ovs_bridge` / `ovs_options PARENT VID`).
+    pub vlan_of: Option<FakeBridge>,
+    pub device: Device,
+}
+
+/// What every port kind has: the bridge it belongs to and its VLAN settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortBase {
+    /// `ovs_bridge` (a real or a VLAN bridge).
+    pub bridge: String,
+    pub vlan: PortVlan,
+}
+
+/// A port's VLAN settings, from their own options or `ovs_options` words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortVlan {
     /// Access tag (`Port.tag`), from `ovs_tag` or `tag=` in `ovs_options`.
     pub tag: Option<VlanId>,
     /// `Port.trunks`, sorted, without duplicates (empty: none given).
     pub trunks: Vec<VlanId>,
-    pub vlan_mode: Option<VlanMode>,
-    /// Fixed MAC, kept in `Interface.mac` (internal ports, bridges).
+    /// `Port.vlan_mode`.
+    pub mode: Option<VlanMode>,
+}
+
+/// `OVSPort`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemPort {
+    pub port: PortBase,
+    /// `ovs_mtu` -> `Interface.mtu_request`.
+    pub mtu: Option<u32>,
+    pub device: Device,
+}
+
+/// `OVSIntPort`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntPort {
+    pub port: PortBase,
+    /// `ovs_mtu` -> `Interface.mtu_request`.
+    pub mtu: Option<u32>,
+    /// `ovs_mac` (or `hwaddress`) -> `Interface.mac`.
     pub mac: Option<Mac>,
-    /// `Bridge.datapath_type` (e.g. `netdev`).
-    pub datapath_type: Option<String>,
-    /// Set `net.ipv6.conf.IFACE.disable_ipv6=1` before the link goes up.
+    pub device: Device,
+}
+
+/// `OVSBond`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bond {
+    pub port: PortBase,
+    /// `ovs_bonds` (at least two when valid).
+    pub members: Vec<String>,
+    /// `ovs_mtu` -> `Interface.mtu_request` of each member.
+    pub mtu: Option<u32>,
+}
+
+/// `OVSPatchPort`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchPort {
+    pub port: PortBase,
+    /// `ovs_patch_peer` -> `Interface.options:peer`.
+    pub peer: String,
+}
+
+/// `OVSTunnel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tunnel {
+    pub port: PortBase,
+    /// `ovs_tunnel_type` -> `Interface.type`.
+    pub tunnel_type: String,
+    /// `ovs_tunnel_options`, raw.
+    pub options: Option<String>,
+}
+
+/// The kernel settings of kinds that are a kernel device of their own (bridge,
+/// system port, internal port), set before the link goes up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Device {
+    /// `ovs_disable_ipv6`: `net.ipv6.conf.IFACE.disable_ipv6=1`.
     pub disable_ipv6: bool,
-    /// Source-based routing table for this interface's addresses.
-    pub route_table: Option<RouteTable>,
-    /// `ip rule` preference (default 1000).
-    pub route_pref: u32,
-    /// Extra routes for the table, each as written (`ip route` arguments).
+    pub arp: Arp,
+    /// `ovs_route_table` and what goes with it; None without a (valid) table.
+    pub routing: Option<RouteConfig>,
+}
+
+/// `ovs_arp_filter`, `ovs_arp_ignore`, `ovs_arp_announce`: `net.ipv4.conf.IFACE.*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Arp {
+    pub filter: Option<bool>,
+    pub ignore: Option<u8>,
+    pub announce: Option<u8>,
+}
+
+/// Source-based routing for the device's addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteConfig {
+    /// `ovs_route_table`.
+    pub table: RouteTable,
+    /// `ovs_route_pref`: the `ip rule` preference (default 1000).
+    pub pref: u32,
+    /// `ovs_route`: extra routes for the table, each as written (`ip route`
+    /// arguments).
     pub routes: Vec<String>,
-    pub arp_filter: Option<bool>,
-    pub arp_ignore: Option<u8>,
-    pub arp_announce: Option<u8>,
+}
+
+impl OvsIface {
+    /// The kind as `ovs_type` names it.
+    pub fn ovs_type(&self) -> OvsType {
+        self.kind.ovs_type()
+    }
+
+    /// A bridge's own values.
+    pub fn as_bridge(&self) -> Option<&Bridge> {
+        match &self.kind {
+            Kind::Bridge(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// What every port kind has (None for a bridge).
+    pub fn port(&self) -> Option<&PortBase> {
+        match &self.kind {
+            Kind::Bridge(_) => None,
+            Kind::Port(p) => Some(&p.port),
+            Kind::IntPort(p) => Some(&p.port),
+            Kind::Bond(p) => Some(&p.port),
+            Kind::PatchPort(p) => Some(&p.port),
+            Kind::Tunnel(p) => Some(&p.port),
+        }
+    }
+
+    /// The bridge a port belongs to (None for a bridge).
+    pub fn bridge(&self) -> Option<&str> {
+        self.port().map(|p| p.bridge.as_str())
+    }
+
+    /// The fixed MAC of a bridge or an internal port.
+    pub fn mac(&self) -> Option<Mac> {
+        match &self.kind {
+            Kind::Bridge(b) => b.mac,
+            Kind::IntPort(p) => p.mac,
+            _ => None,
+        }
+    }
+
+    /// The kernel settings of a kind that is a device of its own.
+    pub fn device(&self) -> Option<&Device> {
+        match &self.kind {
+            Kind::Bridge(b) => Some(&b.device),
+            Kind::Port(p) => Some(&p.device),
+            Kind::IntPort(p) => Some(&p.device),
+            _ => None,
+        }
+    }
+}
+
+impl Kind {
+    pub fn ovs_type(&self) -> OvsType {
+        match self {
+            Kind::Bridge(_) => OvsType::Bridge,
+            Kind::Port(_) => OvsType::Port,
+            Kind::IntPort(_) => OvsType::IntPort,
+            Kind::Bond(_) => OvsType::Bond,
+            Kind::PatchPort(_) => OvsType::PatchPort,
+            Kind::Tunnel(_) => OvsType::Tunnel,
+        }
+    }
 }
 
 /// Why a value does not parse; the message names the value and the expected form.
@@ -128,11 +300,6 @@ impl OvsType {
             OvsType::PatchPort => "OVSPatchPort",
             OvsType::Tunnel => "OVSTunnel",
         }
-    }
-
-    /// Everything but a bridge lives on a bridge (`ovs_bridge`).
-    pub fn is_port(self) -> bool {
-        self != OvsType::Bridge
     }
 }
 

@@ -14,7 +14,7 @@
 //!
 //! Parts (private): `spec` (the table of known options: the kinds each applies to,
 //! how repeats combine; collecting raw options into one value each), `kinds` (builds
-//! the model and checks what each kind requires), `vlan` (VLAN bridge spellings; a
+//! the model of each kind and checks what it requires), `vlan` (VLAN bridge spellings; a
 //! port's tag, trunks and vlan_mode), `values` (parsers of trunks, booleans, bounded
 //! numbers, interface names, `hwaddress`) and `diag` ([`OptionError`],
 //! [`OptionWarning`] and how they are collected).
@@ -28,7 +28,7 @@ mod vlan;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::config::model::OvsIface;
+use crate::config::model::{Mac, OvsIface, OvsType};
 use crate::interfaces::{Config, Iface, Opt, Position};
 
 use diag::Diag;
@@ -67,12 +67,33 @@ impl Default for Context {
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     /// The model; best effort when `errors` is not empty (bad values left out).
-    /// None when the interface is not an OVS interface or its kind is unknown.
+    /// None when the interface is not an OVS interface, its kind is unknown, or a
+    /// value its kind requires is missing or invalid (an error says which).
     pub iface: Option<OvsIface>,
+    /// The kind (`ovs_type`), also when `iface` is None because a value the kind
+    /// requires is missing or invalid.
+    pub kind: Option<OvsType>,
+    /// What the options name, also when `iface` is None (see [`Draft`]).
+    pub draft: Draft,
     pub errors: Vec<OptionError>,
     pub warnings: Vec<OptionWarning>,
     /// Where each option (by name, including `hwaddress`) was first given.
     pub positions: BTreeMap<String, Position>,
+}
+
+/// The values that other interfaces and the front ends compare with, each as far
+/// as it is valid, kept also when the model cannot be built: `check` still checks
+/// a patch port whose bridge is missing against its peer, and the agent still
+/// compares the MAC of a stanza that leaves the bridge to its parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// `ovs_bridge` of a port (None on a bridge, where it names a VLAN parent, and
+    /// when it names the port itself).
+    pub bridge: Option<String>,
+    /// `ovs_patch_peer` of a patch port (also when it names the port itself).
+    pub patch_peer: Option<String>,
+    /// The fixed MAC (`ovs_mac`, or `hwaddress`) of a bridge or an internal port.
+    pub mac: Option<Mac>,
 }
 
 impl Analysis {
@@ -245,9 +266,11 @@ pub fn analyze(iface_name: &str, raws: &[RawOption], ctx: &Context) -> Analysis 
     let given = collect(raws, &mut d);
     let hwaddress = raws.iter().find(|r| r.name == "hwaddress");
     let first_known = raws.iter().find(|r| SPECS.iter().any(|s| s.name == r.name));
-    let iface = build(iface_name, &given, first_known, hwaddress, ctx, &mut d);
+    let built = build(iface_name, &given, first_known, hwaddress, ctx, &mut d);
     Analysis {
-        iface,
+        iface: built.iface,
+        kind: built.kind,
+        draft: built.draft,
         errors: d.errors,
         warnings: d.warnings,
         positions,

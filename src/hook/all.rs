@@ -27,7 +27,6 @@ use super::error::{BatchError, HookError};
 use super::execute::{failing, run_step};
 use super::invocation::{IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
-use crate::config::model::OvsType;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
 use crate::interfaces::Config;
 use crate::net::addr::Family;
@@ -264,7 +263,7 @@ impl UpBatch<'_> {
                     .entry(&c.name)
                     .ok()
                     .flatten()
-                    .is_some_and(|e| e.model.kind == OvsType::Bridge);
+                    .is_some_and(|e| e.model.as_bridge().is_some());
                 let env = (!bridge)
                     .then(|| scene.first_stanza_env_fingerprint(&c.name))
                     .flatten();

@@ -190,8 +190,11 @@ mod tests {
     #[test]
     fn plan_errors_start_with_the_interface_once() {
         assert_eq!(
-            shown(PlanError::NoBridge { name: "p1".into() }),
-            "p1: ovs_bridge is missing"
+            shown(PlanError::NestedTooDeep {
+                name: "p1".into(),
+                bridge: "br0".into()
+            }),
+            "p1: bridge br0: VLAN bridge parents nest too deep"
         );
         // about its bridge, or under another LOGICAL name: IFACE first
         let converge = ConvergeError {

@@ -21,7 +21,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::model::OvsType;
 use crate::interfaces::pattern::fnmatch;
 use crate::plan::converge::DownTarget;
 use crate::plan::scene::Scene;
@@ -320,9 +319,9 @@ pub fn up_targets(
     while i < out.len() {
         let name = out[i].clone();
         if let Ok(Some(e)) = s.entry(&name)
-            && e.model.kind == OvsType::Bridge
+            && let Some(b) = e.model.as_bridge()
         {
-            for p in &e.model.ports {
+            for p in &b.ports {
                 if s.in_class(&name, p) && s.has_stanza(p) && !configured(p) {
                     consider(p, &mut out);
                 }

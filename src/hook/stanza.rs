@@ -26,7 +26,6 @@ use super::execute::{execute, run_step};
 use super::invocation::{Invocation, is_configured};
 use super::records::{Records, Session};
 use crate::cli::DEFAULT_INTERFACES;
-use crate::config::model::OvsType;
 use crate::config::options;
 use crate::interfaces::Config;
 use crate::ovsdb::daemon::{self, Health};
@@ -138,7 +137,7 @@ fn acts(scene: &Scene, h: &HookEnv, phase: Phase) -> Result<Option<bool>, HookEr
     let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
     let acts = match phase {
         Phase::PreUp => first,
-        Phase::PreDown => first && entry.model.kind == OvsType::Bridge,
+        Phase::PreDown => first && entry.model.as_bridge().is_some(),
         Phase::PostUp | Phase::PostDown => true,
     };
     Ok(acts.then_some(last))

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::lint::{CheckEnv, Severity, check_config};
-use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::model::{Bridge, Device, IntPort, Kind, Mac, OvsIface, OvsType};
 use crate::config::options::{self, Analysis, canonical_name};
 use crate::interfaces::{Config, Opt, ParseError, Position};
 use crate::net::addr::{AddrError, Family, IfAddr, StanzaAddr, StaticError};
@@ -108,25 +108,20 @@ pub fn resolve(cfg: &Config, params: &Params, env: &CheckEnv) -> Result<Target, 
     };
     let extra = r.ifup_options(cfg, params)?;
     let seen = as_ifup_sees(cfg, name, &extra, &first.pos);
-    let (analysis, model) = r.internal_port(&seen)?;
-    let Some(bridge) = model.bridge.clone() else {
-        return Err(Outcome::configured(format!(
-            "{name}: no bridge (ovs_bridge in the stanza or the parameter bridge)"
-        )));
-    };
+    let (analysis, port) = r.internal_port(&seen)?;
+    let bridge = port.port.bridge.clone();
     let bridge_model = options::for_interface(&seen, &bridge, &env.options).iface;
-    let bridge_outside_file = bridge_model
-        .as_ref()
-        .is_none_or(|b| b.kind != OvsType::Bridge);
-    r.only_the_cluster_brings_up(&seen, &bridge, bridge_model.as_ref())?;
+    let bridge_model = bridge_model.as_ref().and_then(OvsIface::as_bridge);
+    let bridge_outside_file = bridge_model.is_none();
+    r.only_the_cluster_brings_up(&seen, &bridge, bridge_model)?;
     let mut warnings = r.check_findings(&seen, &analysis, &bridge, bridge_outside_file)?;
     let addresses = static_addresses(&seen, name)?;
-    warnings.extend(arp_advice(name, &bridge, bridge_model.as_ref(), &addresses));
-    let routing = r.routing(&model)?;
+    warnings.extend(arp_advice(name, &bridge, bridge_model, &addresses));
+    let routing = r.routing(&port.device)?;
     Ok(Target {
         interface: name.to_string(),
         bridge,
-        mac: model.mac,
+        mac: port.mac,
         addresses,
         ifupdown_options: extra,
         file,
@@ -167,7 +162,7 @@ impl Resolver<'_> {
             extra.push(("ovs_type".into(), OvsType::IntPort.as_str().into()));
             extra.push(("ovs_bridge".into(), b.clone()));
         } else if let Some(b) = &params.bridge {
-            match stanza.iface.as_ref().and_then(|m| m.bridge.as_ref()) {
+            match &stanza.draft.bridge {
                 Some(sb) if sb != b => {
                     return Err(Outcome::configured(format!(
                         "parameter bridge={b} disagrees with ovs_bridge {sb} of {name} in {}",
@@ -180,7 +175,7 @@ impl Resolver<'_> {
             }
         }
         if let Some(mac) = params.mac {
-            match stanza.iface.as_ref().and_then(|m| m.mac) {
+            match stanza.draft.mac {
                 Some(sm) if sm != mac => {
                     let opt = if given("ovs_mac") {
                         "ovs_mac"
@@ -200,11 +195,12 @@ impl Resolver<'_> {
         Ok(extra)
     }
 
-    /// The interface's analysis and model in `seen`: it must be an OVSIntPort.
-    fn internal_port(&self, seen: &Config) -> Result<(Analysis, OvsIface), Outcome> {
+    /// The interface's analysis and model in `seen`: it must be an OVSIntPort, with
+    /// its bridge.
+    fn internal_port(&self, seen: &Config) -> Result<(Analysis, IntPort), Outcome> {
         let name = self.name;
         let analysis = options::for_interface(seen, name, &self.env.options);
-        let Some(model) = analysis.iface.clone() else {
+        let Some(kind) = analysis.kind else {
             let why = analysis
                 .errors
                 .first()
@@ -212,14 +208,20 @@ impl Resolver<'_> {
                 .unwrap_or_else(|| "not an OVS interface".into());
             return Err(Outcome::configured(format!("{name}: {why}")));
         };
-        if model.kind != OvsType::IntPort {
+        if kind != OvsType::IntPort {
             return Err(Outcome::configured(format!(
-                "{name} is an {} in {}; the agent manages internal ports (ovs_type OVSIntPort)",
-                model.kind,
+                "{name} is an {kind} in {}; the agent manages internal ports (ovs_type OVSIntPort)",
                 self.file.display()
             )));
         }
-        Ok((analysis, model))
+        // An internal port has a model unless its bridge is missing or invalid.
+        let Some(Kind::IntPort(port)) = analysis.iface.as_ref().map(|m| &m.kind) else {
+            return Err(Outcome::configured(format!(
+                "{name}: no bridge (ovs_bridge in the stanza or the parameter bridge)"
+            )));
+        };
+        let port = port.clone();
+        Ok((analysis, port))
     }
 
     /// Nothing but the cluster may bring the port up: not in its bridge's
@@ -228,7 +230,7 @@ impl Resolver<'_> {
         &self,
         seen: &Config,
         bridge: &str,
-        bridge_model: Option<&OvsIface>,
+        bridge_model: Option<&Bridge>,
     ) -> Result<(), Outcome> {
         let (name, file) = (self.name, self.file);
         if bridge_model.is_some_and(|b| b.ports.iter().any(|p| p == name)) {
@@ -304,15 +306,15 @@ impl Resolver<'_> {
     }
 
     /// `ovs_route_table` resolved as the hook resolves it.
-    fn routing(&self, model: &OvsIface) -> Result<Option<Routing>, Outcome> {
-        let Some(table) = &model.route_table else {
+    fn routing(&self, device: &Device) -> Result<Option<Routing>, Outcome> {
+        let Some(r) = &device.routing else {
             return Ok(None);
         };
         Ok(Some(Routing {
-            table: route::table_id(table, Path::new(route::IPROUTE2_DIR))
+            table: route::table_id(&r.table, Path::new(route::IPROUTE2_DIR))
                 .map_err(|e| Outcome::configured(format!("{}: {e}", self.name)))?,
-            table_shown: table.to_string(),
-            pref: model.route_pref,
+            table_shown: r.table.to_string(),
+            pref: r.pref,
         }))
     }
 }
@@ -338,12 +340,10 @@ fn as_ifup_sees(cfg: &Config, name: &str, extra: &[(String, String)], at: &Posit
 fn arp_advice(
     name: &str,
     bridge: &str,
-    bridge_model: Option<&OvsIface>,
+    bridge_model: Option<&Bridge>,
     addresses: &[StanzaAddr],
 ) -> Option<String> {
-    let quiet = bridge_model
-        .filter(|b| b.kind == OvsType::Bridge)
-        .is_none_or(|b| b.arp_ignore.unwrap_or(0) != 0);
+    let quiet = bridge_model.is_none_or(|b| b.device.arp.ignore.unwrap_or(0) != 0);
     if quiet || !addresses.iter().any(|a| a.ip.is_ipv4()) {
         return None;
     }

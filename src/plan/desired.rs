@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::model::{Bond, Bridge, Kind, Mac, OvsIface, PortBase};
 use crate::ovsdb::vsctl::{assignment, quote_string, split_assignment};
 use crate::sys::words::{self, Expand, WordsError};
 
@@ -201,10 +201,7 @@ pub fn node(
         subst: words::Subst::Forbidden,
     };
     let options = split_option(m, "ovs_options", &m.options, &no_subst)?;
-    let (shape, rows) = match m.kind {
-        OvsType::Bridge => bridge_rows(m, &options, pin)?,
-        _ => port_rows(m, &options, &no_subst)?,
-    };
+    let (shape, rows) = rows(m, &options, pin, &no_subst)?;
     let extra = match (&m.extra, with_extra) {
         (Some(text), true) => extra_commands(m, text, ex)?,
         _ => Vec::new(),
@@ -212,13 +209,61 @@ pub fn node(
     Ok(Node {
         name: m.name.clone(),
         shape,
-        bridge: if m.kind == OvsType::Bridge {
-            None
-        } else {
-            m.bridge.clone()
-        },
+        bridge: m.bridge().map(str::to_string),
         rows,
         extra,
+    })
+}
+
+/// The shape and rows of each kind. `options`: the words of `ovs_options`.
+fn rows(
+    m: &OvsIface,
+    options: &[String],
+    pin: Option<Mac>,
+    no_subst: &Expand,
+) -> Result<(Shape, Vec<RowConfig>), DesiredError> {
+    Ok(match &m.kind {
+        Kind::Bridge(b) => bridge_rows(m, b, options, pin)?,
+        Kind::Bond(b) => (
+            Shape::Bond {
+                members: b.members.clone(),
+            },
+            bond_rows(m, b, options)?,
+        ),
+        Kind::Port(p) => {
+            let rows = port_rows(m, &p.port, options, |iface| {
+                set_mtu(iface, p.mtu);
+                Ok(())
+            })?;
+            (Shape::System, rows)
+        }
+        Kind::IntPort(p) => {
+            let rows = port_rows(m, &p.port, options, |iface| {
+                iface.set("type", "internal".into());
+                if let Some(mac) = p.mac {
+                    iface.set("mac", quote_string(&mac.to_string()));
+                }
+                set_mtu(iface, p.mtu);
+                Ok(())
+            })?;
+            (Shape::Internal, rows)
+        }
+        Kind::PatchPort(p) => {
+            let rows = port_rows(m, &p.port, options, |iface| {
+                iface.set("type", "patch".into());
+                iface.set("options:peer", quote_string(&p.peer));
+                Ok(())
+            })?;
+            (Shape::Patch, rows)
+        }
+        Kind::Tunnel(t) => {
+            let rows = port_rows(m, &t.port, options, |iface| {
+                iface.set("type", quote_string(&t.tunnel_type));
+                let tw = split_option(m, "ovs_tunnel_options", &t.options, no_subst)?;
+                assign(m, iface, "ovs_tunnel_options", &tw)
+            })?;
+            (Shape::Tunnel, rows)
+        }
     })
 }
 
@@ -270,19 +315,18 @@ fn assign(
 /// Port row), and its Interface row.
 fn bridge_rows(
     m: &OvsIface,
+    b: &Bridge,
     options: &[String],
     pin: Option<Mac>,
 ) -> Result<(Shape, Vec<RowConfig>), DesiredError> {
     let mut rows = Vec::new();
     let mut iface = RowConfig::new(Table::Interface, &m.name);
-    if let Some(mtu) = m.mtu {
-        iface.set("mtu_request", mtu.to_string());
-    }
-    let shape = match &m.fake {
+    set_mtu(&mut iface, b.mtu);
+    let shape = match &b.vlan_of {
         Some(f) => {
             let mut port = RowConfig::new(Table::Port, &m.name);
             assign(m, &mut port, "ovs_options", options)?;
-            if let Some(mac) = m.mac {
+            if let Some(mac) = b.mac {
                 iface.set("mac", quote_string(&mac.to_string()));
             }
             rows.push(port);
@@ -293,10 +337,10 @@ fn bridge_rows(
         }
         None => {
             let mut br = RowConfig::new(Table::Bridge, &m.name);
-            if let Some(dp) = &m.datapath_type {
+            if let Some(dp) = &b.datapath_type {
                 br.set("datapath_type", dp.clone());
             }
-            if let Some(mac) = m.mac.or(pin) {
+            if let Some(mac) = b.mac.or(pin) {
                 br.set("other_config:hwaddr", quote_string(&mac.to_string()));
             }
             assign(m, &mut br, "ovs_options", options)?;
@@ -308,77 +352,52 @@ fn bridge_rows(
     Ok((shape, rows))
 }
 
-/// A port's Port row (VLAN settings, then its `ovs_options`) and its Interface
-/// rows (a bond's members, else its own).
-fn port_rows(
-    m: &OvsIface,
-    options: &[String],
-    no_subst: &Expand,
-) -> Result<(Shape, Vec<RowConfig>), DesiredError> {
+/// A port's Port row: its VLAN settings, then its `ovs_options` words.
+fn port_row(m: &OvsIface, p: &PortBase, options: &[String]) -> Result<RowConfig, DesiredError> {
     let mut port = RowConfig::new(Table::Port, &m.name);
-    if let Some(tag) = m.tag {
+    if let Some(tag) = p.vlan.tag {
         port.set("tag", tag.to_string());
     }
-    if !m.trunks.is_empty() {
-        let t: Vec<String> = m.trunks.iter().map(|v| v.to_string()).collect();
+    if !p.vlan.trunks.is_empty() {
+        let t: Vec<String> = p.vlan.trunks.iter().map(|v| v.to_string()).collect();
         port.set("trunks", t.join(","));
     }
-    if let Some(mode) = m.vlan_mode {
+    if let Some(mode) = p.vlan.mode {
         port.set("vlan_mode", mode.to_string());
     }
     assign(m, &mut port, "ovs_options", options)?;
-    let mut rows = vec![port];
-    if m.kind == OvsType::Bond {
-        for member in &m.bonds {
-            let mut r = RowConfig::new(Table::Interface, member);
-            set_mtu(m, &mut r);
-            rows.push(r);
-        }
-        let members = m.bonds.clone();
-        return Ok((Shape::Bond { members }, rows));
-    }
-    let (shape, iface) = interface_row(m, no_subst)?;
-    rows.push(iface);
-    Ok((shape, rows))
+    Ok(port)
 }
 
-fn set_mtu(m: &OvsIface, row: &mut RowConfig) {
-    if let Some(mtu) = m.mtu {
+/// A port that is not a bond: its Port row and its Interface row, whose settings
+/// `interface` makes.
+fn port_rows(
+    m: &OvsIface,
+    p: &PortBase,
+    options: &[String],
+    interface: impl FnOnce(&mut RowConfig) -> Result<(), DesiredError>,
+) -> Result<Vec<RowConfig>, DesiredError> {
+    let port = port_row(m, p, options)?;
+    let mut iface = RowConfig::new(Table::Interface, &m.name);
+    interface(&mut iface)?;
+    Ok(vec![port, iface])
+}
+
+/// A bond's Port row and one Interface row per member.
+fn bond_rows(m: &OvsIface, b: &Bond, options: &[String]) -> Result<Vec<RowConfig>, DesiredError> {
+    let mut rows = vec![port_row(m, &b.port, options)?];
+    for member in &b.members {
+        let mut r = RowConfig::new(Table::Interface, member);
+        set_mtu(&mut r, b.mtu);
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+fn set_mtu(row: &mut RowConfig, mtu: Option<u32>) {
+    if let Some(mtu) = mtu {
         row.set("mtu_request", mtu.to_string());
     }
-}
-
-/// The Interface row of a port that is not a bond, by kind.
-fn interface_row(m: &OvsIface, no_subst: &Expand) -> Result<(Shape, RowConfig), DesiredError> {
-    let mut iface = RowConfig::new(Table::Interface, &m.name);
-    let shape = match m.kind {
-        OvsType::IntPort => {
-            iface.set("type", "internal".into());
-            if let Some(mac) = m.mac {
-                iface.set("mac", quote_string(&mac.to_string()));
-            }
-            set_mtu(m, &mut iface);
-            Shape::Internal
-        }
-        OvsType::PatchPort => {
-            iface.set("type", "patch".into());
-            let peer = m.patch_peer.clone().unwrap_or_default();
-            iface.set("options:peer", quote_string(&peer));
-            Shape::Patch
-        }
-        OvsType::Tunnel => {
-            let tt = m.tunnel_type.clone().unwrap_or_default();
-            iface.set("type", quote_string(&tt));
-            let tw = split_option(m, "ovs_tunnel_options", &m.tunnel_options, no_subst)?;
-            assign(m, &mut iface, "ovs_tunnel_options", &tw)?;
-            Shape::Tunnel
-        }
-        _ => {
-            set_mtu(m, &mut iface);
-            Shape::System
-        }
-    };
-    Ok((shape, iface))
 }
 
 /// `ovs_extra` (`text`) as ovs-vsctl commands, expanded with `ex` (command
@@ -434,34 +453,37 @@ pub fn pinned_mac(seed: &str, bridge: &str) -> Mac {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{FakeBridge, VlanId, VlanMode};
+    use crate::config::model::{
+        Device, FakeBridge, IntPort, PatchPort, PortVlan, SystemPort, Tunnel, VlanId, VlanMode,
+    };
 
-    pub(crate) fn model(name: &str, kind: OvsType) -> OvsIface {
+    /// A model of kind `kind`, without `ovs_options` and `ovs_extra`.
+    pub(crate) fn model(name: &str, kind: Kind) -> OvsIface {
         OvsIface {
             name: name.into(),
-            kind,
-            bridge: None,
-            ports: vec![],
-            bonds: vec![],
             options: None,
             extra: None,
-            patch_peer: None,
-            tunnel_type: None,
-            tunnel_options: None,
+            kind,
+        }
+    }
+
+    /// A port on `bridge` without VLAN settings.
+    fn on(bridge: &str) -> PortBase {
+        PortBase {
+            bridge: bridge.into(),
+            vlan: PortVlan::default(),
+        }
+    }
+
+    /// A bridge with nothing set.
+    fn bridge() -> Bridge {
+        Bridge {
+            ports: vec![],
             mtu: None,
-            fake: None,
-            tag: None,
-            trunks: vec![],
-            vlan_mode: None,
             mac: None,
             datapath_type: None,
-            disable_ipv6: false,
-            route_table: None,
-            route_pref: 1000,
-            routes: vec![],
-            arp_filter: None,
-            arp_ignore: None,
-            arp_announce: None,
+            vlan_of: None,
+            device: Device::default(),
         }
     }
 
@@ -483,11 +505,17 @@ mod tests {
 
     #[test]
     fn internal_port_with_vlan_mac_and_options() {
-        let mut m = model("vlan100", OvsType::IntPort);
-        m.bridge = Some("br1".into());
-        m.tag = Some(VlanId(100));
-        m.mac = Some(Mac([0, 1, 2, 3, 4, 5]));
-        m.mtu = Some(1400);
+        let mut port = on("br1");
+        port.vlan.tag = Some(VlanId(100));
+        let mut m = model(
+            "vlan100",
+            Kind::IntPort(IntPort {
+                port,
+                mtu: Some(1400),
+                mac: Some(Mac([0, 1, 2, 3, 4, 5])),
+                device: Device::default(),
+            }),
+        );
         m.options = Some("tag=100 other_config:descr='mgmt port' mac=\"x\"".into());
         m.extra = Some("set interface ${IFACE} external-ids:iface-id=$(hostname -s)".into());
         let n = build(&m).unwrap();
@@ -520,9 +548,14 @@ mod tests {
 
     #[test]
     fn bridge_and_fake_bridge() {
-        let mut b = model("ovsbr0", OvsType::Bridge);
-        b.datapath_type = Some("netdev".into());
-        b.mtu = Some(9000);
+        let b = model(
+            "ovsbr0",
+            Kind::Bridge(Bridge {
+                datapath_type: Some("netdev".into()),
+                mtu: Some(9000),
+                ..bridge()
+            }),
+        );
         let pin = pinned_mac("machine", "ovsbr0");
         let ex = Expansion {
             vars: &vars,
@@ -540,12 +573,17 @@ mod tests {
         assert_eq!(words_of(&n.rows[1]), ["mtu_request=9000"]);
         assert!(n.is_bridge());
 
-        let mut f = model("ovsbr0v2", OvsType::Bridge);
-        f.fake = Some(FakeBridge {
-            parent: "ovsbr0".into(),
-            vlan: VlanId(2),
-        });
-        f.mac = Some(Mac([2, 0, 0, 0, 0, 2]));
+        let f = model(
+            "ovsbr0v2",
+            Kind::Bridge(Bridge {
+                vlan_of: Some(FakeBridge {
+                    parent: "ovsbr0".into(),
+                    vlan: VlanId(2),
+                }),
+                mac: Some(Mac([2, 0, 0, 0, 0, 2])),
+                ..bridge()
+            }),
+        );
         let n = build(&f).unwrap();
         assert_eq!(
             n.shape,
@@ -560,12 +598,17 @@ mod tests {
 
     #[test]
     fn bond_patch_tunnel() {
-        let mut m = model("bond0", OvsType::Bond);
-        m.bridge = Some("br2".into());
-        m.bonds = vec!["eth2".into(), "eth3".into()];
+        let mut port = on("br2");
+        port.vlan.mode = Some(VlanMode::Trunk);
+        let mut m = model(
+            "bond0",
+            Kind::Bond(Bond {
+                port,
+                members: vec!["eth2".into(), "eth3".into()],
+                mtu: Some(9000),
+            }),
+        );
         m.options = Some("bond_mode=balance-tcp lacp=active".into());
-        m.mtu = Some(9000);
-        m.vlan_mode = Some(VlanMode::Trunk);
         let n = build(&m).unwrap();
         assert_eq!(
             words_of(&n.rows[0]),
@@ -578,9 +621,13 @@ mod tests {
         assert_eq!(n.interfaces(), ["eth2", "eth3"]);
         assert_eq!(n.persistent_devices(), ["eth2", "eth3"]);
 
-        let mut p = model("patch0", OvsType::PatchPort);
-        p.bridge = Some("br0".into());
-        p.patch_peer = Some("patch1".into());
+        let p = model(
+            "patch0",
+            Kind::PatchPort(PatchPort {
+                port: on("br0"),
+                peer: "patch1".into(),
+            }),
+        );
         let n = build(&p).unwrap();
         assert_eq!(
             words_of(&n.rows[1]),
@@ -592,10 +639,14 @@ mod tests {
             "a patch port's health depends on its peer"
         );
 
-        let mut t = model("gre1", OvsType::Tunnel);
-        t.bridge = Some("br1".into());
-        t.tunnel_type = Some("gre".into());
-        t.tunnel_options = Some("options:remote_ip=192.0.2.2 options:key=1".into());
+        let t = model(
+            "gre1",
+            Kind::Tunnel(Tunnel {
+                port: on("br1"),
+                tunnel_type: "gre".into(),
+                options: Some("options:remote_ip=192.0.2.2 options:key=1".into()),
+            }),
+        );
         let n = build(&t).unwrap();
         assert_eq!(
             words_of(&n.rows[1]),
@@ -609,8 +660,14 @@ mod tests {
 
     #[test]
     fn bad_words_are_errors_with_context() {
-        let mut m = model("eth0", OvsType::Port);
-        m.bridge = Some("br0".into());
+        let mut m = model(
+            "eth0",
+            Kind::Port(SystemPort {
+                port: on("br0"),
+                mtu: None,
+                device: Device::default(),
+            }),
+        );
         m.options = Some("tag=5 --bogus".into());
         let e = build(&m).unwrap_err();
         assert_eq!(e.option, "ovs_options");

@@ -10,11 +10,8 @@ use super::converge::ConvergeError;
 use super::desired::DesiredError;
 use crate::config::model::OvsType;
 use crate::config::options::OptionError;
-use crate::net::addr::Family;
-
-/// The error of a lower layer that planning only passes on (an address, a route,
-/// a routing table): shown by its `Display`.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+use crate::net::addr::{Family, StaticError};
+use crate::net::route::RouteError;
 
 /// An interface whose `ovs_*` options are invalid: every error, one per line, each
 /// with the file and line of its option when the configuration says where.
@@ -52,9 +49,6 @@ pub enum PlanError {
     /// The transaction would destroy what is not ours.
     #[error(transparent)]
     Converge(#[from] ConvergeError),
-    /// A port without `ovs_bridge`.
-    #[error("{name}: ovs_bridge is missing")]
-    NoBridge { name: String },
     /// VLAN bridges whose parents are VLAN bridges, too many times.
     #[error("{name}: bridge {bridge}: VLAN bridge parents nest too deep")]
     NestedTooDeep { name: String, bridge: String },
@@ -89,21 +83,21 @@ pub enum PlanError {
         name: String,
         family: Family,
         #[source]
-        source: Cause,
+        source: StaticError,
     },
     /// `ovs_route_table` names a table `ip` does not know.
     #[error("{name}: {source}")]
     RouteTable {
         name: String,
         #[source]
-        source: Cause,
+        source: RouteError,
     },
     /// An `ovs_route` line.
     #[error("{name}: ovs_route: {source}")]
     Route {
         name: String,
         #[source]
-        source: Cause,
+        source: RouteError,
     },
 }
 
@@ -116,7 +110,6 @@ impl PlanError {
             PlanError::Desired(e) => Some(&e.iface),
             PlanError::Converge(e) => Some(&e.name),
             PlanError::NotOvs { name }
-            | PlanError::NoBridge { name }
             | PlanError::NestedTooDeep { name, .. }
             | PlanError::NotABridge { name, .. }
             | PlanError::UnknownBridge { name, .. }

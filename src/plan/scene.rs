@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use super::desired::{self, Expansion, Node};
 use super::error::{InvalidStanza, PlanError};
 use super::fingerprint;
-use crate::config::model::{Mac, OvsIface, OvsType};
+use crate::config::model::{Kind, Mac, OvsIface};
 use crate::config::options::{self, Context, OptionError, RawOption};
 use crate::interfaces::Config;
 use crate::sys::words::Subst;
@@ -409,9 +409,7 @@ impl Scene {
             vars: &vars,
             extra_subst: Subst::Keep,
         };
-        let pin = (e.model.kind == OvsType::Bridge)
-            .then(|| self.pin_for(name))
-            .flatten();
+        let pin = e.model.as_bridge().and_then(|_| self.pin_for(name));
         let node = desired::node(&e.model, &ex, pin, true)?;
         Ok(fingerprint::fingerprint(&format!(
             "{:?}\n{node:?}",
@@ -422,7 +420,12 @@ impl Scene {
     /// VLAN bridges declared with parent `bridge`.
     pub fn fakes_of(&self, bridge: &str) -> Vec<String> {
         self.valid()
-            .filter(|(_, e)| e.model.fake.as_ref().is_some_and(|f| f.parent == bridge))
+            .filter(|(_, e)| {
+                e.model
+                    .as_bridge()
+                    .and_then(|b| b.vlan_of.as_ref())
+                    .is_some_and(|f| f.parent == bridge)
+            })
             .map(|(n, _)| n.clone())
             .collect()
     }
@@ -430,7 +433,7 @@ impl Scene {
     /// Port stanzas whose `ovs_bridge` is `bridge`, in name order.
     pub fn ports_of(&self, bridge: &str) -> Vec<String> {
         self.valid()
-            .filter(|(_, e)| e.model.kind.is_port() && e.model.bridge.as_deref() == Some(bridge))
+            .filter(|(_, e)| e.model.bridge() == Some(bridge))
             .map(|(n, _)| n.clone())
             .collect()
     }
@@ -445,8 +448,10 @@ impl Scene {
             if b != bridge {
                 out.insert(b.clone());
             }
-            if let Ok(Some(e)) = self.entry(b) {
-                out.extend(e.model.ports.iter().cloned());
+            if let Ok(Some(e)) = self.entry(b)
+                && let Some(own) = e.model.as_bridge()
+            {
+                out.extend(own.ports.iter().cloned());
             }
             out.extend(self.ports_of(b));
         }
@@ -457,18 +462,16 @@ impl Scene {
     /// VLAN bridge on it has a fixed MAC (see [`desired::pinned_mac`]).
     pub fn pin_for(&self, bridge: &str) -> Option<Mac> {
         if let Ok(Some(e)) = self.entry(bridge)
-            && (e.model.mac.is_some() || e.model.fake.is_some())
+            && (e.model.mac().is_some() || e.model.as_bridge().is_some_and(|b| b.vlan_of.is_some()))
         {
             return None;
         }
         let mut holders = vec![bridge.to_string()];
         holders.extend(self.fakes_of(bridge));
-        let fixed = self.valid().any(|(n, e)| {
-            let m = &e.model;
-            m.mac.is_some()
-                && ((m.kind == OvsType::IntPort
-                    && m.bridge.as_ref().is_some_and(|b| holders.contains(b)))
-                    || (m.kind == OvsType::Bridge && n != bridge && holders.contains(n)))
+        let fixed = self.valid().any(|(n, e)| match &e.model.kind {
+            Kind::IntPort(p) => p.mac.is_some() && holders.contains(&p.port.bridge),
+            Kind::Bridge(b) => b.mac.is_some() && n != bridge && holders.contains(n),
+            _ => false,
         });
         fixed.then(|| desired::pinned_mac(&self.machine_id, bridge))
     }
@@ -552,6 +555,7 @@ fn machine_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::OvsType;
     use std::path::Path;
 
     const SEED: &str = "\
@@ -595,7 +599,7 @@ iface ovsbr0v2 inet manual
     fn entries_from_file() {
         let s = scene(None);
         let p1 = s.entry("ovsbr0p1").unwrap().unwrap();
-        assert_eq!(p1.model.kind, OvsType::IntPort);
+        assert_eq!(p1.model.ovs_type(), OvsType::IntPort);
         assert!(p1.model.extra.is_some(), "inet6 stanza's ovs_extra merged");
         assert_eq!(p1.var("IFACE").as_deref(), Some("ovsbr0p1"));
         assert_eq!(p1.var("ADDRFAM").as_deref(), Some("inet"));
@@ -658,7 +662,7 @@ iface ovsbr0v2 inet manual
         assert_eq!(s.current.as_deref(), Some("eth0"));
         let e = s.entry("eth0").unwrap().unwrap();
         assert_eq!(
-            e.model.tag.map(|t| t.0),
+            e.model.port().and_then(|p| p.vlan.tag).map(|t| t.0),
             Some(7),
             "env wins over the file's tag=1"
         );

@@ -227,3 +227,35 @@ fn sorted_by_line_with_warnings() {
         ]
     );
 }
+
+#[test]
+fn an_interface_with_its_own_errors_is_still_checked_against_the_others() {
+    // a patch port without its bridge still names its peer; an internal port
+    // without its bridge still has its MAC; a tunnel without its type still names
+    // its bridge; and they are still seen by kind from the others
+    assert_eq!(
+        diags(&format!(
+            "{BRIDGE}iface pa inet manual\n  ovs_type OVSPatchPort\n  ovs_patch_peer pb\n\
+             iface pb inet manual\n  ovs_type OVSPatchPort\n  ovs_bridge br0\n  ovs_patch_peer pc\n\
+             iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_mac 02:00:00:00:00:01\n\
+             iface p2 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge p1\n  ovs_mac 02:00:00:00:00:01\n\
+             iface t1 inet manual\n  ovs_type OVSTunnel\n  ovs_bridge br9\n"
+        )),
+        [
+            format!(
+                "{F}:4: error: ovs_bridge: missing; an OVSPatchPort needs the bridge it belongs to"
+            ),
+            format!("{F}:5: error: ovs_patch_peer: pb is not reciprocal: its peer is pc, not pa"),
+            format!("{F}:9: error: ovs_patch_peer: no stanza for peer pc"),
+            format!(
+                "{F}:11: error: ovs_bridge: missing; an OVSIntPort needs the bridge it belongs to"
+            ),
+            format!("{F}:15: error: ovs_bridge: p1 is an OVSIntPort, not an OVSBridge"),
+            format!("{F}:16: error: ovs_mac: 02:00:00:00:00:01 is also the MAC of p1 (line 12)"),
+            format!(
+                "{F}:18: error: ovs_tunnel_type: missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)"
+            ),
+            format!("{F}:19: error: ovs_bridge: no stanza for bridge br9"),
+        ]
+    );
+}

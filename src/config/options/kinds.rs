@@ -1,18 +1,34 @@
-//! Builds the model from collected options and checks what each kind requires.
+//! Builds the model of each kind from collected options and checks what each kind
+//! requires. One builder per kind, so that each reads only the options that apply
+//! to it and a value the kind requires is either there or reported; the builders
+//! read the options in one fixed order (the kind's own values, the device's, then
+//! the bridge, what the kind requires and the VLAN settings), which is the order of
+//! the messages.
 
 use std::collections::BTreeMap;
 
-use super::diag::{Diag, Kind};
+use super::diag::{Diag, Kind as Problem};
 use super::spec::{Given, Opts, SPECS, TUNNEL_TYPES};
 use super::values::{self, check_ifname};
 use super::vlan::{bridge_checks, vlan_settings};
-use super::{Context, DEFAULT_ROUTE_PREF, RawOption};
-use crate::config::model::{Mac, OvsIface, OvsType, RouteTable, ValueError};
+use super::{Context, DEFAULT_ROUTE_PREF, Draft, RawOption};
+use crate::config::model::{
+    Arp, Bond, Bridge, Device, IntPort, Kind, Mac, OvsIface, OvsType, PatchPort, PortBase,
+    RouteConfig, RouteTable, SystemPort, Tunnel, ValueError,
+};
 use crate::net::rt_tables;
-use OvsType::{Bond, Bridge, IntPort, PatchPort, Tunnel};
 
-/// The model of one interface, or None when it has no (valid) `ovs_type`: the kind,
-/// every value, then what the kind requires.
+/// What [`build`] found: the kind, the model when the kind's required values are
+/// valid, and the draft (see [`Draft`]) in any case.
+pub(super) struct Built {
+    pub kind: Option<OvsType>,
+    pub iface: Option<OvsIface>,
+    pub draft: Draft,
+}
+
+/// The model of one interface: None without a (valid) `ovs_type` or when a value
+/// its kind requires is missing or invalid. The kind, the interface name, options
+/// this kind ignores, then the kind's builder.
 pub(super) fn build(
     iface_name: &str,
     given: &BTreeMap<&'static str, Given>,
@@ -20,31 +36,56 @@ pub(super) fn build(
     hwaddress: Option<&RawOption>,
     ctx: &Context,
     d: &mut Diag,
-) -> Option<OvsIface> {
-    let kind = kind(given, first_known, d)?;
+) -> Built {
+    let mut draft = Draft::default();
+    let Some(ovs_type) = ovs_type(given, first_known, d) else {
+        return Built {
+            kind: None,
+            iface: None,
+            draft,
+        };
+    };
     let o = Opts {
         given,
-        kind: Some(kind),
+        kind: Some(ovs_type),
     };
     if let Err(e) = check_ifname(iface_name) {
-        d.error(Kind::Invalid, "iface", o.pos("ovs_type"), e.0);
+        d.error(Problem::Invalid, "iface", o.pos("ovs_type"), e.0);
     }
-    warn_ignored(given, kind, d);
-    let mut m = model(iface_name, kind, &o, ctx, d);
-    value_checks(&m, &o, d);
-    if kind == Bridge || kind == IntPort {
-        hw_mac(&mut m, hwaddress, &o, d);
+    warn_ignored(given, ovs_type, d);
+    let mut options = o.raw("ovs_options");
+    let extra = o.raw("ovs_extra");
+    let mut b = Builder {
+        name: iface_name,
+        ovs_type,
+        o: &o,
+        ctx,
+        hwaddress,
+        draft: &mut draft,
+    };
+    let kind = match ovs_type {
+        OvsType::Bridge => Some(Kind::Bridge(b.bridge(&mut options, d))),
+        OvsType::Port => b.system_port(options.as_deref(), d).map(Kind::Port),
+        OvsType::IntPort => b.int_port(options.as_deref(), d).map(Kind::IntPort),
+        OvsType::Bond => b.bond(options.as_deref(), d).map(Kind::Bond),
+        OvsType::PatchPort => b.patch_port(options.as_deref(), d).map(Kind::PatchPort),
+        OvsType::Tunnel => b.tunnel(options.as_deref(), d).map(Kind::Tunnel),
+    };
+    Built {
+        kind: Some(ovs_type),
+        iface: kind.map(|kind| OvsIface {
+            name: iface_name.to_string(),
+            options,
+            extra,
+            kind,
+        }),
+        draft,
     }
-    match kind {
-        Bridge => bridge_checks(&mut m, &o, d),
-        _ => port_checks(&mut m, &o, d),
-    }
-    Some(m)
 }
 
 /// `ovs_type`; without it, an error when other options of ours are given (at the
 /// first of them).
-fn kind(
+fn ovs_type(
     given: &BTreeMap<&'static str, Given>,
     first_known: Option<&RawOption>,
     d: &mut Diag,
@@ -53,7 +94,7 @@ fn kind(
     if o.get("ovs_type").is_none() {
         if let Some(first) = first_known {
             d.error(
-                Kind::Missing,
+                Problem::Missing,
                 "ovs_type",
                 first.pos.as_ref(),
                 format!(
@@ -84,48 +125,165 @@ fn warn_ignored(given: &BTreeMap<&'static str, Given>, kind: OvsType, d: &mut Di
     }
 }
 
-/// Every option's value parsed (bad ones reported and left out). What depends on the
-/// kind (bridge, VLAN bridge, VLAN settings) is filled in by the kind's checks.
-fn model(iface_name: &str, kind: OvsType, o: &Opts, ctx: &Context, d: &mut Diag) -> OvsIface {
-    OvsIface {
-        name: iface_name.to_string(),
-        kind,
-        bridge: None,
-        ports: o.ifnames("ovs_ports", d),
-        bonds: o.ifnames("ovs_bonds", d),
-        options: o.raw("ovs_options"),
-        extra: o.raw("ovs_extra"),
-        patch_peer: o.ifname("ovs_patch_peer", d),
-        tunnel_type: o.text("ovs_tunnel_type", d).map(str::to_string),
-        tunnel_options: o.raw("ovs_tunnel_options"),
-        mtu: o.parsed("ovs_mtu", d, |s| values::parse_bounded(s, 68, 65535, "MTU")),
-        fake: None,
-        tag: None,
-        trunks: Vec::new(),
-        vlan_mode: None,
-        mac: o.parsed("ovs_mac", d, |s| s.parse::<Mac>()),
-        datapath_type: o.parsed("ovs_datapath_type", d, datapath_type),
-        disable_ipv6: o
-            .parsed("ovs_disable_ipv6", d, values::parse_bool)
-            .unwrap_or(false),
-        route_table: route_table(o, ctx, d),
-        route_pref: route_pref(o, d).unwrap_or(DEFAULT_ROUTE_PREF),
-        routes: o
-            .get("ovs_route")
-            .map(|g| g.lines.clone())
-            .unwrap_or_default(),
-        arp_filter: o.parsed("ovs_arp_filter", d, values::parse_bool),
-        arp_ignore: o
-            .parsed("ovs_arp_ignore", d, |s| {
-                values::parse_bounded(s, 0, 8, "arp_ignore value")
-            })
-            .map(|n| n as u8),
-        arp_announce: o
-            .parsed("ovs_arp_announce", d, |s| {
-                values::parse_bounded(s, 0, 2, "arp_announce value")
-            })
-            .map(|n| n as u8),
+/// What the builders of the kinds share. Values that do not parse are reported and
+/// left out; what other interfaces compare with also goes to the draft.
+struct Builder<'a, 'g> {
+    name: &'a str,
+    ovs_type: OvsType,
+    o: &'a Opts<'g>,
+    ctx: &'a Context,
+    hwaddress: Option<&'a RawOption>,
+    draft: &'a mut Draft,
+}
+
+impl Builder<'_, '_> {
+    /// A bridge or a VLAN bridge (see `vlan`); it requires nothing.
+    fn bridge(&mut self, options: &mut Option<String>, d: &mut Diag) -> Bridge {
+        let o = self.o;
+        let ports = o.ifnames("ovs_ports", d);
+        let mtu = mtu(o, d);
+        let mac = o.parsed("ovs_mac", d, |s| s.parse::<Mac>());
+        let datapath_type = o.parsed("ovs_datapath_type", d, datapath_type);
+        let device = device(o, self.ctx, d);
+        let mac = self.hw_mac(mac, d);
+        let vlan_of = bridge_checks(self.name, &ports, options, o, d);
+        Bridge {
+            ports,
+            mtu,
+            mac,
+            datapath_type,
+            vlan_of,
+            device,
+        }
     }
+
+    fn system_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<SystemPort> {
+        let mtu = mtu(self.o, d);
+        let device = device(self.o, self.ctx, d);
+        let port = self.port_base(options, d, |_| {})?;
+        Some(SystemPort { port, mtu, device })
+    }
+
+    fn int_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<IntPort> {
+        let o = self.o;
+        let mtu = mtu(o, d);
+        let mac = o.parsed("ovs_mac", d, |s| s.parse::<Mac>());
+        let device = device(o, self.ctx, d);
+        let mac = self.hw_mac(mac, d);
+        let port = self.port_base(options, d, |_| {})?;
+        Some(IntPort {
+            port,
+            mtu,
+            mac,
+            device,
+        })
+    }
+
+    /// A bond; fewer than two members is an error, but the model is kept.
+    fn bond(&mut self, options: Option<&str>, d: &mut Diag) -> Option<Bond> {
+        let (name, o) = (self.name, self.o);
+        let members = o.ifnames("ovs_bonds", d);
+        let mtu = mtu(o, d);
+        let port = self.port_base(options, d, |d| bond_checks(name, &members, o, d))?;
+        Some(Bond { port, members, mtu })
+    }
+
+    /// A patch port requires its peer, which is not the port itself.
+    fn patch_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<PatchPort> {
+        let (name, o) = (self.name, self.o);
+        let peer = o.ifname("ovs_patch_peer", d);
+        self.draft.patch_peer = peer.clone();
+        let port = self.port_base(options, d, |d| peer_checks(name, peer.as_deref(), o, d));
+        let peer = peer.filter(|p| p != name)?;
+        Some(PatchPort { port: port?, peer })
+    }
+
+    /// A tunnel requires its type; one unknown to OVS 3.1 is a warning.
+    fn tunnel(&mut self, options: Option<&str>, d: &mut Diag) -> Option<Tunnel> {
+        let o = self.o;
+        let tunnel_type = o.text("ovs_tunnel_type", d).map(str::to_string);
+        let tunnel_options = o.raw("ovs_tunnel_options");
+        if let Some(tt) = &tunnel_type
+            && !TUNNEL_TYPES.contains(&tt.as_str())
+        {
+            d.warn(
+                "ovs_tunnel_type",
+                o.pos("ovs_tunnel_type"),
+                format!(
+                    "\"{tt}\" is not a tunnel type of OVS 3.1 ({})",
+                    TUNNEL_TYPES.join(", ")
+                ),
+            );
+        }
+        let port = self.port_base(options, d, |d| {
+            if o.get("ovs_tunnel_type").is_none() {
+                d.error(
+                    Problem::Missing,
+                    "ovs_tunnel_type",
+                    o.pos("ovs_type"),
+                    "missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)".into(),
+                );
+            }
+        });
+        Some(Tunnel {
+            port: port?,
+            tunnel_type: tunnel_type?,
+            options: tunnel_options,
+        })
+    }
+
+    /// What every port kind has: its bridge (required), then what the kind itself
+    /// requires (`own`), then the VLAN settings (from `options` words too).
+    fn port_base(
+        &mut self,
+        options: Option<&str>,
+        d: &mut Diag,
+        own: impl FnOnce(&mut Diag),
+    ) -> Option<PortBase> {
+        let bridge = port_bridge(self.name, self.ovs_type, self.o, d);
+        own(d);
+        let vlan = vlan_settings(options, self.o, d);
+        self.draft.bridge = bridge.clone();
+        Some(PortBase {
+            bridge: bridge?,
+            vlan,
+        })
+    }
+
+    /// `hwaddress` stands for `ovs_mac` on bridges and internal ports: the MAC
+    /// (`mac`, from `ovs_mac`) with it, which also goes to the draft.
+    fn hw_mac(&mut self, mac: Option<Mac>, d: &mut Diag) -> Option<Mac> {
+        let mac = match self.hwaddress {
+            None => mac,
+            Some(hw) => match values::parse_hwaddress(hw.value.trim()) {
+                Err(e) => {
+                    d.error(Problem::Invalid, "hwaddress", hw.pos.as_ref(), e.0);
+                    mac
+                }
+                Ok(None) => mac,
+                Ok(Some(hw_mac)) => match mac {
+                    None if !self.o.given.contains_key("ovs_mac") => Some(hw_mac),
+                    Some(ovs_mac) if ovs_mac != hw_mac => {
+                        d.error(
+                            Problem::Conflict,
+                            "hwaddress",
+                            hw.pos.as_ref(),
+                            format!("{hw_mac} conflicts with ovs_mac {ovs_mac}"),
+                        );
+                        mac
+                    }
+                    _ => mac,
+                },
+            },
+        };
+        self.draft.mac = mac;
+        mac
+    }
+}
+
+/// `ovs_mtu`.
+fn mtu(o: &Opts, d: &mut Diag) -> Option<u32> {
+    o.parsed("ovs_mtu", d, |s| values::parse_bounded(s, 68, 65535, "MTU"))
 }
 
 /// `ovs_datapath_type`: `netdev` or `system`.
@@ -138,21 +296,46 @@ fn datapath_type(s: &str) -> Result<String, ValueError> {
     }
 }
 
-/// Values that parse but are doubtful, and options that need another one.
-fn value_checks(m: &OvsIface, o: &Opts, d: &mut Diag) {
-    if let Some(tt) = &m.tunnel_type
-        && !TUNNEL_TYPES.contains(&tt.as_str())
-    {
-        d.warn(
-            "ovs_tunnel_type",
-            o.pos("ovs_tunnel_type"),
-            format!(
-                "\"{tt}\" is not a tunnel type of OVS 3.1 ({})",
-                TUNNEL_TYPES.join(", ")
-            ),
-        );
+/// The kernel settings of a kind that is a device of its own, then the values
+/// among them that parse but are doubtful, and options that need another one.
+fn device(o: &Opts, ctx: &Context, d: &mut Diag) -> Device {
+    let disable_ipv6 = o
+        .parsed("ovs_disable_ipv6", d, values::parse_bool)
+        .unwrap_or(false);
+    let table = route_table(o, ctx, d);
+    let pref = route_pref(o, d).unwrap_or(DEFAULT_ROUTE_PREF);
+    let routes = o
+        .get("ovs_route")
+        .map(|g| g.lines.clone())
+        .unwrap_or_default();
+    let arp = Arp {
+        filter: o.parsed("ovs_arp_filter", d, values::parse_bool),
+        ignore: o
+            .parsed("ovs_arp_ignore", d, |s| {
+                values::parse_bounded(s, 0, 8, "arp_ignore value")
+            })
+            .map(|n| n as u8),
+        announce: o
+            .parsed("ovs_arp_announce", d, |s| {
+                values::parse_bounded(s, 0, 2, "arp_announce value")
+            })
+            .map(|n| n as u8),
+    };
+    device_checks(&arp, o, d);
+    Device {
+        disable_ipv6,
+        arp,
+        routing: table.map(|table| RouteConfig {
+            table,
+            pref,
+            routes,
+        }),
     }
-    if (4..=7).contains(&m.arp_ignore.unwrap_or(0)) {
+}
+
+/// A reserved `arp_ignore`, and routing options without `ovs_route_table`.
+fn device_checks(arp: &Arp, o: &Opts, d: &mut Diag) {
+    if (4..=7).contains(&arp.ignore.unwrap_or(0)) {
         d.warn(
             "ovs_arp_ignore",
             o.pos("ovs_arp_ignore"),
@@ -161,7 +344,7 @@ fn value_checks(m: &OvsIface, o: &Opts, d: &mut Diag) {
     }
     if o.get("ovs_route").is_some() && o.get("ovs_route_table").is_none() {
         d.error(
-            Kind::Missing,
+            Problem::Missing,
             "ovs_route",
             o.pos("ovs_route"),
             "needs ovs_route_table (the table the routes go to)".into(),
@@ -187,7 +370,7 @@ fn route_table(o: &Opts, ctx: &Context, d: &mut Diag) -> Option<RouteTable> {
                     .map(|p| p.display().to_string())
                     .collect();
                 d.error(
-                    Kind::Invalid,
+                    Problem::Invalid,
                     "ovs_route_table",
                     o.pos("ovs_route_table"),
                     format!(
@@ -199,7 +382,7 @@ fn route_table(o: &Opts, ctx: &Context, d: &mut Diag) -> Option<RouteTable> {
             }
             Some(0) => {
                 d.error(
-                    Kind::Invalid,
+                    Problem::Invalid,
                     "ovs_route_table",
                     o.pos("ovs_route_table"),
                     format!("routing table {name} (0) cannot hold routes"),
@@ -226,94 +409,74 @@ fn route_pref(o: &Opts, d: &mut Diag) -> Option<u32> {
     Some(pref)
 }
 
-/// `hwaddress` stands for `ovs_mac` on bridges and internal ports.
-fn hw_mac(m: &mut OvsIface, hwaddress: Option<&RawOption>, o: &Opts, d: &mut Diag) {
-    let Some(hw) = hwaddress else {
-        return;
-    };
-    match values::parse_hwaddress(hw.value.trim()) {
-        Err(e) => d.error(Kind::Invalid, "hwaddress", hw.pos.as_ref(), e.0),
-        Ok(None) => {}
-        Ok(Some(mac)) => match m.mac {
-            None if !o.given.contains_key("ovs_mac") => m.mac = Some(mac),
-            Some(ovs_mac) if ovs_mac != mac => d.error(
-                Kind::Conflict,
-                "hwaddress",
-                hw.pos.as_ref(),
-                format!("{mac} conflicts with ovs_mac {ovs_mac}"),
-            ),
-            _ => {}
-        },
+/// `ovs_bridge` of a port: required, and not the port itself.
+fn port_bridge(name: &str, kind: OvsType, o: &Opts, d: &mut Diag) -> Option<String> {
+    match o.ifname("ovs_bridge", d) {
+        Some(b) if b == name => {
+            d.error(
+                Problem::Invalid,
+                "ovs_bridge",
+                o.pos("ovs_bridge"),
+                "a port cannot be its own bridge".into(),
+            );
+            None
+        }
+        Some(b) => Some(b),
+        None if o.get("ovs_bridge").is_none() => {
+            d.error(
+                Problem::Missing,
+                "ovs_bridge",
+                o.pos("ovs_type"),
+                format!("missing; an {kind} needs the bridge it belongs to"),
+            );
+            None
+        }
+        None => None,
     }
 }
 
-/// What every port kind needs: its bridge; and bonds, patches, tunnels their own.
-fn port_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
-    let kind = m.kind;
-    let type_pos = o.pos("ovs_type");
-    match o.ifname("ovs_bridge", d) {
-        Some(b) if b == m.name => d.error(
-            Kind::Invalid,
-            "ovs_bridge",
-            o.pos("ovs_bridge"),
-            "a port cannot be its own bridge".into(),
+/// A bond has at least two members (counting the invalid names too), and not
+/// itself.
+fn bond_checks(name: &str, members: &[String], o: &Opts, d: &mut Diag) {
+    let count = o.get("ovs_bonds").map_or(0, |g| g.words.len());
+    if count < 2 {
+        d.error(
+            if count == 0 {
+                Problem::Missing
+            } else {
+                Problem::Invalid
+            },
+            "ovs_bonds",
+            o.pos("ovs_bonds").or(o.pos("ovs_type")),
+            format!("an OVSBond needs at least two members, got {count}"),
+        );
+    }
+    if members.iter().any(|m| m == name) {
+        d.error(
+            Problem::Invalid,
+            "ovs_bonds",
+            o.pos("ovs_bonds"),
+            "a bond cannot be its own member".into(),
+        );
+    }
+}
+
+/// A patch port's peer: required, and not the port itself.
+fn peer_checks(name: &str, peer: Option<&str>, o: &Opts, d: &mut Diag) {
+    match peer {
+        Some(p) if p == name => d.error(
+            Problem::Invalid,
+            "ovs_patch_peer",
+            o.pos("ovs_patch_peer"),
+            "a patch port cannot be its own peer".into(),
         ),
-        Some(b) => m.bridge = Some(b),
-        None if o.get("ovs_bridge").is_none() => d.error(
-            Kind::Missing,
-            "ovs_bridge",
-            type_pos,
-            format!("missing; an {kind} needs the bridge it belongs to"),
+        Some(_) => {}
+        None if o.get("ovs_patch_peer").is_none() => d.error(
+            Problem::Missing,
+            "ovs_patch_peer",
+            o.pos("ovs_type"),
+            "missing; an OVSPatchPort needs its peer".into(),
         ),
         None => {}
     }
-    match kind {
-        Bond => {
-            let members = o.get("ovs_bonds").map_or(0, |g| g.words.len());
-            if members < 2 {
-                d.error(
-                    if members == 0 {
-                        Kind::Missing
-                    } else {
-                        Kind::Invalid
-                    },
-                    "ovs_bonds",
-                    o.pos("ovs_bonds").or(type_pos),
-                    format!("an OVSBond needs at least two members, got {members}"),
-                );
-            }
-            if m.bonds.contains(&m.name) {
-                d.error(
-                    Kind::Invalid,
-                    "ovs_bonds",
-                    o.pos("ovs_bonds"),
-                    "a bond cannot be its own member".into(),
-                );
-            }
-        }
-        PatchPort => match &m.patch_peer {
-            Some(p) if *p == m.name => d.error(
-                Kind::Invalid,
-                "ovs_patch_peer",
-                o.pos("ovs_patch_peer"),
-                "a patch port cannot be its own peer".into(),
-            ),
-            Some(_) => {}
-            None if o.get("ovs_patch_peer").is_none() => d.error(
-                Kind::Missing,
-                "ovs_patch_peer",
-                type_pos,
-                "missing; an OVSPatchPort needs its peer".into(),
-            ),
-            None => {}
-        },
-        Tunnel if o.get("ovs_tunnel_type").is_none() => d.error(
-            Kind::Missing,
-            "ovs_tunnel_type",
-            type_pos,
-            "missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)".into(),
-        ),
-        _ => {}
-    }
-    vlan_settings(m, o, d);
 }

@@ -1,7 +1,9 @@
 //! Unit tests of option parsing and per-interface validation.
 
 use super::*;
-use crate::config::model::{FakeBridge, Mac, OvsType, RouteTable, VlanId, VlanMode};
+use crate::config::model::{
+    Bridge, Device, FakeBridge, Kind, Mac, OvsType, PortVlan, RouteTable, VlanId, VlanMode,
+};
 
 fn pos(line: usize) -> Position {
     Position {
@@ -40,6 +42,21 @@ fn ok(name: &str, lines: &[&str]) -> OvsIface {
     let a = run(name, lines);
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     a.iface.expect("an OVS interface")
+}
+
+/// The VLAN settings of a port.
+fn vlan(m: &OvsIface) -> &PortVlan {
+    &m.port().expect("a port").vlan
+}
+
+/// The values of a bridge.
+fn bridge(m: &OvsIface) -> &Bridge {
+    m.as_bridge().expect("a bridge")
+}
+
+/// The kernel settings of a device.
+fn device(m: &OvsIface) -> &Device {
+    m.device().expect("a device")
 }
 
 /// Errors rendered the way `check` prints them.
@@ -84,17 +101,17 @@ fn ovs_option_without_type() {
 #[test]
 fn minimal_port_and_defaults() {
     let m = ok("eth0", &["ovs_type OVSPort", "ovs_bridge br0"]);
-    assert_eq!(m.kind, OvsType::Port);
-    assert_eq!(m.bridge.as_deref(), Some("br0"));
-    assert_eq!(m.route_pref, DEFAULT_ROUTE_PREF);
-    assert!(!m.disable_ipv6);
+    assert_eq!(m.ovs_type(), OvsType::Port);
+    assert_eq!(m.bridge(), Some("br0"));
+    assert_eq!(device(&m).routing, None);
+    assert!(!device(&m).disable_ipv6);
     assert_eq!(m.options, None);
 }
 
 #[test]
 fn dashes_and_case_in_names() {
     let m = ok("eth0", &["ovs-type OVSPort", "OVS_BRIDGE br0"]);
-    assert_eq!(m.bridge.as_deref(), Some("br0"));
+    assert_eq!(m.bridge(), Some("br0"));
 }
 
 #[test]
@@ -138,10 +155,10 @@ fn vlan_tag_range() {
         )]
     );
     assert_eq!(
-        ok(
+        vlan(&ok(
             "p0",
             &["ovs_type OVSIntPort", "ovs_bridge br0", "ovs_tag 4095"]
-        )
+        ))
         .tag,
         Some(VlanId(4095))
     );
@@ -158,8 +175,8 @@ fn trunks_and_modes() {
             "ovs_vlan_mode trunk",
         ],
     );
-    assert_eq!(m.trunks.len(), 5);
-    assert_eq!(m.vlan_mode, Some(VlanMode::Trunk));
+    assert_eq!(vlan(&m).trunks.len(), 5);
+    assert_eq!(vlan(&m).mode, Some(VlanMode::Trunk));
     assert_eq!(
         errors(
             "eth0",
@@ -190,9 +207,9 @@ fn vlan_words_in_ovs_options() {
             "ovs_options tag=1 vlan_mode=native-untagged trunks=2,3",
         ],
     );
-    assert_eq!(m.tag, Some(VlanId(1)));
-    assert_eq!(m.vlan_mode, Some(VlanMode::NativeUntagged));
-    assert_eq!(m.trunks, vec![VlanId(2), VlanId(3)]);
+    assert_eq!(vlan(&m).tag, Some(VlanId(1)));
+    assert_eq!(vlan(&m).mode, Some(VlanMode::NativeUntagged));
+    assert_eq!(vlan(&m).trunks, vec![VlanId(2), VlanId(3)]);
     assert_eq!(
         m.options.as_deref(),
         Some("tag=1 vlan_mode=native-untagged trunks=2,3")
@@ -296,7 +313,7 @@ fn macs() {
             "ovs_mac 00:01:02:03:04:05",
         ],
     );
-    assert_eq!(m.mac, Some(Mac([0, 1, 2, 3, 4, 5])));
+    assert_eq!(m.mac(), Some(Mac([0, 1, 2, 3, 4, 5])));
     assert_eq!(
         errors(
             "p",
@@ -319,11 +336,11 @@ fn macs() {
             "hwaddress ether 02:00:00:00:00:01",
         ],
     );
-    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 1])));
+    assert_eq!(m.mac(), Some(Mac([2, 0, 0, 0, 0, 1])));
     let m = ok("b", &["ovs_type OVSBridge", "hwaddress 02:00:00:00:00:02"]);
-    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 2])));
+    assert_eq!(bridge(&m).mac, Some(Mac([2, 0, 0, 0, 0, 2])));
     assert_eq!(
-        ok("b", &["ovs_type OVSBridge", "hwaddress random"]).mac,
+        ok("b", &["ovs_type OVSBridge", "hwaddress random"]).mac(),
         None
     );
     assert_eq!(
@@ -345,7 +362,7 @@ fn macs() {
         "eth0",
         &["ovs_type OVSPort", "ovs_bridge br0", "hwaddress bogus"],
     );
-    assert_eq!(m.mac, None);
+    assert_eq!(m.mac(), None);
     // ovs_mac on a system port: ignored with a warning
     let a = run(
         "eth0",
@@ -355,7 +372,8 @@ fn macs() {
             "ovs_mac 02:00:00:00:00:01",
         ],
     );
-    assert_eq!(a.iface.unwrap().mac, None);
+    assert_eq!(a.iface.unwrap().mac(), None);
+    assert_eq!(a.draft.mac, None);
     assert_eq!(
         a.warnings[0].to_string(),
         format!(
@@ -370,7 +388,10 @@ fn bonds() {
         "bond0",
         &["ovs_type OVSBond", "ovs_bridge br2", "ovs_bonds eth2 eth3"],
     );
-    assert_eq!(m.bonds, ["eth2", "eth3"]);
+    let Kind::Bond(b) = &m.kind else {
+        panic!("{m:?}")
+    };
+    assert_eq!(b.members, ["eth2", "eth3"]);
     assert_eq!(
         errors(
             "bond0",
@@ -396,7 +417,10 @@ fn bonds() {
             "ovs_bonds eth3 eth2",
         ],
     );
-    assert_eq!(m.bonds, ["eth2", "eth3"]);
+    let Kind::Bond(b) = &m.kind else {
+        panic!("{m:?}")
+    };
+    assert_eq!(b.members, ["eth2", "eth3"]);
 }
 
 #[test]
@@ -422,10 +446,11 @@ fn tunnels_and_patches() {
             "ovs_tunnel_options options:remote_ip=192.0.2.2",
         ],
     );
-    assert_eq!(
-        m.tunnel_options.as_deref(),
-        Some("options:remote_ip=192.0.2.2")
-    );
+    let Kind::Tunnel(t) = &m.kind else {
+        panic!("{m:?}")
+    };
+    assert_eq!(t.tunnel_type, "gre");
+    assert_eq!(t.options.as_deref(), Some("options:remote_ip=192.0.2.2"));
     assert_eq!(
         warnings(
             "t",
@@ -465,7 +490,7 @@ fn interface_names() {
 #[test]
 fn mtu_range() {
     assert_eq!(
-        ok("br0", &["ovs_type OVSBridge", "ovs_mtu 9000"]).mtu,
+        bridge(&ok("br0", &["ovs_type OVSBridge", "ovs_mtu 9000"])).mtu,
         Some(9000)
     );
     assert_eq!(
@@ -490,10 +515,13 @@ fn fake_bridge_spellings() {
         "ovsbr0v2",
         &["ovs_type OVSBridge", "ovs_vlan_parent ovsbr0", "ovs_vlan 2"],
     );
-    assert_eq!(m.fake, fake);
+    assert_eq!(bridge(&m).vlan_of, fake);
     // ifupdown2 spelling; ovs_options is consumed
     let m = ok("ovsbr0v2", &["ovs_type OVSBridge", "ovs_options ovsbr0 2"]);
-    assert_eq!((m.fake.clone(), m.options), (fake.clone(), None));
+    assert_eq!(
+        (bridge(&m).vlan_of.clone(), m.options),
+        (fake.clone(), None)
+    );
     let m = ok(
         "ovsbr0v2",
         &[
@@ -502,7 +530,7 @@ fn fake_bridge_spellings() {
             "ovs_options ovsbr0 2",
         ],
     );
-    assert_eq!((m.fake, m.bridge), (fake, None));
+    assert_eq!((bridge(&m).vlan_of.clone(), m.bridge()), (fake, None));
     // ordinary ovs_options on a bridge stay raw
     let m = ok(
         "br0",
@@ -511,7 +539,7 @@ fn fake_bridge_spellings() {
             "ovs_options -- set bridge br0 stp_enable=true",
         ],
     );
-    assert!(m.fake.is_none() && m.options.is_some());
+    assert!(bridge(&m).vlan_of.is_none() && m.options.is_some());
     assert_eq!(
         errors(
             "v",
@@ -602,9 +630,10 @@ fn sysctls() {
             "ovs_arp_announce 2",
         ],
     );
-    assert!(m.disable_ipv6);
+    assert!(device(&m).disable_ipv6);
+    let arp = &device(&m).arp;
     assert_eq!(
-        (m.arp_filter, m.arp_ignore, m.arp_announce),
+        (arp.filter, arp.ignore, arp.announce),
         (Some(true), Some(1), Some(2))
     );
     assert_eq!(
@@ -673,11 +702,17 @@ fn route_tables() {
     ]);
     assert!(a.errors.is_empty() && a.warnings.is_empty(), "{a:?}");
     let m = a.iface.unwrap();
-    assert_eq!(m.route_table, Some(RouteTable::Name("mgmt".into())));
-    assert_eq!(m.routes.len(), 2);
-    assert_eq!(m.route_pref, 900);
+    let r = device(&m).routing.as_ref().unwrap();
+    assert_eq!(r.table, RouteTable::Name("mgmt".into()));
+    assert_eq!(r.routes.len(), 2);
+    assert_eq!(r.pref, 900);
     let a = with(&["ovs_route_table 100"]);
-    assert_eq!(a.iface.unwrap().route_table, Some(RouteTable::Id(100)));
+    let m = a.iface.unwrap();
+    let r = device(&m).routing.as_ref().unwrap();
+    assert_eq!(
+        (&r.table, r.pref),
+        (&RouteTable::Id(100), DEFAULT_ROUTE_PREF)
+    );
     let a = with(&["ovs_route_table nosuch"]);
     assert_eq!(
         a.errors[0].to_string(),
@@ -716,9 +751,9 @@ fn environment() {
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let m = from_env("vlan100", vars).unwrap().unwrap();
-    assert_eq!(m.tag, Some(VlanId(100)));
+    assert_eq!(vlan(&m).tag, Some(VlanId(100)));
     assert_eq!(
-        m.routes,
+        device(&m).routing.as_ref().unwrap().routes,
         ["default via 192.0.2.1", "198.51.100.0/24 via 192.0.2.2"]
     );
     assert_eq!(
@@ -847,11 +882,8 @@ fn hook_merges_environment_with_other_stanzas() {
     );
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     let m = a.iface.unwrap();
-    assert_eq!(
-        (m.kind, m.bridge.as_deref()),
-        (OvsType::IntPort, Some("br0"))
-    );
-    assert_eq!(m.mac, Some(Mac([2, 0, 0, 0, 0, 1])));
+    assert_eq!((m.ovs_type(), m.bridge()), (OvsType::IntPort, Some("br0")));
+    assert_eq!(m.mac(), Some(Mac([2, 0, 0, 0, 0, 1])));
     // env wins over the file for its own stanza (ifup -o, or a changed file)
     let a = for_hook(
         Some(&cfg),
@@ -861,7 +893,7 @@ fn hook_merges_environment_with_other_stanzas() {
         env(&[("IF_OVS_TYPE", "OVSIntPort"), ("IF_OVS_BRIDGE", "br9")]),
         &ctx,
     );
-    assert_eq!(a.iface.unwrap().bridge.as_deref(), Some("br9"));
+    assert_eq!(a.iface.unwrap().bridge(), Some("br9"));
     // no file: the environment alone
     let a = for_hook(
         None,

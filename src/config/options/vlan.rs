@@ -4,12 +4,20 @@
 use super::diag::{Diag, Kind};
 use super::spec::Opts;
 use super::values::{check_ifname, parse_trunks};
-use crate::config::model::{FakeBridge, OvsIface, ValueError, VlanId, VlanMode};
+use crate::config::model::{FakeBridge, PortVlan, ValueError, VlanId, VlanMode};
 
 /// VLAN ("fake") bridge spellings: `ovs_vlan_parent P` + `ovs_vlan V`, or ifupdown2's
-/// `ovs_options P V` with an optional `ovs_bridge P`.
-pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
-    let (parents, vids) = vlan_bridge_spellings(m, o, d);
+/// `ovs_options P V` (taken out of `options`) with an optional `ovs_bridge P`:
+/// what bridge `name` is a VLAN bridge of, if it is one. Also, a bridge may not
+/// list itself in its `ports`.
+pub(super) fn bridge_checks(
+    name: &str,
+    ports: &[String],
+    options: &mut Option<String>,
+    o: &Opts,
+    d: &mut Diag,
+) -> Option<FakeBridge> {
+    let (parents, vids) = vlan_bridge_spellings(options, o, d);
     for (name, p) in parents.iter().skip(1) {
         if *p != parents[0].1 {
             d.error(
@@ -33,24 +41,25 @@ pub(super) fn bridge_checks(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
             );
         }
     }
-    fake_bridge(m, &parents, &vids, o, d);
-    if m.ports.contains(&m.name) {
+    let fake = fake_bridge(name, &parents, &vids, o, d);
+    if ports.iter().any(|p| p == name) {
         d.error(
             Kind::Invalid,
             "ovs_ports",
             o.pos("ovs_ports"),
-            format!("a bridge cannot list itself ({})", m.name),
+            format!("a bridge cannot list itself ({name})"),
         );
     }
+    fake
 }
 
 /// Values by the option that gave them, in the order of the options.
 type Spelled<T> = Vec<(&'static str, T)>;
 
 /// The VLAN bridge parents and VLANs every spelling gives. ifupdown2's `ovs_options
-/// PARENT VID` is taken out of `m.options`.
+/// PARENT VID` is taken out of `options`.
 fn vlan_bridge_spellings(
-    m: &mut OvsIface,
+    options: &mut Option<String>,
     o: &Opts,
     d: &mut Diag,
 ) -> (Spelled<String>, Spelled<VlanId>) {
@@ -65,7 +74,7 @@ fn vlan_bridge_spellings(
     if let Some(p) = o.ifname("ovs_bridge", d) {
         parents.push(("ovs_bridge", p));
     }
-    if let Some(opts) = &m.options {
+    if let Some(opts) = options {
         let words: Vec<&str> = opts.split_whitespace().collect();
         if let [p, v] = words.as_slice()
             && !p.contains('=')
@@ -76,7 +85,7 @@ fn vlan_bridge_spellings(
                 (Ok(()), Ok(vid)) => {
                     parents.push(("ovs_options", p.to_string()));
                     vids.push(("ovs_options", vid));
-                    m.options = None;
+                    *options = None;
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     d.error(Kind::Invalid, "ovs_options", o.pos("ovs_options"), e.0)
@@ -87,49 +96,50 @@ fn vlan_bridge_spellings(
     (parents, vids)
 }
 
-/// `m.fake` from the first parent and VLAN; an error when only one is given.
+/// The VLAN bridge from the first parent and VLAN; an error when only one is given.
 fn fake_bridge(
-    m: &mut OvsIface,
+    name: &str,
     parents: &Spelled<String>,
     vids: &Spelled<VlanId>,
     o: &Opts,
     d: &mut Diag,
-) {
+) -> Option<FakeBridge> {
     match (parents.first(), vids.first()) {
         (Some((option, parent)), Some((_, vlan))) => {
-            if *parent == m.name {
+            if parent == name {
                 d.error(
                     Kind::Invalid,
                     option,
                     o.pos(option),
                     "a VLAN bridge cannot be its own parent".into(),
                 );
-            } else {
-                m.fake = Some(FakeBridge {
-                    parent: parent.clone(),
-                    vlan: *vlan,
-                });
+                return None;
             }
+            return Some(FakeBridge {
+                parent: parent.clone(),
+                vlan: *vlan,
+            });
         }
         // A given but invalid value is reported already.
         (Some(_), None) if o.get("ovs_vlan").is_some() => {}
         (None, Some(_)) if o.get("ovs_vlan_parent").is_some() => {}
-        (Some((name, _)), None) => {
-            let message = if *name == "ovs_bridge" {
+        (Some((option, _)), None) => {
+            let message = if *option == "ovs_bridge" {
                 "on an OVSBridge names the parent of a VLAN bridge, but no VLAN is given (ovs_vlan)"
             } else {
                 "a VLAN bridge needs ovs_vlan"
             };
-            d.error(Kind::Missing, name, o.pos(name), message.into());
+            d.error(Kind::Missing, option, o.pos(option), message.into());
         }
-        (None, Some((name, _))) => d.error(
+        (None, Some((option, _))) => d.error(
             Kind::Missing,
-            name,
-            o.pos(name),
+            option,
+            o.pos(option),
             "a VLAN bridge needs ovs_vlan_parent".into(),
         ),
         (None, None) => {}
     }
+    None
 }
 
 /// Where a VLAN setting came from: its own option or a word of `ovs_options`.
@@ -138,13 +148,14 @@ struct Source<T> {
     option: &'static str,
 }
 
-/// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their `ovs_options` words.
-pub(super) fn vlan_settings(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
+/// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their words in `options`
+/// (`ovs_options`).
+pub(super) fn vlan_settings(options: Option<&str>, o: &Opts, d: &mut Diag) -> PortVlan {
     let tag = o.parsed("ovs_tag", d, |s| s.parse::<VlanId>());
     let trunks = o.parsed("ovs_trunks", d, parse_trunks);
     let mode = o.parsed("ovs_vlan_mode", d, |s| s.parse::<VlanMode>());
     let (mut w_tag, mut w_trunks, mut w_mode) = (None, None, None);
-    for word in m.options.as_deref().unwrap_or("").split_whitespace() {
+    for word in options.unwrap_or("").split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {
             continue;
         };
@@ -209,9 +220,11 @@ pub(super) fn vlan_settings(m: &mut OvsIface, o: &Opts, d: &mut Diag) {
         ),
         _ => {}
     }
-    m.tag = tag.map(|s| s.value);
-    m.trunks = trunks.map(|s| s.value).unwrap_or_default();
-    m.vlan_mode = mode.map(|s| s.value);
+    PortVlan {
+        tag: tag.map(|s| s.value),
+        trunks: trunks.map(|s| s.value).unwrap_or_default(),
+        mode: mode.map(|s| s.value),
+    }
 }
 
 /// The typed option wins; the same setting in `ovs_options` fills in when it is absent;

@@ -256,3 +256,43 @@ fn addresses_are_read_as_the_hook_reads_them() {
         "/etc/network/interfaces:15: ovsbr0p1: netmask: netmask \"255.255.0.0\" is not a prefix length"
     );
 }
+
+#[test]
+fn a_stanza_that_leaves_the_bridge_to_the_parameters() {
+    let text = HA.replace("    ovs_bridge ovsbr0\n", "");
+    // the stanza's MAC is compared with the parameter, whichever way it is given
+    let with = |p: &[(&str, &str)], text: &str| resolve(&cfg(text), &params(p), &env());
+    let p = [
+        ("interface", "ovsbr0p1"),
+        ("bridge", "ovsbr0"),
+        ("mac", "02:00:00:00:00:02"),
+    ];
+    let e = with(&p, &text).unwrap_err();
+    assert!(
+        e.reason
+            .contains("mac=02:00:00:00:00:02 disagrees with ovs_mac 02:00:00:00:00:01"),
+        "{e}"
+    );
+    let hw = text.replace("ovs_mac", "hwaddress");
+    let e = with(&p, &hw).unwrap_err();
+    assert!(
+        e.reason
+            .contains("disagrees with hwaddress 02:00:00:00:00:01"),
+        "{e}"
+    );
+    let t = with(&p[..2], &text).unwrap();
+    assert_eq!(
+        t.ifupdown_options,
+        [("ovs_bridge".to_string(), "ovsbr0".to_string())]
+    );
+    assert_eq!(t.mac, Some(Mac([2, 0, 0, 0, 0, 1])));
+    // without the parameter: no bridge
+    let e = with(&p[..1], &text).unwrap_err();
+    assert_eq!(
+        e.reason,
+        "ovsbr0p1: no bridge (ovs_bridge in the stanza or the parameter bridge)"
+    );
+    // another kind without its bridge is refused for its kind
+    let e = with(&p[..1], &text.replace("OVSIntPort", "OVSPort")).unwrap_err();
+    assert!(e.reason.starts_with("ovsbr0p1 is an OVSPort in "), "{e}");
+}

@@ -4,8 +4,7 @@
 //! ([`post_down_deferred`]). See [`super`] for the order and why.
 
 use super::routing::routing;
-use super::{Inputs, arp_resets, file_args, model};
-use crate::config::model::OvsType;
+use super::{Inputs, arp_resets, disables_ipv6, file_args, model};
 use crate::net::link;
 use crate::net::route::Direction;
 use crate::net::sysctl::Sysctl;
@@ -19,7 +18,7 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let s = inp.scene;
     let m = model(inp, name)?;
     let mut plan = Plan::new(inp.timeout);
-    if m.kind != OvsType::Bridge {
+    if m.as_bridge().is_none() {
         return Ok(plan);
     }
     let mut ports: Vec<String> = Vec::new();
@@ -33,7 +32,8 @@ pub fn pre_down(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
             .entry(b)
             .ok()
             .flatten()
-            .map(|e| e.model.ports.clone())
+            .and_then(|e| e.model.as_bridge())
+            .map(|b| b.ports.clone())
             .unwrap_or_default();
         v.extend(s.ports_of(b));
         v.into_iter().filter(|p| s.has_stanza(p)).collect()
@@ -98,7 +98,7 @@ fn post_down_parts(inp: &Inputs, name: &str) -> Result<(Plan, Vec<Step>, DownTar
     for d in node.persistent_devices() {
         if (inp.link_exists)(&d) {
             plan.push(Step::Ip(link::set_argv(&d, false)));
-            if m.disable_ipv6 {
+            if disables_ipv6(m) {
                 plan.push(Step::Sysctl(Sysctl::disable_ipv6(&d, inp.ipv6_default)));
             }
         }

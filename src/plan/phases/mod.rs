@@ -37,7 +37,7 @@ use std::path::Path;
 use super::error::PlanError;
 use super::scene::Scene;
 use super::steps::Step;
-use crate::config::model::{OvsIface, OvsType};
+use crate::config::model::OvsIface;
 use crate::net::link;
 use crate::net::sysctl::{PROC_SYS, Reset, Sysctl};
 use crate::ovsdb::state::Observed;
@@ -149,27 +149,28 @@ fn model<'a>(inp: &'a Inputs, name: &str) -> Result<&'a OvsIface, PlanError> {
     inp.scene.required(name).map(|e| &e.model)
 }
 
-/// Whether a kind is a kernel device of its own (where `ovs_arp_*` apply).
-fn is_device(m: &OvsIface) -> bool {
-    matches!(m.kind, OvsType::Bridge | OvsType::Port | OvsType::IntPort)
-}
-
-/// `ovs_arp_filter`, `ovs_arp_ignore`, `ovs_arp_announce` as sysctls of the device.
+/// `ovs_arp_filter`, `ovs_arp_ignore`, `ovs_arp_announce` as sysctls of the device
+/// (none for a kind that is not a kernel device of its own).
 fn arp_sysctls(m: &OvsIface) -> Vec<Sysctl> {
-    if !is_device(m) {
+    let Some(arp) = m.device().map(|d| &d.arp) else {
         return Vec::new();
-    }
+    };
     let mut v = Vec::new();
-    if let Some(f) = m.arp_filter {
+    if let Some(f) = arp.filter {
         v.push(Sysctl::ipv4_conf(&m.name, "arp_filter", u8::from(f)));
     }
-    if let Some(n) = m.arp_ignore {
+    if let Some(n) = arp.ignore {
         v.push(Sysctl::ipv4_conf(&m.name, "arp_ignore", n));
     }
-    if let Some(n) = m.arp_announce {
+    if let Some(n) = arp.announce {
         v.push(Sysctl::ipv4_conf(&m.name, "arp_announce", n));
     }
     v
+}
+
+/// `ovs_disable_ipv6` (only a kind that is a kernel device of its own has it).
+fn disables_ipv6(m: &OvsIface) -> bool {
+    m.device().is_some_and(|d| d.disable_ipv6)
 }
 
 /// The ARP sysctls that `arp_sysctls` set, back to `net.ipv4.conf.default.*`.

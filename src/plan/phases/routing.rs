@@ -53,10 +53,10 @@ fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>),
             first("netmask").as_deref(),
             first("gateway").as_deref(),
         )
-        .map_err(|e| PlanError::Static {
+        .map_err(|source| PlanError::Static {
             name: name.into(),
             family,
-            source: e.into(),
+            source,
         })?;
         found.push(c);
         Ok::<(), PlanError>(())
@@ -98,21 +98,21 @@ pub(super) fn routing(
     direction: Direction,
 ) -> Result<Vec<Step>, PlanError> {
     let m = model(inp, name)?;
-    let Some(table) = &m.route_table else {
+    let Some(r) = m.device().and_then(|d| d.routing.as_ref()) else {
         return Ok(Vec::new());
     };
-    let table_shown = table.to_string();
-    let id = route::table_id(table, Path::new(route::IPROUTE2_DIR)).map_err(|e| {
+    let table_shown = r.table.to_string();
+    let id = route::table_id(&r.table, Path::new(route::IPROUTE2_DIR)).map_err(|source| {
         PlanError::RouteTable {
             name: name.into(),
-            source: e.into(),
+            source,
         }
     })?;
     let mut lines: Vec<(Vec<String>, Family)> = Vec::new();
-    for l in &m.routes {
-        lines.push(route::route_words(l).map_err(|e| PlanError::Route {
+    for l in &r.routes {
+        lines.push(route::route_words(l).map_err(|source| PlanError::Route {
             name: name.into(),
-            source: e.into(),
+            source,
         })?);
     }
     let (found, without) = statics(inp, name)?;
@@ -130,7 +130,7 @@ pub(super) fn routing(
                 family: c.family,
                 table: id,
                 table_shown: table_shown.clone(),
-                pref: m.route_pref,
+                pref: r.pref,
                 addrs: c.addrs,
                 gateway: c.gateway,
                 extra,

@@ -5,8 +5,8 @@
 //! differ. See [`super`] for the order and why.
 
 use super::routing::routing;
-use super::{Inputs, arp_sysctls, file_args, model};
-use crate::config::model::{OvsIface, OvsType};
+use super::{Inputs, arp_sysctls, disables_ipv6, file_args, model};
+use crate::config::model::{Bridge, Kind};
 use crate::net::link;
 use crate::net::route::Direction;
 use crate::net::sysctl::Sysctl;
@@ -45,18 +45,15 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut warnings = Vec::new();
     let mut bare: Vec<String> = Vec::new();
-    let parent = match (&m.fake, &m.bridge) {
-        (Some(f), _) => Some(f.parent.clone()),
-        (None, Some(b)) if m.kind.is_port() => Some(b.clone()),
-        (None, _) if m.kind.is_port() => return Err(PlanError::NoBridge { name: name.into() }),
-        _ => None,
+    // A port's bridge, a VLAN bridge's parent.
+    let parent = match &m.kind {
+        Kind::Bridge(b) => b.vlan_of.as_ref().map(|f| f.parent.clone()),
+        _ => m.bridge().map(str::to_string),
     };
     if let Some(b) = parent {
         prerequisite(inp, name, &b, &mut nodes, 0)?;
     }
-    let pin = (m.kind == OvsType::Bridge)
-        .then(|| s.pin_for(name))
-        .flatten();
+    let pin = m.as_bridge().and_then(|_| s.pin_for(name));
     let own = nodes.len();
     nodes.push(s.node(name, pin, true)?);
     let mut check: Vec<String> = Vec::new();
@@ -65,11 +62,11 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
             check.push(i);
         }
     }
-    if m.kind == OvsType::Bridge {
-        batch_ports(inp, m, &mut nodes, &mut warnings, &mut bare);
+    if let Some(b) = m.as_bridge() {
+        batch_ports(inp, name, b, &mut nodes, &mut warnings, &mut bare);
     }
     let mut sysctls: Vec<Step> = arp_sysctls(m).into_iter().map(Step::Sysctl).collect();
-    let (ipv6, mut links) = links_up(&nodes[own], m.disable_ipv6);
+    let (ipv6, mut links) = links_up(&nodes[own], disables_ipv6(m));
     sysctls.extend(ipv6);
     links.extend(bare.into_iter().map(|d| (d, false)));
     Ok(UpParts {
@@ -117,11 +114,8 @@ pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
 /// `allow-BRIDGE` (all of them without a file) that ifupdown has not configured,
 /// like Debian's hook. None for other interfaces or when there is none.
 pub fn port_ifup(s: &Scene, name: &str, configured: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
-    let m = &s.entry(name).ok().flatten()?.model;
-    if m.kind != OvsType::Bridge {
-        return None;
-    }
-    let ports: Vec<String> = m
+    let b = s.entry(name).ok().flatten()?.model.as_bridge()?;
+    let ports: Vec<String> = b
         .ports
         .iter()
         .filter(|p| s.config.is_none() || (s.in_class(name, p) && s.has_stanza(p)))
@@ -239,25 +233,22 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
     b
 }
 
-/// A bridge's `ovs_ports` in its transaction: those of class `allow-BRIDGE` (its
-/// `ifup --allow` brings them up next), and ports without a stanza as plain ports
-/// (`bare`: their links are brought up here).
+/// The `ovs_ports` of bridge `name` (`b`) in its transaction: those of class
+/// `allow-BRIDGE` (its `ifup --allow` brings them up next), and ports without a
+/// stanza as plain ports (`bare`: their links are brought up here).
 fn batch_ports(
     inp: &Inputs,
-    m: &OvsIface,
+    name: &str,
+    b: &Bridge,
     nodes: &mut Vec<Node>,
     warnings: &mut Vec<Step>,
     bare: &mut Vec<String>,
 ) {
     let s = inp.scene;
-    let name = m.name.as_str();
-    for p in &m.ports {
+    for p in &b.ports {
         match s.entry(p) {
             Ok(Some(pe)) => {
-                if pe.model.kind.is_port()
-                    && pe.model.bridge.as_deref() == Some(name)
-                    && s.in_class(name, p)
-                {
+                if pe.model.bridge() == Some(name) && s.in_class(name, p) {
                     // A port that cannot be planned fails in its own hook, not here.
                     match s.node(p, None, false) {
                         Ok(n) => nodes.push(n),
@@ -320,18 +311,20 @@ fn prerequisite(
     }
     let exists = o.bridge(b).is_some() || o.fake_bridge(b).is_some();
     match s.entry(b) {
-        Ok(Some(be)) if be.model.kind == OvsType::Bridge => {
-            if let Some(f) = &be.model.fake {
-                prerequisite(inp, b, &f.parent, nodes, depth + 1)?;
+        Ok(Some(be)) => match be.model.as_bridge() {
+            Some(bridge) => {
+                if let Some(f) = &bridge.vlan_of {
+                    prerequisite(inp, b, &f.parent, nodes, depth + 1)?;
+                }
+                nodes.push(s.node(b, s.pin_for(b), !exists)?);
+                Ok(())
             }
-            nodes.push(s.node(b, s.pin_for(b), !exists)?);
-            Ok(())
-        }
-        Ok(Some(be)) => Err(PlanError::NotABridge {
-            name: name.into(),
-            bridge: b.into(),
-            kind: be.model.kind,
-        }),
+            None => Err(PlanError::NotABridge {
+                name: name.into(),
+                bridge: b.into(),
+                kind: be.model.ovs_type(),
+            }),
+        },
         Err(invalid) => Err(PlanError::InvalidBridge {
             name: name.into(),
             bridge: b.into(),
@@ -346,7 +339,7 @@ fn prerequisite(
             // Someone else's bridge: pin its MAC only if a fixed MAC of ours would leak.
             let me = s.entry(name).ok().flatten();
             let fixed =
-                me.is_some_and(|e| e.model.mac.is_some() && e.model.kind == OvsType::IntPort);
+                me.is_some_and(|e| matches!(&e.model.kind, Kind::IntPort(p) if p.mac.is_some()));
             if fixed
                 && let Some(row) = o.bridge(b)
                 && !row.other_config.contains_key("hwaddr")

@@ -111,6 +111,14 @@ pub enum MappingError {
         phys: String,
         limit: Duration,
     },
+    /// Its output was too large, or held open by what it left behind.
+    #[error("mapping script {script} on {phys}: {source}")]
+    Output {
+        script: String,
+        phys: String,
+        #[source]
+        source: ProcessError,
+    },
     /// The script exited with a status other than 0.
     #[error("error trying to executing mapping script {script} on {phys}")]
     Failed { script: String, phys: String },
@@ -199,6 +207,13 @@ pub fn run_mapping_within(
                     script,
                     phys,
                     limit,
+                });
+            }
+            Err(source) => {
+                return Err(MappingError::Output {
+                    script,
+                    phys,
+                    source,
                 });
             }
         };

@@ -18,6 +18,12 @@ pub enum IpError {
     Spawn(std::io::Error),
     #[error("`{argv}` did not finish within {} s and was killed", .limit.as_secs_f32())]
     Timeout { argv: String, limit: Duration },
+    #[error("`{argv}`: {source}")]
+    Unread {
+        argv: String,
+        #[source]
+        source: ProcessError,
+    },
     #[error("`{argv}` failed: {message}")]
     Failed { argv: String, message: String },
     #[error("`{argv}`: {source}")]
@@ -29,6 +35,9 @@ fn not_finished(argv: String) -> impl FnOnce(ProcessError) -> IpError {
     move |e| match e {
         ProcessError::Spawn { source, .. } => IpError::Spawn(source),
         ProcessError::Timeout { limit, .. } => IpError::Timeout { argv, limit },
+        source @ (ProcessError::OutputHeld { .. } | ProcessError::TooMuchOutput { .. }) => {
+            IpError::Unread { argv, source }
+        }
     }
 }
 

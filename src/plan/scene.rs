@@ -20,7 +20,7 @@ use super::fingerprint;
 use crate::config::model::{Kind, Mac, OvsIface};
 use crate::config::options::{self, Context, OptionError, RawOption};
 use crate::interfaces::Config;
-use crate::sys::words::Subst;
+use crate::sys::words::{Memo, Subst};
 
 /// The PATH ifupdown gives its hooks.
 pub const HOOK_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -138,6 +138,8 @@ pub struct Scene {
     pub machine_id: String,
     /// Expand `$(...)` in ovs_extra (hooks) or keep it as written (plan).
     pub run_substitutions: bool,
+    /// The `$(...)` already run: each runs at most once per scene, i.e. per hook run.
+    substitutions: Memo,
     mode: String,
     phase: String,
     ctx: Context,
@@ -390,7 +392,10 @@ impl Scene {
         let ex = Expansion {
             vars: &vars,
             extra_subst: if self.run_substitutions {
-                Subst::Run(&e.env)
+                Subst::Run {
+                    env: &e.env,
+                    memo: &self.substitutions,
+                }
             } else {
                 Subst::Keep
             },

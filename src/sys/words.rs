@@ -3,28 +3,51 @@
 //! `'...'`, `"..."` and `\` quote; `$VAR` and `${VAR}` expand from the hook
 //! environment (unquoted expansions are split at white space, as in a shell).
 //!
-//! `$(...)` and `` `...` `` are command substitutions. They are allowed only where
-//! [`Subst::Run`] says so — in `ovs_extra`, for compatibility with Debian's hook
-//! (README.Debian example 4: `external-ids:iface-id=$(hostname -s)`). That is the one
-//! place where ifupdown-ovs runs a shell: `/bin/sh -c TEXT` with the hook environment,
-//! stdin closed, for at most [`SUBST_TIMEOUT`]. `plan` uses [`Subst::Keep`], which leaves
-//! the text as written instead of running it.
+//! `$(...)` and `` `...` `` are command substitutions, the same thing in two
+//! spellings (Debian's hook `eval`s ovs_extra in sh, where both work). They are
+//! allowed only where [`Subst::Run`] says so — in `ovs_extra`, for compatibility with
+//! Debian's hook (README.Debian example 4: `external-ids:iface-id=$(hostname -s)`).
+//! That is the one place where ifupdown-ovs runs a shell: `/bin/sh -c TEXT` with the
+//! hook environment, stdin closed, in a process group of its own
+//! ([`process::run_contained`]). Its limits, because a substitution is a word or a
+//! few and must never hold `ifup`:
+//!
+//! * its output must be complete within [`SUBST_TIMEOUT`], background processes
+//!   holding it open included; then every process of its group is killed;
+//! * it may print at most [`SUBST_OUTPUT_CAP`];
+//! * it runs at most once per hook run for one text and one environment: the
+//!   [`Memo`] that the caller holds for the run keeps its result, failures
+//!   included. A plan asks for a bridge's node once per port that needs the bridge
+//!   (`ifup -a` of 20 ports), and a substitution with side effects must not run 20
+//!   times.
+//!
+//! `plan` uses [`Subst::Keep`], which leaves the text as written instead of running it.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{failure_line, run_bounded};
+use super::process::{self, ProcessError, failure_line, show_bytes};
 
-/// How long one command substitution may run.
+/// How long one command substitution may take, until its output is complete.
 pub const SUBST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most a command substitution may print (on stdout, and on stderr): 64 KiB.
+/// Its output becomes a word or a few of one ovs-vsctl command line.
+pub const SUBST_OUTPUT_CAP: usize = 64 << 10;
 
 /// What to do with `$(...)` and backticks.
 #[derive(Debug, Clone, Copy)]
 pub enum Subst<'a> {
     /// They are an error (ovs_options, ovs_tunnel_options).
     Forbidden,
-    /// Run them with `/bin/sh -c`, in exactly this environment.
-    Run(&'a [(String, String)]),
+    /// Run them with `/bin/sh -c`, in exactly this environment, each text at
+    /// most once per `memo`.
+    Run {
+        env: &'a [(String, String)],
+        memo: &'a Memo,
+    },
     /// Keep them as written (for `plan`, which runs nothing).
     Keep,
 }
@@ -46,6 +69,42 @@ pub enum WordsError {
     SubstForbidden(String),
     #[error("command substitution `{cmd}` failed: {why}")]
     SubstFailed { cmd: String, why: String },
+    #[error(
+        "command substitution `{cmd}` did not finish within {} s and was killed",
+        .limit.as_secs()
+    )]
+    SubstTimeout { cmd: String, limit: Duration },
+    #[error(
+        "command substitution `{cmd}`: the shell exited, but a process it left in the \
+         background kept its output open for more than {} s (killed)",
+        .limit.as_secs()
+    )]
+    SubstHeld { cmd: String, limit: Duration },
+    #[error(
+        "command substitution `{cmd}` printed more than {} on {stream} (its cap) and was killed",
+        show_bytes(*.cap)
+    )]
+    SubstTooLong {
+        cmd: String,
+        stream: &'static str,
+        cap: usize,
+    },
+}
+
+/// The results of the command substitutions of one hook run, by environment and
+/// text: each runs at most once (see the module doc).
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    done: RefCell<HashMap<MemoKey, Result<String, WordsError>>>,
+}
+
+type MemoKey = (Vec<(String, String)>, String);
+
+impl Memo {
+    /// How many distinct substitutions ran.
+    pub fn runs(&self) -> usize {
+        self.done.borrow().len()
+    }
 }
 
 /// Split `input` into words, expanding as `ex` says.
@@ -339,24 +398,49 @@ fn substitute(cmd: &str, as_written: &str, ex: &Expand) -> Result<Expansion, Wor
     match ex.subst {
         Subst::Forbidden => Err(WordsError::SubstForbidden(as_written.to_string())),
         Subst::Keep => Ok(Expansion::Kept(as_written.to_string())),
-        Subst::Run(env) => {
-            let mut command = Command::new("/bin/sh");
-            command
-                .arg("-c")
-                .arg(cmd)
-                .env_clear()
-                .envs(env.iter().cloned());
-            let failed = |why: String| WordsError::SubstFailed {
-                cmd: as_written.to_string(),
-                why,
-            };
-            let f = run_bounded(&mut command, SUBST_TIMEOUT).map_err(|e| failed(e.to_string()))?;
-            if !f.success() {
-                return Err(failed(failure_line(&f)));
+        Subst::Run { env, memo } => {
+            let key = (env.to_vec(), cmd.to_string());
+            if let Some(done) = memo.done.borrow().get(&key) {
+                return done.clone().map(Expansion::Text);
             }
-            Ok(Expansion::Text(f.stdout.trim_end_matches('\n').to_string()))
+            let out = run_shell(cmd, as_written, env);
+            memo.done.borrow_mut().insert(key, out.clone());
+            out.map(Expansion::Text)
         }
     }
+}
+
+/// `/bin/sh -c CMD` within the limits of a substitution; its output without
+/// trailing newlines.
+fn run_shell(cmd: &str, as_written: &str, env: &[(String, String)]) -> Result<String, WordsError> {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(cmd)
+        .env_clear()
+        .envs(env.iter().cloned());
+    let cmd = as_written.to_string();
+    let f =
+        process::run_contained(&mut command, SUBST_TIMEOUT, SUBST_OUTPUT_CAP).map_err(
+            |e| match e {
+                ProcessError::Timeout { limit, .. } => WordsError::SubstTimeout { cmd, limit },
+                ProcessError::OutputHeld { limit, .. } => WordsError::SubstHeld { cmd, limit },
+                ProcessError::TooMuchOutput { stream, cap, .. } => {
+                    WordsError::SubstTooLong { cmd, stream, cap }
+                }
+                e @ ProcessError::Spawn { .. } => WordsError::SubstFailed {
+                    cmd,
+                    why: e.to_string(),
+                },
+            },
+        )?;
+    if !f.success() {
+        return Err(WordsError::SubstFailed {
+            cmd: as_written.to_string(),
+            why: failure_line(&f),
+        });
+    }
+    Ok(f.stdout.trim_end_matches('\n').to_string())
 }
 
 #[cfg(test)]
@@ -446,9 +530,13 @@ mod tests {
             ("IFACE".to_string(), "vlan100".to_string()),
             ("PATH".to_string(), "/usr/bin:/bin".to_string()),
         ];
+        let memo = Memo::default();
         let ex = Expand {
             vars: &vars,
-            subst: Subst::Run(&env),
+            subst: Subst::Run {
+                env: &env,
+                memo: &memo,
+            },
         };
         assert_eq!(
             split(
@@ -510,5 +598,95 @@ mod tests {
             shell_line(&["ovs-vsctl", "mac=\"00:01\"", "a b", "it's", ""]),
             "ovs-vsctl 'mac=\"00:01\"' 'a b' 'it'\\''s' ''"
         );
+    }
+
+    fn run_env() -> Vec<(String, String)> {
+        vec![("PATH".to_string(), "/usr/bin:/bin".to_string())]
+    }
+
+    #[test]
+    fn a_substitution_prints_at_most_its_cap() {
+        let (env, memo) = (run_env(), Memo::default());
+        let ex = Expand {
+            vars: &vars,
+            subst: Subst::Run {
+                env: &env,
+                memo: &memo,
+            },
+        };
+        let t = std::time::Instant::now();
+        let e = split("x=$(yes)", &ex).unwrap_err();
+        assert!(t.elapsed() < SUBST_TIMEOUT, "{:?}", t.elapsed());
+        assert_eq!(
+            e.to_string(),
+            "command substitution `$(yes)` printed more than 64 KiB on stdout (its cap) and was killed"
+        );
+        // Up to the cap is fine.
+        let w = split("`head -c 65536 /dev/zero | tr '\\0' x`", &ex).unwrap();
+        assert_eq!(w[0].len(), SUBST_OUTPUT_CAP);
+    }
+
+    #[test]
+    fn a_substitution_runs_once_per_memo() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = dir.path().join("count");
+        let env = vec![
+            ("PATH".to_string(), "/usr/bin:/bin".to_string()),
+            ("COUNT".to_string(), count.display().to_string()),
+        ];
+        let memo = Memo::default();
+        let ex = Expand {
+            vars: &vars,
+            subst: Subst::Run {
+                env: &env,
+                memo: &memo,
+            },
+        };
+        let text = "a=$(echo run >> \"$COUNT\"; echo 1) b=`echo tick >> \"$COUNT\"; exit 3`";
+        for _ in 0..3 {
+            assert_eq!(
+                split("a=$(echo run >> \"$COUNT\"; echo 1)", &ex).unwrap(),
+                ["a=1"]
+            );
+            // A failure is remembered as well.
+            assert!(matches!(
+                split(text, &ex),
+                Err(WordsError::SubstFailed { .. })
+            ));
+        }
+        assert_eq!(memo.runs(), 2);
+        let runs = std::fs::read_to_string(&count).unwrap();
+        assert_eq!(runs, "run\ntick\n");
+        // Another environment is another substitution.
+        let env2 = [env.clone(), vec![("IFACE".to_string(), "p2".to_string())]].concat();
+        let ex2 = Expand {
+            vars: &vars,
+            subst: Subst::Run {
+                env: &env2,
+                memo: &memo,
+            },
+        };
+        split("a=$(echo run >> \"$COUNT\"; echo 1)", &ex2).unwrap();
+        assert_eq!(memo.runs(), 3);
+    }
+
+    #[test]
+    fn a_background_process_not_holding_the_output_is_killed() {
+        let (env, memo) = (run_env(), Memo::default());
+        let ex = Expand {
+            vars: &vars,
+            subst: Subst::Run {
+                env: &env,
+                memo: &memo,
+            },
+        };
+        // What the background process does not hold open is fine, and it is
+        // killed: the substitution returns at once.
+        let t = std::time::Instant::now();
+        assert_eq!(
+            split("$(sleep 30 >/dev/null 2>&1 & echo x)", &ex).unwrap(),
+            ["x"]
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -170,13 +170,25 @@ impl Node {
     }
 }
 
-/// Why a node could not be built.
+/// Why a node could not be built: interface `iface`'s option `option`, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{iface}: {option}: {message}")]
+#[error("{iface}: {option}: {cause}")]
 pub struct DesiredError {
     pub iface: String,
     pub option: String,
-    pub message: String,
+    #[source]
+    pub cause: DesiredCause,
+}
+
+/// What is wrong with the option's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DesiredCause {
+    /// Its words could not be split or expanded (quoting, variables, `$(...)`).
+    #[error(transparent)]
+    Words(#[from] WordsError),
+    /// A word is not `COLUMN[:KEY]=VALUE` of the row's table.
+    #[error("`{word}` is not COLUMN[:KEY]=VALUE (a column of the {table} table)")]
+    NotAColumn { word: String, table: Table },
 }
 
 /// How to expand one interface's options: variables for all of them, command
@@ -268,11 +280,11 @@ fn rows(
 }
 
 /// An error about option `option` of `m`.
-fn error(m: &OvsIface, option: &str, message: String) -> DesiredError {
+fn error(m: &OvsIface, option: &str, cause: impl Into<DesiredCause>) -> DesiredError {
     DesiredError {
         iface: m.name.clone(),
         option: option.to_string(),
-        message,
+        cause: cause.into(),
     }
 }
 
@@ -284,7 +296,7 @@ fn split_option(
     ex: &Expand,
 ) -> Result<Vec<String>, DesiredError> {
     match text {
-        Some(t) => words::split(t, ex).map_err(|e: WordsError| error(m, option, e.to_string())),
+        Some(t) => words::split(t, ex).map_err(|e: WordsError| error(m, option, e)),
         None => Ok(Vec::new()),
     }
 }
@@ -301,10 +313,10 @@ fn assign(
             return Err(error(
                 m,
                 option,
-                format!(
-                    "`{w}` is not COLUMN[:KEY]=VALUE (a column of the {} table)",
-                    row.table
-                ),
+                DesiredCause::NotAColumn {
+                    word: w.clone(),
+                    table: row.table,
+                },
             ));
         }
     }
@@ -411,7 +423,7 @@ fn extra_commands(
         vars: ex.vars,
         subst: ex.extra_subst,
     };
-    let ws = words::split(text, &ex_extra).map_err(|e| error(m, "ovs_extra", e.to_string()))?;
+    let ws = words::split(text, &ex_extra).map_err(|e| error(m, "ovs_extra", e))?;
     Ok(words::commands(ws)
         .into_iter()
         .map(|c| c.iter().map(|w| assignment(w)).collect())
@@ -678,7 +690,10 @@ mod tests {
         );
         m.options = Some("x=$(date)".into());
         let e = build(&m).unwrap_err();
-        assert!(e.message.contains("only allowed in ovs_extra"), "{e}");
+        assert!(
+            e.cause.to_string().contains("only allowed in ovs_extra"),
+            "{e}"
+        );
         m.options = Some("'unterminated".into());
         assert!(build(&m).is_err());
     }

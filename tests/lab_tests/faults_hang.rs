@@ -97,7 +97,8 @@ fn ours_on_stderr(stderr: &str) -> Vec<&str> {
 /// on the bridge, and their devices exist.
 fn all_up(l: &Lab) -> Result<(), LabError> {
     let state = l.ok(&["ifquery", "--state"])?;
-    assert_eq!(state.lines().count() as u32, PORTS + 1, "{state}");
+    let ours = state.lines().filter(|s| !s.starts_with("lo=")).count();
+    assert_eq!(ours as u32, PORTS + 1, "{state}");
     let ports = vsctl_lines(l, &["list-ports", "br0"])?;
     assert_eq!(ports.len() as u32, PORTS, "{ports:?}");
     for k in 1..=PORTS {
@@ -147,9 +148,15 @@ fn ifup_all_with_ovsdb_server_stopped_is_bounded() -> Result<(), LabError> {
     ifup_all_with_stopped("hangdb", "ovsdb-server")
 }
 
-/// `ifdown -a` with `daemon` stopped: bounded, exit 1, one line saying which
-/// daemon does not answer and what stays in OVS; after SIGCONT, everything is
-/// still in OVS and `ifup -a` brings it all up again.
+/// `ifdown -a` with `daemon` stopped: bounded, one line saying which daemon
+/// does not answer and what stays in OVS; after SIGCONT, everything is still in
+/// OVS, `ifdown --force` removes an interface, and `ifup -a` brings them all up
+/// again.
+///
+/// The exit status of `ifdown -a` is not asserted: ifupdown 0.8.41 ignores
+/// every hook failure on the way down (a failing pre-down or post-down hook,
+/// `--all` or not, still gives exit 0 and clears the state), so no hook can
+/// make it exit 1 (docs/hooks.md, "Failure modes").
 fn ifdown_all_with_stopped(name: &str, daemon: &str) -> Result<(), LabError> {
     let l = lab(name)?;
     l.ifup(&["-a"])?;
@@ -158,10 +165,12 @@ fn ifdown_all_with_stopped(name: &str, daemon: &str) -> Result<(), LabError> {
     let start = Instant::now();
     let out = l.run(&["ifdown", "-a"])?;
     let took = start.elapsed();
-    eprintln!("ifdown -a with {daemon} stopped: {took:?}, {:?}", out.code());
+    eprintln!(
+        "ifdown -a with {daemon} stopped: {took:?}, {:?}",
+        out.code()
+    );
     eprintln!("{}", out.stderr);
     assert!(took < BOUND, "ifdown -a took {took:?}");
-    assert_eq!(out.code(), Some(1), "{}", out.stderr);
     let lines = ours_on_stderr(&out.stderr);
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     let line = lines[0];
@@ -176,6 +185,10 @@ fn ifdown_all_with_stopped(name: &str, daemon: &str) -> Result<(), LabError> {
     stopped.resume()?;
     let ports = vsctl_lines(&l, &["list-ports", "br0"])?;
     assert_eq!(ports.len() as u32, PORTS, "{ports:?}");
+    // what the message says to do: `ifdown --force` removes one, `ifup -a` the rest
+    l.ifdown(&["--force", "vlan20"])?;
+    let ports = vsctl_lines(&l, &["list-ports", "br0"])?;
+    assert_eq!(ports.len() as u32, PORTS - 1, "{ports:?}");
     l.ifup(&["-a"])?;
     all_up(&l)
 }
@@ -207,7 +220,10 @@ fn vswitchd_crash_after_the_batch_is_reported() -> Result<(), LabError> {
     let start = Instant::now();
     let out = l.run(&["ifup", "-a"])?;
     let took = start.elapsed();
-    eprintln!("ifup -a with a crash after the batch: {took:?}, {:?}", out.code());
+    eprintln!(
+        "ifup -a with a crash after the batch: {took:?}, {:?}",
+        out.code()
+    );
     eprintln!("{}", out.stderr);
     assert!(took < BOUND, "ifup -a took {took:?}");
     assert!(!out.success(), "ifup -a succeeded after the crash");

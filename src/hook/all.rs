@@ -4,9 +4,11 @@
 //!
 //! - pre-up: read the interfaces file, find the OVS interfaces this ifup will
 //!   bring up ([`records::up_targets`]), make sure OVS runs (if it cannot be
-//!   started, the first interface's own run reports why), read OVSDB once, apply
-//!   one transaction for all of them ([`phases::pre_up_batch`]), check that OVS
-//!   set them up, set their sysctls, set their links up with one `ip -batch`, and
+//!   started, the first interface's own run reports why) and answers (if it does
+//!   not, that is recorded and every interface's own run fails at once with
+//!   it), read OVSDB once, apply one transaction for all of them
+//!   ([`phases::pre_up_batch`]), check that OVS set them up, set their sysctls,
+//!   set their links up with one `ip -batch`, check that OVS still runs, and
 //!   record the fingerprint of each interface that is done. It never fails
 //!   (ifupdown would abort the whole `ifup -a`): whatever goes wrong, the
 //!   interfaces are left to their own hook runs, which report their own errors.
@@ -14,7 +16,8 @@
 //! - pre-down: start the down record; from now on the post-down of each
 //!   interface records what to remove instead of removing it.
 //! - post-down: remove everything recorded with one transaction
-//!   ([`converge::down_all`]); exit 1 with a message if that fails.
+//!   ([`converge::down_all`]), after asking whether OVS answers; exit 1 with a
+//!   message if it does not or the transaction fails.
 //!
 //! Why: docs/batch.md and docs/architecture.md, "ifup -a and ifdown -a in one
 //! transaction". May use: `plan`, `ovsdb`, `net`, `interfaces` (the file), and
@@ -24,7 +27,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::error::{BatchError, HookError};
-use super::execute::{failing, run_step};
+use super::execute::{answering, failing, run_step};
 use super::invocation::{IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
@@ -88,14 +91,21 @@ fn up(
     if caller.args.option || caller.args.read_env {
         return Err(BatchError::Options);
     }
-    UpBatch {
+    let batch = UpBatch {
         verbose: h.verbose(),
         inv,
         session,
         records,
         vsctl: Vsctl::default(),
+    };
+    let r = batch.run(&caller.args);
+    if let Err(e) = &r
+        && e.timed_out()
+    {
+        // Which daemon, kept for the interfaces' own runs.
+        let _ = answering(records, Some(session));
     }
-    .run(&caller.args)
+    r
 }
 
 /// The `IFACE=--all` pre-up run of one `ifup -a`.
@@ -117,6 +127,7 @@ impl UpBatch<'_> {
             return Ok(());
         }
         self.start_ovs()?;
+        answering(self.records, Some(self.session))?;
         let observed = Observed::read(&self.vsctl)?;
         let inputs = Inputs::new(&scene, &observed, self.vsctl.timeout, &configured);
         let b = phases::pre_up_batch(&inputs, &targets);
@@ -129,6 +140,9 @@ impl UpBatch<'_> {
         self.apply(&b.tx)?;
         let done = self.working(&b.covered)?;
         self.kernel(&done)?;
+        if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
+            return Err(BatchError::Stopped(why));
+        }
         self.record(&scene, &done)
     }
 
@@ -302,6 +316,10 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookErr
         }
         return Ok(());
     }
+    answering(records, Some(session)).map_err(|source| HookError::DownAllUnanswered {
+        names: names(),
+        source,
+    })?;
     let vsctl = Vsctl::default();
     let o = Observed::read(&vsctl).map_err(|source| HookError::DownAllRead {
         names: names(),

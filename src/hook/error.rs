@@ -9,7 +9,7 @@ use crate::interfaces::ParseError;
 use crate::net::ipcmd::IpError;
 use crate::net::link::LinkError;
 use crate::net::sysctl::SysctlError;
-use crate::ovsdb::daemon::NotRunning;
+use crate::ovsdb::daemon::{Hung, NotRunning};
 use crate::ovsdb::state::StateError;
 use crate::ovsdb::vsctl::VsctlError;
 use crate::plan::error::{InvalidStanza, PlanError};
@@ -38,6 +38,20 @@ pub enum HookError {
     /// message, as it recorded it.
     #[error("{iface}: {why}")]
     StartFailed { iface: String, why: String },
+    /// OVS runs but does not answer (found by this run, or by an earlier hook
+    /// run of the same ifup/ifdown).
+    #[error("{iface}: {source}")]
+    Unanswered {
+        iface: String,
+        #[source]
+        source: Unanswered,
+    },
+    /// This `ifup -a`'s `IFACE=--all` run set the interface up, but OVS has
+    /// stopped since (`why`: what [`crate::ovsdb::daemon::health`] says).
+    #[error(
+        "{iface}: {why}: it stopped after this ifup -a set {iface} up in OVS; see /var/log/openvswitch/ovs-vswitchd.log, start it (`service openvswitch-switch start`), then run ifup again"
+    )]
+    StoppedAfterBatch { iface: String, why: String },
     /// Reading OVSDB before planning.
     #[error("{iface}: cannot read OVSDB: {source}")]
     ReadOvsdb {
@@ -85,6 +99,17 @@ pub enum HookError {
         #[source]
         source: StateError,
     },
+    /// The end of `ifdown -a` finds that OVS does not answer: nothing recorded is
+    /// removed.
+    #[error(
+        "ifdown -a: {source}; not removed from OVS: {} (once OVS answers, `ifdown --force` them, or `ifup -a` to have them up again)",
+        names.join(" ")
+    )]
+    DownAllUnanswered {
+        names: Vec<String>,
+        #[source]
+        source: Unanswered,
+    },
     /// The one transaction at the end of `ifdown -a` failed.
     #[error("ifdown -a: cannot remove from OVS: {}: {source}", names.join(" "))]
     DownAllApply {
@@ -92,6 +117,38 @@ pub enum HookError {
         #[source]
         source: VsctlError,
     },
+}
+
+impl HookError {
+    /// Whether an ovs-vsctl call of this run got no answer in time.
+    pub fn timed_out(&self) -> bool {
+        match self {
+            HookError::ReadOvsdb { source, .. }
+            | HookError::Verify {
+                source: VerifyError::Read(source),
+                ..
+            } => state_timed_out(source),
+            HookError::Transaction { source, .. } => source.timed_out(),
+            _ => false,
+        }
+    }
+}
+
+/// Whether reading OVSDB failed because ovs-vsctl got no answer in time.
+pub fn state_timed_out(e: &StateError) -> bool {
+    matches!(e, StateError::Vsctl(v) if v.timed_out())
+}
+
+/// How a run knows that OVS does not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Unanswered {
+    /// It asked ([`crate::ovsdb::daemon::answers`]).
+    #[error(transparent)]
+    Found(#[from] Hung),
+    /// An earlier hook run of the same ifup/ifdown asked and recorded what it
+    /// found ([`crate::hook::records::Records::note_hung`]); not asked again.
+    #[error("{0} (found earlier in this run)")]
+    Earlier(String),
 }
 
 /// A plan error as the hook of `iface` shows it: after `IFACE: ` unless it is
@@ -153,6 +210,12 @@ pub enum BatchError {
     Config(#[from] ParseError),
     #[error(transparent)]
     NotRunning(#[from] NotRunning),
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
+    /// OVS stopped after the transaction for all (`why`: what
+    /// [`crate::ovsdb::daemon::health`] says).
+    #[error("{0}")]
+    Stopped(String),
     #[error("cannot read OVSDB: {0}")]
     ReadOvsdb(#[from] StateError),
     #[error("the transaction for all failed: {0}")]
@@ -170,6 +233,18 @@ pub enum BatchError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl BatchError {
+    /// Whether an ovs-vsctl call of the batch got no answer in time.
+    pub fn timed_out(&self) -> bool {
+        match self {
+            BatchError::ReadOvsdb(e) => state_timed_out(e),
+            BatchError::Transaction(e) => e.timed_out(),
+            BatchError::Step(e) => e.timed_out(),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]

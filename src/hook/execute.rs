@@ -3,15 +3,20 @@
 //! that OVS set up its interfaces ([`verify`], [`failing`]): ovs-vsctl waits for
 //! ovs-vswitchd, but an interface it cannot create only shows in OVSDB (`error`,
 //! `ofport` -1). A nested ifup/ifdown that fails is a warning: ifupdown reports
-//! the port itself.
+//! the port itself. And whether OVS answers at all ([`answering`]): asked once
+//! per ifup/ifdown, the answer shared through [`super::records`].
 //!
-//! May use: `plan::steps` (what to run), `ovsdb`, `net`. Nothing decides here.
+//! May use: `plan::steps` (what to run), `ovsdb`, `net`, the hook's `records`.
+//! Nothing decides here.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::error::{HookError, SetupFailure, VerifyError};
+use super::error::{HookError, SetupFailure, Unanswered, VerifyError};
+use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
+use crate::ovsdb::daemon;
 use crate::ovsdb::state::{Observed, StateError};
 use crate::ovsdb::vsctl::Vsctl;
 use crate::plan::steps::{Plan, Step};
@@ -74,6 +79,22 @@ pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), Ho
         Step::IfPresent { dev, step } if link::exists(dev) => run_step(step, vsctl, iface),
         Step::IfPresent { .. } => Ok(()),
     }
+}
+
+/// Whether OVS answers, for a hook run of `session`: no, at once, when an
+/// earlier run of the same ifup/ifdown found it hung; else ask both daemons
+/// ([`daemon::answers`], bounded) and keep a failure for the later runs, so that
+/// `ifup -a` waits once in all, not once per interface.
+pub(super) fn answering(records: &Records, session: Option<&Session>) -> Result<(), Unanswered> {
+    if let Some(why) = session.and_then(|s| records.hung(s)) {
+        return Err(Unanswered::Earlier(why));
+    }
+    daemon::answers(Path::new(daemon::RUNDIR), daemon::PROBE_LIMIT).map_err(|hung| {
+        if let Some(s) = session {
+            let _ = records.note_hung(s, &hung.to_string());
+        }
+        hung.into()
+    })
 }
 
 /// A nested ifup/ifdown of a bridge's ports: its failure is only a warning

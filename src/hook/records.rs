@@ -13,6 +13,10 @@
 //!   removing its OVS rows; the `IFACE=--all` post-down run removes them all in one
 //!   transaction and the file with them.
 //!
+//! - `hung.PID.START` (a file): the first hook run of an ifup/ifdown that found
+//!   OVS not answering writes what it found; every later run of the same
+//!   ifup/ifdown fails at once with that message instead of waiting again.
+//!
 //! A record whose ifup/ifdown is gone (killed before its end) is stale: it is never
 //! used (the name does not match any live run) and removed by the next run that
 //! writes a record ([`Records::sweep`]).
@@ -208,6 +212,22 @@ impl Records {
         Some(m)
     }
 
+    fn hung_path(&self, s: &Session) -> PathBuf {
+        self.dir.join(format!("hung.{}", s.suffix()))
+    }
+
+    /// Keep that OVS does not answer (`message`: which daemon, how long we
+    /// waited) for the later hook runs of `s`.
+    pub fn note_hung(&self, s: &Session, message: &str) -> std::io::Result<()> {
+        self.ensure_dir()?;
+        std::fs::write(self.hung_path(s), message)
+    }
+
+    /// What [`Records::note_hung`] kept for `s` (it stays for every later run).
+    pub fn hung(&self, s: &Session) -> Option<String> {
+        std::fs::read_to_string(self.hung_path(s)).ok()
+    }
+
     /// Remove records whose ifup/ifdown no longer runs (and half-written ones of
     /// writers that are gone).
     pub fn sweep(&self) {
@@ -223,7 +243,7 @@ impl Records {
                     None => continue,
                 },
                 None => match name.split_once('.') {
-                    Some(("up" | "down" | "startfail", sess)) => (None, sess.to_string()),
+                    Some(("up" | "down" | "startfail" | "hung", sess)) => (None, sess.to_string()),
                     _ => continue,
                 },
             };
@@ -582,6 +602,11 @@ mapping q2
         assert_eq!(r.take_start_failure(&s), None, "once");
         assert!(!r.has_down(&s));
         assert_eq!(r.take_down(&s), None);
+        assert_eq!(r.hung(&s), None);
+        r.note_hung(&s, "ovsdb-server gave no reply").unwrap();
+        assert_eq!(r.hung(&s).as_deref(), Some("ovsdb-server gave no reply"));
+        assert_eq!(r.hung(&s).as_deref(), Some("ovsdb-server gave no reply"));
+        assert_eq!(r.hung(&gone()), None);
     }
 
     #[test]
@@ -613,6 +638,7 @@ mapping q2
         r.write_up(&dead, &[("a".into(), e)]).unwrap();
         r.start_down(&live).unwrap();
         r.start_down(&dead).unwrap();
+        r.note_hung(&dead, "x").unwrap();
         std::fs::create_dir(
             d.path()
                 .join(format!(".up.{}.{}.999999999", live.pid, live.start)),

@@ -12,7 +12,11 @@
 //! 3. inside `ifup -a` / `ifdown -a`: done when the batch set it up as this run
 //!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
 //!    OVS removal for the end of `ifdown -a` ([`super::records`]);
-//! 4. make sure OVS runs (pre-up) and read OVSDB once (pre-up, last post-down);
+//!    Trusting the batch, it still checks that OVS runs and answers: a crash
+//!    of ovs-vswitchd just after the batch would otherwise go unreported;
+//! 4. make sure OVS runs (pre-up) and answers ([`super::execute::answering`]:
+//!    asked once per ifup/ifdown, so a hung OVS costs one bounded wait, not one
+//!    per interface), and read OVSDB once (pre-up, last post-down);
 //! 5. plan the phase ([`phases`]) and execute it ([`super::execute`]).
 //!
 //! May use: `plan`, `ovsdb` (daemon, state), `interfaces` (the file), and the
@@ -22,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use super::env;
 use super::error::HookError;
-use super::execute::{execute, run_step};
+use super::execute::{answering, execute, run_step};
 use super::invocation::{Invocation, is_configured};
 use super::records::{Records, Session};
 use crate::cli::DEFAULT_INTERFACES;
@@ -49,7 +53,8 @@ pub(super) fn run(
     let session = inv.session.as_deref().and_then(Session::parse);
     let records = Records::default();
     if phase == Phase::PreUp
-        && session.is_some_and(|s| set_up_from_this_environment(h, &s, &records))
+        && let Some(s) = &session
+        && set_up_from_this_environment(h, s, &records)?
     {
         return Ok(());
     }
@@ -73,20 +78,43 @@ pub(super) fn run(
 }
 
 /// Set up by this ifup's `IFACE=--all` run from exactly this environment: done,
-/// without even reading the interfaces file.
-fn set_up_from_this_environment(h: &HookEnv, s: &Session, records: &Records) -> bool {
+/// without even reading the interfaces file, once OVS is seen still running.
+fn set_up_from_this_environment(
+    h: &HookEnv,
+    s: &Session,
+    records: &Records,
+) -> Result<bool, HookError> {
     let Some(e) = records.up_entry(s, &h.logical) else {
-        return false;
+        return Ok(false);
     };
     let done =
         e.env.as_deref() == Some(env_fingerprint(h).as_str()) && records.use_up(s, &h.logical);
-    if done && h.verbose() {
-        eprintln!(
-            "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a",
-            h.iface
-        );
+    if done {
+        still_running(&h.iface, s, records)?;
+        if h.verbose() {
+            eprintln!(
+                "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a",
+                h.iface
+            );
+        }
     }
-    done
+    Ok(done)
+}
+
+/// After this ifup's `IFACE=--all` run set `iface` up: OVS still runs and
+/// answers. Costs no process: a look at the daemons' pids and sockets, and one
+/// question to each.
+fn still_running(iface: &str, s: &Session, records: &Records) -> Result<(), HookError> {
+    if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
+        return Err(HookError::StoppedAfterBatch {
+            iface: iface.to_string(),
+            why,
+        });
+    }
+    answering(records, Some(s)).map_err(|source| HookError::Unanswered {
+        iface: iface.to_string(),
+        source,
+    })
 }
 
 /// The scene of this run: its environment and the interfaces file. None when
@@ -158,7 +186,19 @@ struct Stanza<'a> {
 }
 
 impl Stanza<'_> {
+    /// The run; when ovs-vsctl got no answer in time, whether OVS answers is
+    /// asked and, if not, kept for the later runs of this ifup/ifdown.
     fn run(&self) -> Result<(), HookError> {
+        let r = self.run_phase();
+        if let Err(e) = &r
+            && e.timed_out()
+        {
+            let _ = answering(&self.records, self.session.as_ref());
+        }
+        r
+    }
+
+    fn run_phase(&self) -> Result<(), HookError> {
         if let Some(s) = &self.session {
             if self.phase == Phase::PreUp && self.set_up_by_batch(s)? {
                 return Ok(());
@@ -214,6 +254,7 @@ impl Stanza<'_> {
         {
             return Ok(false);
         }
+        still_running(&h.iface, s, &self.records)?;
         if h.verbose() {
             eprintln!(
                 "ifupdown-ovs: {}: set up in OVS at the start of this ifup -a (checked against the interfaces file)",
@@ -271,10 +312,14 @@ impl Stanza<'_> {
                         iface: iface.clone(),
                         source,
                     })?;
+                self.answering()?;
                 self.read_ovsdb()
             }
             Phase::PostDown if self.last => match daemon::health(rundir) {
-                Health::Running => self.read_ovsdb(),
+                Health::Running => {
+                    self.answering()?;
+                    self.read_ovsdb()
+                }
                 Health::Down(why) => {
                     if self.h.verbose() {
                         eprintln!("ifupdown-ovs: {iface}: {why}; nothing to remove from OVS");
@@ -284,6 +329,14 @@ impl Stanza<'_> {
             },
             _ => Ok(Observed::default()),
         }
+    }
+
+    /// Whether OVS answers ([`answering`]).
+    fn answering(&self) -> Result<(), HookError> {
+        answering(&self.records, self.session.as_ref()).map_err(|source| HookError::Unanswered {
+            iface: self.h.iface.clone(),
+            source,
+        })
     }
 
     fn read_ovsdb(&self) -> Result<Observed, HookError> {

@@ -1,9 +1,21 @@
 //! Are the OVS daemons running, and starting them the way the system does when they
 //! are not — within a time limit, so that a boot never hangs on OVS.
 //!
-//! Running means: ovsdb-server accepts connections on `RUNDIR/db.sock` and the
+//! Running ([`health`]) means: ovsdb-server listens on `RUNDIR/db.sock` and the
 //! process in `RUNDIR/ovs-vswitchd.pid` is alive (ovs-vsctl would otherwise wait
-//! its whole timeout for ovs-vswitchd to apply a change). Checking costs no process.
+//! its whole timeout for ovs-vswitchd to apply a change). Checking costs no process
+//! and never blocks (the connection is made without waiting, so a daemon whose
+//! queue of connections is full cannot hold us).
+//!
+//! Answering ([`answers`]) means more: a daemon can be alive with its socket
+//! accepting connections and still never answer (stopped with SIGSTOP, stuck in a
+//! loop). ovs-vsctl then waits its whole `--timeout` for every call, once per
+//! interface, and `ifup -a` takes minutes. So before OVS is used, each daemon is
+//! asked one JSON-RPC question on its own socket, with a short bound
+//! ([`PROBE_LIMIT`]), without starting a process: ovsdb-server `echo` on
+//! `db.sock`, ovs-vswitchd `version` on its unixctl socket
+//! `RUNDIR/ovs-vswitchd.PID.ctl` (what `ovs-appctl version` asks). Any reply will
+//! do. A daemon that does not reply in time is [`Hung`], which names it.
 //!
 //! Starting: `systemctl start --no-block openvswitch-switch.service` when systemd runs
 //! (`/run/systemd/system` exists), else `/etc/init.d/openvswitch-switch start` (with
@@ -13,10 +25,15 @@
 //! the rest of the same `ifup`/`ifdown` run (`session`), so `ifup -a` with OVS broken
 //! waits once, not once per interface.
 
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
 
 use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
@@ -26,6 +43,9 @@ pub const RUNDIR: &str = "/run/openvswitch";
 pub const START_LIMIT: Duration = Duration::from_secs(20);
 /// How long we still look after the start command failed.
 const GRACE: Duration = Duration::from_secs(2);
+/// How long each daemon may take to answer [`answers`]' question. Generous for a
+/// daemon that is busy, short against `ifup -a`'s whole bound.
+pub const PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// Where a failed start is remembered for the rest of one ifup/ifdown run.
 pub const FAILED_MARK: &str = "/run/network/ifupdown-ovs.start-failed";
 
@@ -36,27 +56,165 @@ pub enum Health {
     Down(String),
 }
 
-/// Check the daemons under `rundir`.
+/// Check the daemons under `rundir`. A socket whose queue of connections is full
+/// has a listener: running (whether it answers is [`answers`]' question).
 pub fn health(rundir: &Path) -> Health {
     let sock = rundir.join("db.sock");
-    if let Err(e) = UnixStream::connect(&sock) {
-        return Health::Down(format!(
-            "ovsdb-server is not running ({}: {e})",
-            sock.display()
-        ));
+    match connect_now(&sock) {
+        Ok(_) | Err(Errno::EAGAIN) => {}
+        Err(e) => {
+            return Health::Down(format!(
+                "ovsdb-server is not running ({}: {})",
+                sock.display(),
+                std::io::Error::from(e)
+            ));
+        }
     }
     let pidfile = rundir.join("ovs-vswitchd.pid");
-    let alive = std::fs::read_to_string(&pidfile)
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-    if alive {
+    if vswitchd_pid(rundir).is_some() {
         Health::Running
     } else {
         Health::Down(format!(
             "ovs-vswitchd is not running (no live process in {})",
             pidfile.display()
         ))
+    }
+}
+
+/// The live process in `RUNDIR/ovs-vswitchd.pid`.
+fn vswitchd_pid(rundir: &Path) -> Option<u32> {
+    std::fs::read_to_string(rundir.join("ovs-vswitchd.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Connect to the Unix socket `path` without waiting: `EAGAIN` when its queue
+/// of connections is full (a blocking connect would wait until the daemon
+/// accepts, which a hung one never does).
+fn connect_now(path: &Path) -> Result<UnixStream, Errno> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    connect(fd.as_raw_fd(), &UnixAddr::new(path)?)?;
+    let stream = UnixStream::from(fd);
+    stream
+        .set_nonblocking(false)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))?;
+    Ok(stream)
+}
+
+/// One of the two OVS daemons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Daemon {
+    OvsdbServer,
+    Vswitchd,
+}
+
+impl std::fmt::Display for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Daemon::OvsdbServer => "ovsdb-server",
+            Daemon::Vswitchd => "ovs-vswitchd",
+        })
+    }
+}
+
+/// A daemon that runs but does not answer.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Open vSwitch does not answer: {daemon} {silence}; it is stopped or hung (see /var/log/openvswitch/{daemon}.log; `service openvswitch-switch restart` restarts it)"
+)]
+pub struct Hung {
+    pub daemon: Daemon,
+    pub silence: Silence,
+}
+
+/// How a daemon failed to answer on `socket`.
+#[derive(Debug, thiserror::Error)]
+pub enum Silence {
+    #[error("gave no reply within {} s on {}", .limit.as_secs_f32(), .socket.display())]
+    NoReply { socket: PathBuf, limit: Duration },
+    #[error("accepts no connection on {} (its queue is full)", .socket.display())]
+    QueueFull { socket: PathBuf },
+    #[error("closed {} without a reply", .socket.display())]
+    Closed { socket: PathBuf },
+    #[error("cannot be asked on {}: {source}", .socket.display())]
+    Io {
+        socket: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// ovsdb-server's question: JSON-RPC `echo`, answered by every OVSDB session.
+const ECHO: &[u8] = br#"{"id":0,"method":"echo","params":[]}"#;
+/// ovs-vswitchd's question: the unixctl command `version`.
+const VERSION: &[u8] = br#"{"id":0,"method":"version","params":[]}"#;
+
+/// Whether both daemons under `rundir` answer a question within `limit` each
+/// (ovs-vswitchd only if it runs: [`health`] says when it does not).
+pub fn answers(rundir: &Path, limit: Duration) -> Result<(), Hung> {
+    ask(Daemon::OvsdbServer, &rundir.join("db.sock"), ECHO, limit)?;
+    if let Some(pid) = vswitchd_pid(rundir) {
+        let ctl = rundir.join(format!("ovs-vswitchd.{pid}.ctl"));
+        ask(Daemon::Vswitchd, &ctl, VERSION, limit)?;
+    }
+    Ok(())
+}
+
+/// Send `request` to `daemon` on `socket`; Ok once a whole JSON reply came back
+/// within `limit`.
+fn ask(daemon: Daemon, socket: &Path, request: &[u8], limit: Duration) -> Result<(), Hung> {
+    let hung = |silence| Hung { daemon, silence };
+    let socket = socket.to_path_buf();
+    let deadline = Instant::now() + limit;
+    let mut s = match connect_now(&socket) {
+        Ok(s) => s,
+        Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
+        Err(e) => {
+            let source = e.into();
+            return Err(hung(Silence::Io { socket, source }));
+        }
+    };
+    let no_reply = |socket| hung(Silence::NoReply { socket, limit });
+    let sent = s
+        .set_write_timeout(Some(limit))
+        .and_then(|()| s.write_all(request));
+    match sent {
+        Ok(()) => {}
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            return Err(no_reply(socket));
+        }
+        Err(source) => return Err(hung(Silence::Io { socket, source })),
+    }
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(no_reply(socket));
+        }
+        match s
+            .set_read_timeout(Some(left))
+            .and_then(|()| s.read(&mut chunk))
+        {
+            Ok(0) => return Err(hung(Silence::Closed { socket })),
+            Ok(n) => {
+                reply.extend_from_slice(&chunk[..n]);
+                if serde_json::from_slice::<serde_json::Value>(&reply).is_ok() {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(no_reply(socket));
+            }
+            Err(source) => return Err(hung(Silence::Io { socket, source })),
+        }
     }
 }
 
@@ -154,6 +312,7 @@ pub fn ensure_running(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::os::unix::net::UnixListener;
 
     #[test]
@@ -170,6 +329,68 @@ mod tests {
         assert_eq!(health(dir.path()), Health::Running);
         std::fs::write(dir.path().join("ovs-vswitchd.pid"), "999999999\n").unwrap();
         assert!(matches!(health(dir.path()), Health::Down(_)));
+    }
+
+    /// A daemon on `dir/name` that reads one request and, if `reply`, answers
+    /// it in two pieces.
+    fn daemon(dir: &Path, name: &str, reply: bool) -> std::thread::JoinHandle<()> {
+        let l = UnixListener::bind(dir.join(name)).unwrap();
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = [0u8; 256];
+            let _ = c.read(&mut buf);
+            if reply {
+                c.write_all(br#"{"id":0,"res"#).unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+                c.write_all(br#"ult":[],"error":null}"#).unwrap();
+            } else {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        })
+    }
+
+    #[test]
+    fn answers_asks_each_daemon_on_its_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = std::process::id();
+        std::fs::write(dir.path().join("ovs-vswitchd.pid"), format!("{pid}\n")).unwrap();
+        let a = daemon(dir.path(), "db.sock", true);
+        let b = daemon(dir.path(), &format!("ovs-vswitchd.{pid}.ctl"), true);
+        answers(dir.path(), Duration::from_secs(5)).unwrap();
+        a.join().unwrap();
+        b.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_daemon_is_hung_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = std::process::id();
+        std::fs::write(dir.path().join("ovs-vswitchd.pid"), format!("{pid}")).unwrap();
+        let a = daemon(dir.path(), "db.sock", true);
+        let _b = daemon(dir.path(), &format!("ovs-vswitchd.{pid}.ctl"), false);
+        let start = Instant::now();
+        let e = answers(dir.path(), Duration::from_millis(200)).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        a.join().unwrap();
+        assert_eq!(e.daemon, Daemon::Vswitchd);
+        let s = e.to_string();
+        assert!(
+            s.starts_with(
+                "Open vSwitch does not answer: ovs-vswitchd gave no reply within 0.2 s on "
+            ),
+            "{s}"
+        );
+        assert!(s.contains("service openvswitch-switch restart"), "{s}");
+        // a listener that never accepts: connecting works, no reply comes
+        let dir = tempfile::tempdir().unwrap();
+        let _l = UnixListener::bind(dir.path().join("db.sock")).unwrap();
+        let e = answers(dir.path(), Duration::from_millis(100)).unwrap_err();
+        assert_eq!(e.daemon, Daemon::OvsdbServer);
+        assert!(matches!(e.silence, Silence::NoReply { .. }), "{e}");
+        // no socket at all
+        let dir = tempfile::tempdir().unwrap();
+        let e = answers(dir.path(), Duration::from_millis(100)).unwrap_err();
+        assert!(matches!(e.silence, Silence::Io { .. }), "{e}");
     }
 
     #[test]

@@ -1,7 +1,13 @@
 //! ovs-vsctl: one transaction per change ([`Transaction`], commands chained with
 //! `--`), OVSDB value quoting ([`quote_string`], [`assignment`]), and a runner
 //! ([`Vsctl`]) that always passes `--timeout` and also bounds the process itself.
+//!
+//! When its `--timeout` expires, ovs-vsctl kills itself with SIGALRM and prints
+//! only `terminating with signal 14 (Alarm clock)`; the runner reports that as
+//! [`VsctlError::Timeout`], which names the time-out, so that the user reads that
+//! OVS did not answer in time rather than an alarm clock.
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
@@ -138,6 +144,22 @@ pub enum VsctlError {
     Process(#[from] ProcessError),
     #[error("ovs-vsctl failed: {message}")]
     Failed { message: String },
+    /// Its `--timeout` expired (it died of SIGALRM).
+    #[error(
+        "ovs-vsctl got no answer from Open vSwitch within its time-out of {timeout} s (--timeout={timeout})"
+    )]
+    Timeout { timeout: u32 },
+}
+
+impl VsctlError {
+    /// Whether OVS did not answer in time (ovs-vsctl's `--timeout`, or our limit
+    /// on the process).
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            VsctlError::Timeout { .. } | VsctlError::Process(ProcessError::Timeout { .. })
+        )
+    }
 }
 
 /// Runs ovs-vsctl. `program` may be replaced (tests, other install paths).
@@ -176,6 +198,10 @@ impl Vsctl {
         let f = run_bounded(&mut cmd, self.limit())?;
         if f.success() {
             Ok(f.stdout)
+        } else if f.status.signal() == Some(nix::sys::signal::Signal::SIGALRM as i32) {
+            Err(VsctlError::Timeout {
+                timeout: self.timeout,
+            })
         } else {
             Err(VsctlError::Failed {
                 message: failure_line(&f),
@@ -270,10 +296,32 @@ mod tests {
             timeout: 1,
         };
         assert_eq!(v.run(&["-c", "echo hi"]).unwrap(), "hi\n");
-        let e = v.run(&["-c", "echo 'ovs-vsctl: no bridge named br9' >&2; exit 1"]);
+        let e = v
+            .run(&["-c", "echo 'ovs-vsctl: no bridge named br9' >&2; exit 1"])
+            .unwrap_err();
         assert_eq!(
-            e.unwrap_err().to_string(),
+            e.to_string(),
             "ovs-vsctl failed: ovs-vsctl: no bridge named br9"
+        );
+        assert!(!e.timed_out());
+    }
+
+    #[test]
+    fn runner_names_the_time_out() {
+        let v = Vsctl {
+            program: "/bin/sh".into(),
+            timeout: 3,
+        };
+        let e = v
+            .run(&[
+                "-c",
+                "echo 'terminating with signal 14 (Alarm clock)' >&2; kill -ALRM $$",
+            ])
+            .unwrap_err();
+        assert!(e.timed_out());
+        assert_eq!(
+            e.to_string(),
+            "ovs-vsctl got no answer from Open vSwitch within its time-out of 3 s (--timeout=3)"
         );
     }
 }

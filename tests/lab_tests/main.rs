@@ -19,6 +19,7 @@ mod ocf_util;
 
 mod deb_package;
 mod failover;
+mod faults_agent;
 mod hook_basic;
 mod hook_batch;
 mod hook_compat;

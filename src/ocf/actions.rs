@@ -1,32 +1,86 @@
 //! The OCF actions: start, stop, monitor (and its alias status), validate-all, and
 //! the background `announce`. Each returns `Ok(())` for OCF_SUCCESS or an
 //! [`Outcome`] with the exit code and the reason.
+//!
+//! When OVS cannot be asked ([`OvsUnavailable`]: ovsdb-server dead or hung,
+//! ovs-vswitchd dead), monitor and stop ask the kernel instead: the port's device
+//! may still be live (ovs-vswitchd serves it without OVSDB; the device outlives
+//! ovs-vswitchd). Monitor then answers 1, never 7 (Pacemaker would start the
+//! resource elsewhere: the same address and MAC twice on the LAN), and stop takes
+//! the floating addresses off the device and sets it down, and succeeds only when
+//! the kernel shows it quiet. See docs/ocf.md, "When OVS fails".
 
+use std::net::IpAddr;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::lint::CheckEnv;
+use crate::net::addr::Family;
+use crate::net::ipcmd;
+use crate::net::link;
+use crate::net::route::{Change, Direction};
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::vsctl::Vsctl;
 
 use super::announce;
 use super::ifupdown::{self, Verb};
-use super::observe::{self, Observation};
-use super::params::{OcfEnv, Params};
+use super::observe::{self, Observation, ObserveError, PortState};
+use super::params::{OcfEnv, Params, Parsed};
 use super::rc::{ActionResult, Outcome, Rc};
-use super::status::{Status, classify};
+use super::status::{Liveness, Status, classify, held, liveness};
 use super::target::{self, Target};
 
 /// Programs every action that touches the system needs.
 pub const REQUIRED: &[&str] = &["ovs-vsctl", "ip", "ifup", "ifdown", "ifquery"];
 
-/// Why the agent cannot ask OVS: for monitor, the port is not running; for stop,
-/// there is no port to remove.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the agent cannot ask OVS about the port. Monitor and stop then ask the
+/// kernel; start treats the port as stopped (ifup starts OVS).
+#[derive(Debug, thiserror::Error)]
 enum OvsUnavailable {
-    /// The daemons are not running (what is missing, from [`daemon::health`]).
+    /// ovsdb-server does not accept connections (why, from [`daemon::health`]).
+    #[error("OVSDB does not answer ({0})")]
+    NoOvsdb(String),
+    /// OVSDB answers, but ovs-vswitchd is not running (from [`daemon::health`]).
     #[error("{0}")]
-    Down(String),
+    NoVswitchd(String),
+    /// Reading OVSDB failed or did not finish in time (a hung ovsdb-server).
+    #[error("OVSDB does not answer ({0})")]
+    Unreadable(ObserveError),
+}
+
+/// What stop may find left of the resource in the kernel.
+struct Leftover<'a> {
+    iface: &'a str,
+    /// The resource as the interfaces file says (None when it cannot be read).
+    target: Option<&'a Target>,
+}
+
+impl Leftover<'_> {
+    /// The floating addresses (None: unknown, every global address counts).
+    fn floating(&self) -> Option<Vec<IpAddr>> {
+        self.target
+            .map(|t| t.addresses.iter().map(|a| a.ip).collect())
+    }
+
+    /// Our source-routing rules and routes of the port (what ifdown would have
+    /// removed); a failure is only logged: without the addresses they route nothing.
+    fn remove_rules(&self) {
+        let Some(t) = self.target else {
+            return;
+        };
+        for family in [Family::V4, Family::V6] {
+            if let Some(spec) = t.source_routing(family) {
+                let change = Change {
+                    direction: Direction::Down,
+                    spec,
+                };
+                if let Err(e) = ipcmd::apply(&change) {
+                    log::warn!("cannot remove the source routing of {}: {e}", self.iface);
+                }
+            }
+        }
+    }
 }
 
 /// Where things are; tests and odd installations may change them.
@@ -88,8 +142,17 @@ impl Agent {
     fn ovs_running(&self) -> Result<(), OvsUnavailable> {
         match daemon::health(&self.ovs_rundir) {
             Health::Running => Ok(()),
-            Health::Down(why) => Err(OvsUnavailable::Down(why)),
+            Health::Down(why) if UnixStream::connect(self.ovs_rundir.join("db.sock")).is_err() => {
+                Err(OvsUnavailable::NoOvsdb(why))
+            }
+            Health::Down(why) => Err(OvsUnavailable::NoVswitchd(why)),
         }
+    }
+
+    /// The port's OVSDB side, when OVS can be asked.
+    fn read_port(&self, iface: &str) -> Result<Option<PortState>, OvsUnavailable> {
+        self.ovs_running()?;
+        observe::read_port(&self.vsctl, iface).map_err(OvsUnavailable::Unreadable)
     }
 
     /// The port's state (OVSDB and link).
@@ -141,13 +204,17 @@ impl Agent {
             });
         }
         let iface = parsed.params.interface.clone();
-        if let Err(why) = self.ovs_running() {
-            return Err(Outcome::not_running(why.to_string()));
-        }
-        let mut obs = self.observe(&iface)?;
-        if obs.port.is_none() {
-            return Err(Outcome::not_running(format!("port {iface} is not in OVS")));
-        }
+        let port = match self.read_port(&iface) {
+            Ok(Some(port)) => port,
+            Ok(None) => return Err(self.absent_verdict(&parsed, &iface)),
+            Err(why) => return Err(self.kernel_verdict(&parsed, &iface, &why)),
+        };
+        let link = observe::read_link(&iface).map_err(|e| Outcome::generic(e.to_string()))?;
+        let mut obs = Observation {
+            port: Some(port),
+            link,
+            rules: Vec::new(),
+        };
         let params = parsed.strict()?;
         let t = target::load(&params, &self.check)?;
         self.observe_rules(&t, &mut obs)?;
@@ -156,6 +223,59 @@ impl Agent {
             Status::Stopped(why) => Err(Outcome::not_running(why)),
             Status::Failed(why) => Err(Outcome::generic(why)),
         }
+    }
+
+    /// The resource's addresses, if the parameters and the interfaces file say.
+    fn floating(&self, parsed: &Parsed) -> Option<Vec<IpAddr>> {
+        let params = parsed.clone().strict().ok()?;
+        let t = target::load(&params, &self.check).ok()?;
+        Some(t.addresses.iter().map(|a| a.ip).collect())
+    }
+
+    /// Monitor's answer when OVS cannot say (`why`): the kernel decides. 1 while
+    /// the port's device is live (up, or holding a floating address), else 7.
+    fn kernel_verdict(&self, parsed: &Parsed, iface: &str, why: &OvsUnavailable) -> Outcome {
+        let link = match observe::read_link(iface) {
+            Ok(link) => link,
+            Err(e) => {
+                return Outcome::generic(format!("{why}, and the kernel cannot tell: {e}"));
+            }
+        };
+        match liveness(link.as_ref(), self.floating(parsed).as_deref()) {
+            Liveness::Gone => {
+                Outcome::not_running(format!("{why}; port {iface} is not in the kernel"))
+            }
+            Liveness::Quiet => Outcome::not_running(format!(
+                "{why}; port {iface} is in the kernel, but down and without its addresses: \
+                 counted as stopped"
+            )),
+            Liveness::Live(state) => Outcome::generic(format!(
+                "{why}; port {iface} is still live in the kernel ({state}): it must be \
+                 stopped here before it runs elsewhere"
+            )),
+        }
+    }
+
+    /// Monitor's answer when OVSDB has no such port: 7, unless a device of that
+    /// name holds a floating address.
+    fn absent_verdict(&self, parsed: &Parsed, iface: &str) -> Outcome {
+        let not_in_ovs = format!("port {iface} is not in OVS");
+        let Ok(Some(link)) = observe::read_link(iface) else {
+            return Outcome::not_running(not_in_ovs);
+        };
+        let floating = self.floating(parsed);
+        let addresses: Vec<String> = held(&link, floating.as_deref())
+            .iter()
+            .map(|a| a.ip.to_string())
+            .collect();
+        if addresses.is_empty() {
+            return Outcome::not_running(not_in_ovs);
+        }
+        Outcome::generic(format!(
+            "{not_in_ovs}, but device {iface} is still live in the kernel (holding {}): it \
+             must be stopped here before it runs elsewhere",
+            addresses.join(", ")
+        ))
     }
 
     /// validate-all.
@@ -276,7 +396,7 @@ impl Agent {
         }
     }
 
-    /// stop.
+    /// stop: ifdown, then what is left in OVS and in the kernel.
     pub fn stop(&self) -> ActionResult {
         let parsed = match Params::parse(&self.env) {
             Ok(p) => p,
@@ -307,32 +427,39 @@ impl Agent {
         if announce::find_program("ifdown").is_some() && ifupdown::is_configured(iface) {
             self.ifdown(file, &options, iface, limit);
         }
-        if announce::find_program("ovs-vsctl").is_none() {
-            return Ok(());
-        }
-        if let Err(why) = self.ovs_running() {
-            log::info!("{why}: no port to remove");
-            return Ok(());
-        }
-        let Some(port) = self.observe(iface)?.port else {
-            return Ok(());
-        };
         let bridge = t
             .as_ref()
             .map(|t| t.bridge.clone())
             .or(params.bridge.clone());
-        let ours = match (&bridge, &port.bridge) {
+        let left = Leftover {
+            iface,
+            target: t.as_ref(),
+        };
+        let port = match self.read_port(iface) {
+            Ok(Some(port)) => port,
+            Ok(None) => return self.quiesce(&left, true, &format!("port {iface} is not in OVS")),
+            Err(why) => return self.quiesce(&left, true, &why.to_string()),
+        };
+        let on_our_bridge = match (&bridge, &port.bridge) {
             (Some(want), Some(is)) => want == is,
-            (None, _) => port.owner.as_deref() == Some(iface),
+            (None, _) => false,
             (Some(_), None) => true,
         };
-        if !ours {
-            return Err(Outcome::generic(format!(
-                "port {iface} is on bridge {}, not on {}: not removing what is not ours",
+        if !on_our_bridge && port.owner.as_deref() != Some(iface) {
+            let why = format!(
+                "port {iface} is on bridge {}, not on {}, and not made by our hooks: left \
+                 there",
                 port.bridge.as_deref().unwrap_or("(none)"),
                 bridge.as_deref().unwrap_or("(unknown)")
-            )));
+            );
+            log::warn!("{why}");
+            return self.quiesce(&left, false, &why);
         }
+        self.del_port(iface, &port)
+    }
+
+    /// The final `del-port` of a port ifdown left in OVS.
+    fn del_port(&self, iface: &str, port: &PortState) -> ActionResult {
         log::info!("ifdown left port {iface} in OVS: removing it");
         let mut args = vec![
             format!("--timeout={}", self.vsctl.timeout),
@@ -353,6 +480,68 @@ impl Agent {
                 "port {iface} is still in OVS after del-port"
             ))),
         }
+    }
+
+    /// Stop's last step when the port's device may stay (`why`): the floating
+    /// addresses (and our source-routing rules) off it, and with `down` the device
+    /// down, so that it answers and sends nothing while the resource runs
+    /// elsewhere. Success only when the kernel then shows it so; otherwise 1, and
+    /// Pacemaker fences the node.
+    fn quiesce(&self, left: &Leftover, down: bool, why: &str) -> ActionResult {
+        let iface = left.iface;
+        let read = || {
+            observe::read_link(iface).map_err(|e| {
+                Outcome::generic(format!(
+                    "{why}; cannot read port {iface} in the kernel: {e}"
+                ))
+            })
+        };
+        let Some(before) = read()? else {
+            return Ok(());
+        };
+        let floating = left.floating();
+        let mut failures = Vec::new();
+        for a in held(&before, floating.as_deref()) {
+            let cidr = format!("{}/{}", a.ip, a.prefix);
+            let argv = ["ip", "addr", "del", &cidr, "dev", iface].map(String::from);
+            if let Err(e) = link::run_ip(&argv) {
+                failures.push(e.to_string());
+            }
+        }
+        if down
+            && before.up
+            && let Err(e) = link::run_ip(&link::set_argv(iface, false))
+        {
+            failures.push(e.to_string());
+        }
+        left.remove_rules();
+        let after = read()?;
+        let live = match &after {
+            None => None,
+            Some(_) if down => match liveness(after.as_ref(), floating.as_deref()) {
+                Liveness::Live(state) => Some(state),
+                Liveness::Gone | Liveness::Quiet => None,
+            },
+            Some(l) => {
+                let ips: Vec<String> = held(l, floating.as_deref())
+                    .iter()
+                    .map(|a| a.ip.to_string())
+                    .collect();
+                (!ips.is_empty()).then(|| format!("holding {}", ips.join(", ")))
+            }
+        };
+        if let Some(state) = live {
+            let mut reason = format!("{why}; port {iface} is still live in the kernel ({state})");
+            if !failures.is_empty() {
+                reason.push_str(&format!(": {}", failures.join("; ")));
+            }
+            return Err(Outcome::generic(reason));
+        }
+        if after.as_ref() != Some(&before) {
+            let what = if down { " and set it down" } else { "" };
+            log::warn!("{why}: took the floating addresses off port {iface}{what}");
+        }
+        Ok(())
     }
 
     /// ifdown, and ifdown --force when that fails.

@@ -1,11 +1,20 @@
 //! Is the resource running? The observed port compared with the target: running,
 //! cleanly stopped, or half-configured (failed), with the reason.
+//!
+//! When OVS cannot be asked (OVSDB does not answer, ovs-vswitchd is gone), only the
+//! kernel can tell, and it must: ovs-vswitchd keeps serving a port while
+//! ovsdb-server is dead, and a port's device outlives ovs-vswitchd (and comes back
+//! to life when it restarts). [`liveness`] says whether the device is still live
+//! (up, or holding a floating address): then the resource is not stopped, whatever
+//! OVS says, or Pacemaker would start it on another node as well.
+
+use std::net::IpAddr;
 
 use crate::config::model::Mac;
 use crate::net::addr::Family;
 use crate::net::route::PROTO;
 
-use super::observe::{LinkState, Observation, PortState};
+use super::observe::{LinkAddr, LinkState, Observation, PortState};
 use super::target::Target;
 
 /// The verdict of a monitor.
@@ -50,6 +59,47 @@ pub fn classify(t: &Target, o: &Observation) -> Status {
     } else {
         Status::Failed(problems.join("; "))
     }
+}
+
+/// The port's device as the kernel alone shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// No device of that name.
+    Gone,
+    /// A device, down and without a floating address: it sends and answers nothing.
+    Quiet,
+    /// Up or holding a floating address; the text says which (for the reason).
+    Live(String),
+}
+
+/// Is `link` live? `floating` are the resource's addresses; `None` when they are
+/// unknown (the interfaces file cannot be read), and then any global address
+/// counts.
+pub fn liveness(link: Option<&LinkState>, floating: Option<&[IpAddr]>) -> Liveness {
+    let Some(link) = link else {
+        return Liveness::Gone;
+    };
+    let held: Vec<String> = held(link, floating)
+        .iter()
+        .map(|a| a.ip.to_string())
+        .collect();
+    if !link.up && held.is_empty() {
+        return Liveness::Quiet;
+    }
+    let state = if link.up { "up" } else { "down" };
+    Liveness::Live(if held.is_empty() {
+        state.to_string()
+    } else {
+        format!("{state}, holding {}", held.join(", "))
+    })
+}
+
+/// The floating addresses on `link` (with `floating` unknown: its global ones).
+pub fn held<'a>(link: &'a LinkState, floating: Option<&[IpAddr]>) -> Vec<&'a LinkAddr> {
+    link.addresses
+        .iter()
+        .filter(|a| floating.map_or(a.global, |f| f.contains(&a.ip)))
+        .collect()
 }
 
 /// Wrong bridge, wrong kind, an OVS error: the port is not the one we manage.
@@ -151,7 +201,6 @@ fn rule_problems(t: &Target, link: &LinkState, o: &Observation) -> Vec<String> {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::observe::LinkAddr;
     use super::super::target::Routing;
     use super::*;
     use crate::net::addr::StanzaAddr;
@@ -355,6 +404,42 @@ mod tests {
         l.up = false;
         l.addresses.clear();
         assert!(matches!(classify(&t, &o), Status::Stopped(_)));
+    }
+
+    #[test]
+    fn liveness_from_the_kernel_alone() {
+        let o = running();
+        let link = o.link.as_ref();
+        let floating: Vec<IpAddr> = target().addresses.iter().map(|a| a.ip).collect();
+        assert_eq!(liveness(None, Some(&floating)), Liveness::Gone);
+        assert_eq!(
+            liveness(link, Some(&floating)),
+            Liveness::Live("up, holding 192.0.2.50, 2001:db8::50".into())
+        );
+        let mut down = o.link.clone().unwrap();
+        down.up = false;
+        down.addresses[2].global = false; // fe80::1
+        assert_eq!(
+            liveness(Some(&down), None),
+            Liveness::Live("down, holding 192.0.2.50, 2001:db8::50".into())
+        );
+        // the link-local address is not floating, not global
+        down.addresses.retain(|a| !a.global);
+        assert_eq!(liveness(Some(&down), None), Liveness::Quiet);
+        assert_eq!(liveness(Some(&down), Some(&floating)), Liveness::Quiet);
+        // up without any address is live (it sends with the port's MAC)
+        down.up = true;
+        assert_eq!(
+            liveness(Some(&down), Some(&[])),
+            Liveness::Live("up".into())
+        );
+        // a foreign address does not count when the floating ones are known
+        let mut other = o.link.clone().unwrap();
+        other.up = false;
+        other.addresses[0].ip = "198.51.100.7".parse().unwrap();
+        other.addresses.remove(1);
+        assert_eq!(liveness(Some(&other), Some(&floating)), Liveness::Quiet);
+        assert!(matches!(liveness(Some(&other), None), Liveness::Live(_)));
     }
 
     fn failed_for(t: &Target, o: &Observation) -> String {

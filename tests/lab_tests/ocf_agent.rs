@@ -186,14 +186,26 @@ fn stop_and_probe_without_ovs() -> Result<(), LabError> {
     let (h, _peer) = ha_pair("ocf-no-ovs")?;
     expect(&h, "start", 0)?;
     h.stop_ovs()?;
-    let probe = agent(
-        &h,
-        "monitor",
-        &params(),
-        &[("OCF_RESKEY_CRM_meta_interval", "0")],
-    )?;
-    assert_eq!(probe.code(), Some(7), "{probe:?}");
+    let probe = || {
+        agent(
+            &h,
+            "monitor",
+            &params(),
+            &[("OCF_RESKEY_CRM_meta_interval", "0")],
+        )
+    };
+    // OVS keeps the port's device (a persistent tap) with its addresses, and
+    // serves it again when it starts: still live, not "not running" (issue 13)
+    let out = probe()?;
+    assert_eq!(out.code(), Some(1), "{out:?}");
+    let why = exit_reason(&out).expect("no ocf-exit-reason line");
+    assert!(why.contains("still live in the kernel"), "{why}");
+    // stop takes the addresses off and sets it down: then it is stopped
     expect(&h, "stop", 0)?;
+    let addrs = h.ok(&["ip", "-o", "addr", "show", "dev", PORT])?;
+    assert!(!addrs.contains(V4) && !addrs.contains(V6), "{addrs}");
+    let out = probe()?;
+    assert_eq!(out.code(), Some(7), "{out:?}");
     expect(&h, "stop", 0)?;
     Ok(())
 }

@@ -47,7 +47,15 @@ enum OvsUnavailable {
     /// Reading OVSDB failed or did not finish in time (a hung ovsdb-server).
     #[error("OVSDB does not answer ({0})")]
     Unreadable(ObserveError),
+    /// Both daemons run, but one does not answer its liveness question in time (a
+    /// stopped or hung ovs-vswitchd forwards nothing, though OVSDB still answers).
+    #[error(transparent)]
+    Hung(daemon::Hung),
 }
+
+/// How long each daemon may take to answer the agent's liveness question: well
+/// within a monitor's time-out, and far above a healthy daemon's milliseconds.
+const LIVENESS_LIMIT: Duration = Duration::from_secs(2);
 
 /// What stop may find left of the resource in the kernel.
 struct Leftover<'a> {
@@ -141,7 +149,9 @@ impl Agent {
 
     fn ovs_running(&self) -> Result<(), OvsUnavailable> {
         match daemon::health(&self.ovs_rundir) {
-            Health::Running => Ok(()),
+            Health::Running => {
+                daemon::answers(&self.ovs_rundir, LIVENESS_LIMIT).map_err(OvsUnavailable::Hung)
+            }
             Health::Down(why) if UnixStream::connect(self.ovs_rundir.join("db.sock")).is_err() => {
                 Err(OvsUnavailable::NoOvsdb(why))
             }

@@ -221,7 +221,7 @@ fn ovsdb_server_hung() -> Result<(), LabError> {
     let (h, _peer) = ha_pair("fa-dbstop")?;
     expect(&h, "start", 0)?;
     signal(&h, "ovsdb-server", "STOP")?;
-    expect_live_failure(&h, "ovsdb-server hung", "OVSDB does not answer")?;
+    expect_live_failure(&h, "ovsdb-server hung", "ovsdb-server gave no reply")?;
     let out = expect_safe_stop(&h, "ovsdb-server hung")?;
     if out.code() == Some(0) {
         let (out, _) = timed(&h, "monitor", "0")?;
@@ -287,7 +287,14 @@ fn ovs_vswitchd_hung() -> Result<(), LabError> {
             out.code(),
             exit_reason(&out).unwrap_or_default()
         );
-        assert_ne!(out.code(), Some(7), "{out:?}");
+        // A hung ovs-vswitchd forwards nothing: the resource has failed here, and
+        // Pacemaker must recover it (stop, then start here or elsewhere).
+        assert_eq!(out.code(), Some(1), "{out:?}");
+        let reason = exit_reason(&out).unwrap_or_default();
+        assert!(
+            reason.contains("ovs-vswitchd gave no reply") && reason.contains("still live"),
+            "{reason}"
+        );
         assert!(took < ANSWER_WITHIN, "took {took:?}");
     }
     expect_safe_stop(&h, "ovs-vswitchd hung")?;

@@ -140,6 +140,11 @@ fn seed_dhcp_and_slaac() -> Result<(), LabError> {
         assert_eq!(inet4(&host, dev)?.trim(), "", "{dev} has IPv4 addresses");
     }
 
+    // the management address works: the server reaches it (and the host learns
+    // the server's MAC, as any renewal would: without it, dhclient -r's unicast
+    // DHCPRELEASE waits for ARP while ifdown already deletes the port, and is lost)
+    assert!(reaches(&srv, BOUND)?, "the server cannot reach {BOUND}");
+
     // ifdown: the lease is released and the client is gone
     host.ifdown(&["-a"])?;
     assert!(

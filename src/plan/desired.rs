@@ -338,7 +338,10 @@ fn bridge_rows(
         Some(f) => {
             let mut port = RowConfig::new(Table::Port, &m.name);
             assign(m, &mut port, "ovs_options", options)?;
-            if let Some(mac) = b.mac {
+            // Without Interface.mac, OVS gives a VLAN bridge the lowest MAC of its
+            // VLAN's ports (a fixed MAC of an internal port included), or a random
+            // one that changes at every re-creation: pin it (see [`pinned_mac`]).
+            if let Some(mac) = b.mac.or(pin) {
                 iface.set("mac", quote_string(&mac.to_string()));
             }
             rows.push(port);
@@ -445,18 +448,44 @@ pub fn bare_port(bridge: &str, port: &str) -> Node {
     }
 }
 
-/// The MAC we pin on a bridge (`other_config:hwaddr`) that has no `ovs_mac` while
-/// one of its ports has a fixed MAC. Without it, OVS gives the bridge's local port
-/// the lowest MAC among its ports — internal ports included — so a fixed MAC of an
-/// internal port (e.g. 00:01:02:03:04:05) would show up on the bridge as well and
-/// the two interfaces would answer for the same address. The pinned MAC is stable
-/// across reboots and distinct per host and bridge: a locally administered unicast
-/// address from a hash of `seed` (the machine id) and the bridge name.
+/// The MAC we pin on a bridge (`other_config:hwaddr`) or a VLAN bridge
+/// (`Interface.mac`) without `ovs_mac`. Without it, OVS gives the bridge's local
+/// port the lowest MAC among its ports — fixed MACs of internal ports included — so
+/// a fixed MAC of an internal port (e.g. 00:01:02:03:04:05) would show up on the
+/// bridge as well and the two interfaces would answer for the same address; a VLAN
+/// bridge with no such port gets a random MAC that changes whenever it is created
+/// again. The pinned MAC is stable across reboots and distinct per host and bridge:
+/// a locally administered unicast address from a hash of `seed` (the machine id)
+/// and the bridge name.
 pub fn pinned_mac(seed: &str, bridge: &str) -> Mac {
+    pinned_mac_try(seed, bridge, 0)
+}
+
+/// [`pinned_mac`], except that it is never one of `taken` (the MACs the
+/// configuration declares): the first candidate is [`pinned_mac`]'s, so a pin does
+/// not change when an unrelated MAC is declared, and the next ones hash a counter
+/// in as well.
+pub fn pinned_mac_avoiding(seed: &str, bridge: &str, taken: &[Mac]) -> Mac {
+    let mut attempt = 0u32;
+    loop {
+        let mac = pinned_mac_try(seed, bridge, attempt);
+        if !taken.contains(&mac) {
+            return mac;
+        }
+        attempt = attempt.wrapping_add(1);
+    }
+}
+
+/// Candidate number `attempt` for [`pinned_mac_avoiding`]; 0 is [`pinned_mac`].
+fn pinned_mac_try(seed: &str, bridge: &str, attempt: u32) -> Mac {
     let mut seeded = b"ifupdown-ovs\0".to_vec();
     seeded.extend(seed.bytes());
     seeded.push(0);
     seeded.extend(bridge.bytes());
+    if attempt > 0 {
+        seeded.push(0);
+        seeded.extend(attempt.to_string().bytes());
+    }
     let h = super::fingerprint::fnv1a(&seeded);
     let b = h.to_be_bytes();
     Mac([(b[0] & 0xfc) | 0x02, b[1], b[2], b[3], b[4], b[5]])
@@ -696,6 +725,16 @@ mod tests {
         );
         m.options = Some("'unterminated".into());
         assert!(build(&m).is_err());
+    }
+
+    #[test]
+    fn pinned_mac_avoids_declared_macs() {
+        let first = pinned_mac("m1", "br0");
+        assert_eq!(pinned_mac_avoiding("m1", "br0", &[]), first);
+        let other = pinned_mac_avoiding("m1", "br0", &[first]);
+        assert_ne!(other, first);
+        assert_eq!(other.0[0] & 0x03, 0x02, "local unicast: {other}");
+        assert_eq!(other, pinned_mac_avoiding("m1", "br0", &[first]));
     }
 
     #[test]

@@ -463,22 +463,49 @@ impl Scene {
         out
     }
 
-    /// The MAC to pin on a real bridge without `ovs_mac` when an internal port or a
-    /// VLAN bridge on it has a fixed MAC (see [`desired::pinned_mac`]).
+    /// The MAC to pin on bridge `bridge` when its stanza sets none (see
+    /// [`desired::pinned_mac`]): always on a VLAN bridge (`Interface.mac`); on a
+    /// real bridge (`other_config:hwaddr`) when it has VLAN bridges (their pinned
+    /// MACs are among the ones OVS would pick from) or an internal port or a VLAN
+    /// bridge on it has a fixed MAC. Never a MAC the configuration declares.
     pub fn pin_for(&self, bridge: &str) -> Option<Mac> {
-        if let Ok(Some(e)) = self.entry(bridge)
-            && (e.model.mac().is_some() || e.model.as_bridge().is_some_and(|b| b.vlan_of.is_some()))
-        {
-            return None;
-        }
+        let fake = match self.entry(bridge) {
+            Ok(Some(e)) if e.model.mac().is_some() => return None,
+            Ok(Some(e)) => e.model.as_bridge().is_some_and(|b| b.vlan_of.is_some()),
+            _ => false,
+        };
         let mut holders = vec![bridge.to_string()];
         holders.extend(self.fakes_of(bridge));
         let fixed = self.valid().any(|(n, e)| match &e.model.kind {
             Kind::IntPort(p) => p.mac.is_some() && holders.contains(&p.port.bridge),
-            Kind::Bridge(b) => b.mac.is_some() && n != bridge && holders.contains(n),
+            Kind::Bridge(_) => n != bridge && holders.contains(n),
             _ => false,
         });
-        fixed.then(|| desired::pinned_mac(&self.machine_id, bridge))
+        (fake || fixed).then(|| self.pinned(bridge))
+    }
+
+    /// The pinned MAC of bridge `bridge`: [`desired::pinned_mac`], unless another
+    /// interface declares that MAC (`ovs_mac` or `hwaddress`).
+    pub fn pinned(&self, bridge: &str) -> Mac {
+        desired::pinned_mac_avoiding(&self.machine_id, bridge, &self.declared_macs())
+    }
+
+    /// Every MAC the configuration fixes: the `ovs_mac`/`hwaddress` of the OVS
+    /// interfaces, and the `hwaddress` of any other stanza.
+    fn declared_macs(&self) -> Vec<Mac> {
+        let mut out: Vec<Mac> = self.valid().filter_map(|(_, e)| e.model.mac()).collect();
+        if let Some(c) = &self.config {
+            for st in &c.ifaces {
+                for o in c.resolved_options(st) {
+                    if o.name == "hwaddress"
+                        && let Some(Ok(mac)) = o.value.split_whitespace().last().map(str::parse)
+                    {
+                        out.push(mac);
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -627,12 +654,7 @@ iface ovsbr0v2 inet manual
     #[test]
     fn pin_when_a_port_has_a_fixed_mac() {
         let s = scene(None);
-        assert!(s.pin_for("ovsbr0").is_some());
-        assert_eq!(
-            s.pin_for("ovsbr0v2"),
-            None,
-            "VLAN bridges have no hwaddr of their own"
-        );
+        let br = s.pin_for("ovsbr0").expect("ovsbr0 pinned");
         assert_eq!(s.pin_for("other"), None);
         let n = s.node("ovsbr0", s.pin_for("ovsbr0"), true).unwrap();
         assert!(
@@ -641,6 +663,77 @@ iface ovsbr0v2 inet manual
                 .iter()
                 .any(|x| x.column == "other_config:hwaddr")
         );
+        // a VLAN bridge gets a pinned Interface.mac of its own
+        let v2 = s.pin_for("ovsbr0v2").expect("VLAN bridge pinned");
+        assert_ne!(v2, br);
+        let n = s.node("ovsbr0v2", Some(v2), true).unwrap();
+        let iface = n
+            .rows
+            .iter()
+            .find(|r| r.table == desired::Table::Interface)
+            .unwrap();
+        assert_eq!(iface.settings[0].word(), format!("mac=\"{v2}\""));
+    }
+
+    fn pins_of(text: &str, machine: &str) -> Scene {
+        let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
+        let mut s = Scene::new(None, Some(c), None, "start", "pre-up");
+        s.machine_id = machine.into();
+        s
+    }
+
+    #[test]
+    fn vlan_bridges_are_pinned_unless_they_set_a_mac() {
+        let text = "\
+iface br0 inet manual
+  ovs_type OVSBridge
+iface br0v5 inet manual
+  ovs_type OVSBridge
+  ovs_vlan_parent br0
+  ovs_vlan 5
+iface br0v6 inet manual
+  ovs_type OVSBridge
+  ovs_vlan_parent br0
+  ovs_vlan 6
+  ovs_mac 02:00:00:00:00:06
+iface br1 inet manual
+  ovs_type OVSBridge
+";
+        let s = pins_of(text, "m");
+        assert_eq!(s.pin_for("br0v5"), Some(desired::pinned_mac("m", "br0v5")));
+        assert_eq!(s.pin_for("br0v6"), None, "its own ovs_mac");
+        // the parent is pinned too: OVS would pick its MAC among the VLAN bridges'
+        assert_eq!(s.pin_for("br0"), Some(desired::pinned_mac("m", "br0")));
+        assert_eq!(s.pin_for("br1"), None, "no VLAN bridge, no fixed MAC");
+    }
+
+    #[test]
+    fn pins_avoid_declared_macs() {
+        let taken = desired::pinned_mac("m", "br0v5");
+        let also = desired::pinned_mac("m", "br0");
+        let text = format!(
+            "\
+iface br0 inet manual
+  ovs_type OVSBridge
+iface br0v5 inet manual
+  ovs_type OVSBridge
+  ovs_vlan_parent br0
+  ovs_vlan 5
+iface p1 inet manual
+  ovs_type OVSIntPort
+  ovs_bridge br0
+  ovs_mac {taken}
+iface eth9 inet manual
+  hwaddress ether {also}
+"
+        );
+        let s = pins_of(&text, "m");
+        let v5 = s.pin_for("br0v5").unwrap();
+        assert_ne!(v5, taken);
+        assert_eq!(v5.0[0] & 0x03, 0x02, "locally administered unicast");
+        let br = s.pin_for("br0").unwrap();
+        assert_ne!(br, also, "a non-OVS stanza's hwaddress is avoided too");
+        assert_ne!(br, v5);
     }
 
     #[test]

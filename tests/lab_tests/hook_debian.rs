@@ -4,19 +4,54 @@
 //! their `allow-BRIDGE` ports up, a second run changes nothing, and
 //! `ifdown --allow=ovs BRIDGES` takes everything down with nothing of ours left.
 //!
-//! The lab has no DHCP client: `inet dhcp` stanzas (examples 2, 3) are tested as
-//! `inet manual`. Needs root and the packages of `.ci/run`.
+//! The `inet dhcp` bridges (examples 2, 3) get their address from a DHCP server
+//! (dnsmasq) on the far end of the first NIC; `ifdown` releases it and stops
+//! dhclient. Needs root and the packages of `.ci/run`.
 
 use crate::hook_util::*;
-use crate::lab::{Lab, LabError, nics_named_in};
+use crate::lab::{Dnsmasq, Lab, LabError, nics_named_in};
+
+/// Serve DHCP (192.0.2.100-150) from `wire`'s end of `nic`.
+fn serve_dhcp(host: &Lab, wire: &Lab, nic: &str) -> Result<(), LabError> {
+    host.no_tx_offload(nic)?;
+    wire.no_tx_offload(nic)?;
+    wire.ok(&["ip", "addr", "add", "192.0.2.1/24", "dev", nic])?;
+    wire.start_dnsmasq(&Dnsmasq {
+        dev: nic,
+        ranges: &["192.0.2.100,192.0.2.150,255.255.255.0,10m"],
+        hosts: &[],
+    })
+}
+
+/// `ifup`/`ifdown` ARGS: quiet, except that dhclient (`inet dhcp`) talks on stderr.
+fn updown(host: &Lab, dhcp: bool, argv: &[&str]) -> Result<(), LabError> {
+    if dhcp {
+        host.ok(argv).map(|_| ())
+    } else {
+        quiet(host, argv)
+    }
+}
+
+/// The DHCP client's work: `dev` has a leased address while up.
+fn check_lease(host: &Lab, dev: &str) -> Result<(), LabError> {
+    let a4 = host.ok(&["ip", "-4", "-o", "addr", "show", "dev", dev])?;
+    assert!(a4.contains("inet 192.0.2.1"), "{dev} got no lease: {a4}");
+    assert!(host.run(&["pgrep", "-x", "dhclient"])?.success());
+    Ok(())
+}
 
 /// Bring example `n` up and down; `check` runs while it is up.
 fn example(n: u32, check: impl Fn(&Lab) -> Result<(), LabError>) -> Result<(), LabError> {
-    let text = fixture(&format!("debian-ex{n}.interfaces")).replace("inet dhcp", "inet manual");
+    let text = fixture(&format!("debian-ex{n}.interfaces"));
+    let dhcp = text.contains(" inet dhcp");
     let host = Lab::new(&format!("deb-ex{n}"))?;
     let wire = Lab::peer(&format!("deb-ex{n}-wire"))?;
-    for nic in nics_named_in(&text) {
-        host.add_veth(&nic, &wire, &nic)?;
+    let nics = nics_named_in(&text);
+    for nic in &nics {
+        host.add_veth(nic, &wire, nic)?;
+    }
+    if dhcp && let Some(first) = nics.first() {
+        serve_dhcp(&host, &wire, first)?;
     }
     host.start_ovs()?;
     host.write_interfaces(&text)?;
@@ -36,7 +71,7 @@ fn example(n: u32, check: impl Fn(&Lab) -> Result<(), LabError>) -> Result<(), L
     let down = with("ifdown");
     let down: Vec<&str> = down.iter().map(String::as_str).collect();
 
-    quiet(&host, &up)?;
+    updown(&host, dhcp, &up)?;
     check(&host)?;
     let state = host.ok(&["ifquery", "--state"])?;
     // a second run (of the class: naming configured interfaces makes ifup itself
@@ -45,7 +80,11 @@ fn example(n: u32, check: impl Fn(&Lab) -> Result<(), LabError>) -> Result<(), L
     assert_eq!(host.ok(&["ifquery", "--state"])?, state);
     check(&host)?;
 
-    quiet(&host, &down)?;
+    updown(&host, dhcp, &down)?;
+    assert!(
+        !host.run(&["pgrep", "-x", "dhclient"])?.success(),
+        "dhclient left running"
+    );
     assert_eq!(host.vsctl(&["list-br"])?.trim(), "", "bridges left");
     assert_eq!(ours(&host)?, Vec::<String>::new(), "rows of ours left");
     assert_eq!(
@@ -73,6 +112,7 @@ fn ex1_standalone_bridge() -> Result<(), LabError> {
 fn ex2_bridge_with_one_port() -> Result<(), LabError> {
     example(2, |h| {
         assert_eq!(vsctl_lines(h, &["list-ports", "br0"])?, ["eth0"]);
+        check_lease(h, "br0")?;
         assert!(is_up(h, "eth0")?);
         assert!(h.ok(&["ifquery", "--state", "eth0"])?.contains("eth0"));
         Ok(())
@@ -83,6 +123,7 @@ fn ex2_bridge_with_one_port() -> Result<(), LabError> {
 fn ex3_bridge_with_two_ports() -> Result<(), LabError> {
     example(3, |h| {
         assert_eq!(vsctl_lines(h, &["list-ports", "br0"])?, ["eth0", "eth1"]);
+        check_lease(h, "br0")?;
         assert!(is_up(h, "eth0")? && is_up(h, "eth1")?);
         Ok(())
     })

@@ -13,7 +13,15 @@
 //! host on VLAN 2 and not one on VLAN 1; IPv6 never appears on the link-only
 //! interfaces; the fixed MAC is in Interface.mac, on the link, not on the bridge, and
 //! survives an OVS restart; `ifdown -a` leaves nothing of ours.
+//!
+//! `seed_vlan_macs` (issue 11, item 1): OVS gives a VLAN bridge without
+//! Interface.mac the lowest MAC of its VLAN's ports, so ovsbr0v1 took ovsbr0p1's
+//! fixed MAC, and ovsbr0v2 (no such port) a random one that changed at every
+//! ifdown/ifup. Every bridge we create now has a pinned MAC: no two interfaces
+//! share one, and they stay the same across ifdown/ifup and a "reboot".
 //! Needs root and the packages of `.ci/run`.
+
+use std::collections::BTreeMap;
 
 use crate::hook_util::*;
 use crate::lab::{Lab, LabError};
@@ -163,5 +171,81 @@ fn seed_vlan_topology() -> Result<(), LabError> {
     assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
     assert_eq!(ours(&host)?, Vec::<String>::new());
     assert_eq!(sysctl(&host, "net/ipv6/conf/eth0/disable_ipv6")?, "0");
+    Ok(())
+}
+
+/// Every device's MAC (`ip -br link`), by name, without `lo`.
+fn macs(l: &Lab) -> Result<BTreeMap<String, String>, LabError> {
+    let out = l.ok(&["ip", "-br", "link"])?;
+    Ok(out
+        .lines()
+        .filter_map(|line| {
+            let mut w = line.split_whitespace();
+            let name = w.next()?.split('@').next()?.to_string();
+            let mac = w.nth(1)?.to_string();
+            (name != "lo").then_some((name, mac))
+        })
+        .collect())
+}
+
+/// Panics when two devices share a MAC.
+fn assert_unique(all: &BTreeMap<String, String>, when: &str) {
+    let mut by_mac: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (dev, mac) in all {
+        by_mac.entry(mac).or_default().push(dev);
+    }
+    let shared: Vec<_> = by_mac.iter().filter(|(_, d)| d.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "{when}: shared MACs {shared:?} in {all:?}"
+    );
+}
+
+/// The MACs of the bridges we create (the VLAN bridges and their parent).
+fn bridge_macs(l: &Lab) -> Result<Vec<(String, String)>, LabError> {
+    ["ovsbr0", "ovsbr0v1", "ovsbr0v2"]
+        .iter()
+        .map(|d| Ok((d.to_string(), link_mac(l, d)?)))
+        .collect()
+}
+
+#[test]
+fn seed_vlan_macs() -> Result<(), LabError> {
+    let host = Lab::new("seed-macs")?;
+    let wire = Lab::peer("seed-macs-wire")?;
+    host.add_veth("eth0", &wire, "eth0")?;
+    host.start_ovs()?;
+    host.write_interfaces(&fixture("seed-vlan.interfaces"))?;
+    quiet(&host, &["ifup", "-a"])?;
+    let first = macs(&host)?;
+    assert_unique(&first, "after ifup -a");
+    assert_eq!(first.get("ovsbr0p1").map(String::as_str), Some(MAC));
+    let pinned = bridge_macs(&host)?;
+    for (dev, mac) in &pinned {
+        // locally administered unicast: the pin, not a port's MAC or OVS's pick
+        let b0 = u8::from_str_radix(&mac[..2], 16).unwrap_or_default();
+        assert_eq!(b0 & 0x03, 0x02, "{dev} has {mac}, not a pinned MAC");
+    }
+
+    quiet(&host, &["ifdown", "-a"])?;
+    quiet(&host, &["ifup", "-a"])?;
+    assert_unique(&macs(&host)?, "after ifdown -a; ifup -a");
+    assert_eq!(bridge_macs(&host)?, pinned, "after ifdown -a; ifup -a");
+
+    // "reboot": OVS, its database and its (persistent tap) devices gone, /run
+    // empty, then the boot's ifup -a
+    host.stop_ovs()?;
+    host.ok(&["rm", "-f", "/etc/openvswitch/conf.db"])?;
+    for dev in ["ovs-netdev", "ovsbr0", "ovsbr0p1", "ovsbr0v1", "ovsbr0v2"] {
+        if host.link_exists(dev)? {
+            host.ok(&["ip", "link", "del", "dev", dev])?;
+        }
+    }
+    host.ok(&["sh", "-c", "rm -rf /run/network/* /run/ifupdown-ovs"])?;
+    host.start_ovs()?;
+    quiet(&host, &["ifup", "-a"])?;
+    assert_unique(&macs(&host)?, "after a reboot");
+    assert_eq!(bridge_macs(&host)?, pinned, "after a reboot");
+    assert_eq!(link_mac(&host, "ovsbr0p1")?, MAC);
     Ok(())
 }

@@ -35,4 +35,5 @@ mod ocf_cycles;
 mod ocf_tester;
 mod pacemaker_cluster;
 mod pacemaker_resource;
+mod seed_dhcp;
 mod status;

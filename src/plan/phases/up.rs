@@ -12,7 +12,7 @@ use crate::net::route::Direction;
 use crate::net::sysctl::Sysctl;
 use crate::ovsdb::vsctl::{Transaction, quote_string};
 use crate::plan::converge;
-use crate::plan::desired::{self, Node, RowConfig, Setting, Shape, Table, bare_port};
+use crate::plan::desired::{Node, RowConfig, Setting, Shape, Table, bare_port};
 use crate::plan::error::PlanError;
 use crate::plan::scene::Scene;
 use crate::plan::steps::{Plan, Step};
@@ -336,15 +336,19 @@ fn prerequisite(
             file: s.file_shown(),
         }),
         Ok(None) => {
-            // Someone else's bridge: pin its MAC only if a fixed MAC of ours would leak.
+            // Someone else's bridge: pin its MAC only if a fixed MAC of ours (an
+            // internal port's, or a VLAN bridge's, fixed or pinned) would leak.
             let me = s.entry(name).ok().flatten();
-            let fixed =
-                me.is_some_and(|e| matches!(&e.model.kind, Kind::IntPort(p) if p.mac.is_some()));
+            let fixed = me.is_some_and(|e| match &e.model.kind {
+                Kind::IntPort(p) => p.mac.is_some(),
+                Kind::Bridge(own) => own.vlan_of.is_some(),
+                _ => false,
+            });
             if fixed
                 && let Some(row) = o.bridge(b)
                 && !row.other_config.contains_key("hwaddr")
             {
-                let pin = desired::pinned_mac(&s.machine_id, b);
+                let pin = s.pinned(b);
                 nodes.push(Node {
                     name: b.to_string(),
                     shape: Shape::Bridge,

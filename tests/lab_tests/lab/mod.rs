@@ -44,12 +44,17 @@
 //! When a test panics with a lab alive, the lab prints its state (`ovs-vsctl show`,
 //! addresses, routes, OVS logs) to stderr before it is torn down.
 //!
+//! On the far end of a wire, `start_dnsmasq` (submodule `dhcp`) serves DHCP and
+//! router advertisements, and `no_tx_offload` makes veths fit for UDP through the
+//! userspace datapath.
+//!
 //! A lab dies with the thread that created it (and with the test process): keep a
 //! `Lab` in the thread (test) that made it. Names only label things (hostname,
 //! messages); parallel tests never collide because every lab has its own namespaces.
 //! Every lab holds the host shared ([`HostLock`]) while it lives: a test that changes
 //! the host (installs a package) takes it exclusively and so never overlaps with a lab.
 
+mod dhcp;
 mod error;
 mod exec;
 mod fixture;
@@ -64,6 +69,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+pub use dhcp::{DNSMASQ_LEASES, DNSMASQ_LOG, Dnsmasq};
 pub use error::{LabError, Output};
 pub use fixture::nics_named_in;
 pub use holder::Enter;

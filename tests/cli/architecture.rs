@@ -325,3 +325,49 @@ fn function_lengths_are_measured() {
     assert!(all.len() > 100, "found only {} functions", all.len());
     assert!(all.iter().any(|(name, _)| name.ends_with(" main")));
 }
+
+/// Lines of `src/` outside tests that declare a `Result` whose error is a bare
+/// `String` or `Vec<String>`: errors are typed enums carrying data.
+fn string_errors() -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = read(f);
+        for (i, line) in text.lines().enumerate() {
+            if line.trim() == "#[cfg(test)]" {
+                break;
+            }
+            let code = code_of(line).replace(' ', "");
+            if code.contains("Result<")
+                && (code.contains(",String>") || code.contains(",Vec<String>>"))
+            {
+                out.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    out
+}
+
+fn is_string_error(line: &str) -> bool {
+    let code = code_of(line).replace(' ', "");
+    code.contains("Result<") && (code.contains(",String>") || code.contains(",Vec<String>>"))
+}
+
+#[test]
+fn string_errors_are_recognised() {
+    assert!(is_string_error("fn f() -> Result<u32, String> {"));
+    assert!(is_string_error("fn f() -> Result<(), Vec<String>> {"));
+    assert!(!is_string_error("fn f() -> Result<String, Error> {"));
+    assert!(!is_string_error("// Result<_, String> in a comment"));
+}
+
+#[test]
+fn no_string_errors_outside_tests() {
+    let found = string_errors();
+    assert!(
+        found.is_empty(),
+        "Result<_, String> outside tests:\n{}",
+        found.join("\n")
+    );
+}

@@ -100,6 +100,11 @@ fn split_text(iface: &str, o: &Opts, option: &str, kind: Text, d: &mut Diag) -> 
     let Some(value) = o.raw(option) else {
         return Vec::new();
     };
+    if value.contains(text::UNKNOWN) {
+        let message = "holds a NUL byte, which ifupdown cannot pass to its hooks".into();
+        d.error(Problem::Invalid, option, o.pos(option), message);
+        return Vec::new();
+    }
     text::split(iface, &value, kind).unwrap_or_else(|e| {
         d.error(Problem::Invalid, option, o.pos(option), e.to_string());
         Vec::new()

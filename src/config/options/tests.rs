@@ -1033,3 +1033,41 @@ fn route_with_its_own_table() {
         )]
     );
 }
+
+/// The inputs the `option_values` fuzz target found (fixtures/fuzz-regressions/
+/// `option_values-*`: a kind byte, an option byte, the value), decoded as it decodes
+/// them: an interface with errors or none the hook would refuse to plan.
+#[test]
+fn option_values_fuzz_regressions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-regressions");
+    let names: Vec<&str> = known_options().collect();
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(e.path()).unwrap_or_default();
+        let (true, [kind, option, rest @ ..]) = (file.starts_with("option_values-"), &bytes[..])
+        else {
+            continue;
+        };
+        let kind = OvsType::ALL[*kind as usize % OvsType::ALL.len()];
+        let name = names[*option as usize % names.len()];
+        let value = String::from_utf8_lossy(rest);
+        let lines = [
+            format!("ovs_type {}", kind.as_str()),
+            "ovs_bridge br0".to_string(),
+            "ovs_tunnel_type vxlan".to_string(),
+            "ovs_bonds eth0 eth1".to_string(),
+            "ovs_patch_peer peer0".to_string(),
+            format!("{name} {value}"),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let a = run("p0", &lines);
+        assert!(!a.errors.is_empty(), "{file}: accepted");
+        seen += 1;
+    }
+    assert!(
+        seen >= 1,
+        "no option_values regressions in {}",
+        dir.display()
+    );
+}

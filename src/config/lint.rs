@@ -36,7 +36,9 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One finding, printed as `FILE:LINE: error: OPTION: MESSAGE`.
+/// One finding, printed as `FILE:LINE: error: IFACE: OPTION: MESSAGE` (without
+/// `IFACE: ` for a finding about the file itself, and with `IFACE` in the place of
+/// `FILE:LINE` when there is no position).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub pos: Option<Position>,
@@ -50,7 +52,14 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.pos {
-            Some(p) => write!(f, "{p}: {}: {}", self.severity, self.message),
+            Some(p) if self.iface.is_empty() => {
+                write!(f, "{p}: {}: {}", self.severity, self.message)
+            }
+            Some(p) => write!(
+                f,
+                "{p}: {}: {}: {}",
+                self.severity, self.iface, self.message
+            ),
             None => write!(f, "{}: {}: {}", self.iface, self.severity, self.message),
         }
     }

@@ -16,12 +16,15 @@
 //! how repeats combine; collecting raw options into one value each), `kinds` (builds
 //! the model of each kind and checks what it requires), `vlan` (VLAN bridge spellings; a
 //! port's tag, trunks and vlan_mode), `values` (parsers of trunks, booleans, bounded
-//! numbers, interface names, `hwaddress`) and `diag` ([`OptionError`],
-//! [`OptionWarning`] and how they are collected).
+//! numbers, interface names, `hwaddress`), `text` (`ovs_options`, `ovs_tunnel_options`
+//! and `ovs_extra` split into words as the hook splits them, running nothing, so
+//! that what the hook would reject is an option error here) and `diag`
+//! ([`OptionError`], [`OptionWarning`] and how they are collected).
 
 mod diag;
 mod kinds;
 mod spec;
+mod text;
 mod values;
 mod vlan;
 
@@ -37,6 +40,7 @@ use spec::{SPECS, collect};
 
 pub use diag::{OptionError, OptionWarning, short_pos};
 pub use spec::known_options;
+pub use text::{Text, is_column_assignment, split as split_text};
 pub use values::{check_ifname, did_you_mean, edit_distance, parse_hwaddress, parse_trunks};
 
 /// One source of an option: a stanza line (with position) or an `IF_*` variable.

@@ -34,7 +34,7 @@ fn bridge_must_exist_and_be_a_bridge() {
     assert_eq!(
         diags("iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br9\n"),
         [format!(
-            "{F}:3: error: ovs_bridge: no stanza for bridge br9"
+            "{F}:3: error: eth0: ovs_bridge: no stanza for bridge br9"
         )]
     );
     assert_eq!(
@@ -42,7 +42,7 @@ fn bridge_must_exist_and_be_a_bridge() {
             "iface br0 inet manual\niface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\n"
         ),
         [format!(
-            "{F}:4: error: ovs_bridge: br0 is not an OVSBridge (its stanza at line 1 has no ovs_type)"
+            "{F}:4: error: eth0: ovs_bridge: br0 is not an OVSBridge (its stanza at line 1 has no ovs_type)"
         )]
     );
     assert_eq!(
@@ -50,7 +50,7 @@ fn bridge_must_exist_and_be_a_bridge() {
             "{BRIDGE}iface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\niface eth1 inet manual\n  ovs_type OVSPort\n  ovs_bridge eth0\n"
         )),
         [format!(
-            "{F}:8: error: ovs_bridge: eth0 is an OVSPort, not an OVSBridge"
+            "{F}:8: error: eth1: ovs_bridge: eth0 is an OVSPort, not an OVSBridge"
         )]
     );
 }
@@ -59,14 +59,16 @@ fn bridge_must_exist_and_be_a_bridge() {
 fn ports_must_exist_and_belong() {
     assert_eq!(
         diags("iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\n"),
-        [format!("{F}:3: error: ovs_ports: no stanza for port eth0")]
+        [format!(
+            "{F}:3: error: br0: ovs_ports: no stanza for port eth0"
+        )]
     );
     assert_eq!(
         diags(
             "iface br0 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\niface eth0 inet manual\n"
         ),
         [format!(
-            "{F}:3: error: ovs_ports: eth0 has no ovs_type (its stanza at line 4)"
+            "{F}:3: error: br0: ovs_ports: eth0 has no ovs_type (its stanza at line 4)"
         )]
     );
     assert_eq!(
@@ -74,7 +76,7 @@ fn ports_must_exist_and_belong() {
             "{BRIDGE}iface br1 inet manual\n  ovs_type OVSBridge\n  ovs_ports eth0\niface eth0 inet manual\n  ovs_type OVSPort\n  ovs_bridge br0\n"
         )),
         [format!(
-            "{F}:5: error: ovs_ports: eth0 belongs to bridge br0 (its stanza at line 6)"
+            "{F}:5: error: br1: ovs_ports: eth0 belongs to bridge br0 (its stanza at line 6)"
         )]
     );
 }
@@ -90,7 +92,7 @@ fn duplicate_macs() {
     assert_eq!(
         diags(&text),
         [format!(
-            "{F}:10: error: hwaddress: 02:00:00:00:00:01 is also the MAC of p1 (line 6)"
+            "{F}:10: error: p2: hwaddress: 02:00:00:00:00:01 is also the MAC of p1 (line 6)"
         )]
     );
     // two internal ports inheriting one template's MAC
@@ -100,7 +102,7 @@ fn duplicate_macs() {
              iface p1 inet manual inherits t\n"
         )),
         [format!(
-            "{F}:7: error: ovs_mac: 02:00:00:00:00:07 is also the MAC of t (line 6)"
+            "{F}:7: error: p1: ovs_mac: 02:00:00:00:00:07 is also the MAC of t (line 6)"
         )]
     );
     // inet + inet6 stanzas of one interface are one interface
@@ -126,7 +128,7 @@ fn patch_peers() {
     assert_eq!(
         diags(&format!("{bridges}{}", patch("patch0", "br0", "patch1"))),
         [format!(
-            "{F}:8: error: ovs_patch_peer: no stanza for peer patch1"
+            "{F}:8: error: patch0: ovs_patch_peer: no stanza for peer patch1"
         )]
     );
     assert_eq!(
@@ -137,13 +139,13 @@ fn patch_peers() {
             patch("patch2", "br1", "patch1")
         )),
         [format!(
-            "{F}:8: error: ovs_patch_peer: patch1 is not reciprocal: its peer is patch2, not patch0"
+            "{F}:8: error: patch0: ovs_patch_peer: patch1 is not reciprocal: its peer is patch2, not patch0"
         )]
     );
     assert_eq!(
         diags(&format!("{bridges}{}", patch("patch0", "br0", "br1"))),
         [format!(
-            "{F}:8: error: ovs_patch_peer: br1 is an OVSBridge, not an OVSPatchPort"
+            "{F}:8: error: patch0: ovs_patch_peer: br1 is an OVSBridge, not an OVSPatchPort"
         )]
     );
 }
@@ -159,7 +161,7 @@ fn vlan_bridge_parents() {
     assert_eq!(
         diags(&fake("br0v1", "br0", 1)),
         [format!(
-            "{F}:3: error: ovs_vlan_parent: no stanza for parent bridge br0"
+            "{F}:3: error: br0v1: ovs_vlan_parent: no stanza for parent bridge br0"
         )]
     );
     assert_eq!(
@@ -169,14 +171,14 @@ fn vlan_bridge_parents() {
             fake("br0v1v2", "br0v1", 2)
         )),
         [format!(
-            "{F}:9: error: ovs_vlan_parent: parent br0v1 is itself a VLAN bridge"
+            "{F}:9: error: br0v1v2: ovs_vlan_parent: parent br0v1 is itself a VLAN bridge"
         )]
     );
     // ifupdown2 spelling points at ovs_options
     assert_eq!(
         diags("iface v1 inet manual\n  ovs_type OVSBridge\n  ovs_options br0 1\n"),
         [format!(
-            "{F}:3: error: ovs_options: no stanza for parent bridge br0"
+            "{F}:3: error: v1: ovs_options: no stanza for parent bridge br0"
         )]
     );
     // datapath of a VLAN bridge is its parent's
@@ -186,7 +188,7 @@ fn vlan_bridge_parents() {
             fake("br0v1", "br0", 1)
         )),
         [format!(
-            "{F}:7: warning: ovs_datapath_type: a VLAN bridge uses the datapath of its parent br0 (system, the default)"
+            "{F}:7: warning: br0v1: ovs_datapath_type: a VLAN bridge uses the datapath of its parent br0 (system, the default)"
         )]
     );
 }
@@ -205,7 +207,7 @@ fn options_split_across_inet_and_inet6() {
              iface p1 inet6 manual\n  ovs_tag 2\n"
         )),
         [format!(
-            "{F}:8: error: ovs_tag: \"2\" conflicts with \"1\" given at line 6"
+            "{F}:8: error: p1: ovs_tag: \"2\" conflicts with \"1\" given at line 6"
         )]
     );
 }
@@ -219,10 +221,10 @@ fn sorted_by_line_with_warnings() {
     assert_eq!(
         out,
         [
-            format!("{F}:3: error: ovs_bridge: no stanza for bridge br9"),
-            format!("{F}:4: warning: ovs_brdige: unknown option; did you mean ovs_bridge?"),
+            format!("{F}:3: error: eth0: ovs_bridge: no stanza for bridge br9"),
+            format!("{F}:4: warning: eth0: ovs_brdige: unknown option; did you mean ovs_bridge?"),
             format!(
-                "{F}:7: warning: ovs_tag: has no effect on an OVSBridge (only on OVSPort, OVSIntPort, OVSBond, OVSPatchPort, OVSTunnel)"
+                "{F}:7: warning: br1: ovs_tag: has no effect on an OVSBridge (only on OVSPort, OVSIntPort, OVSBond, OVSPatchPort, OVSTunnel)"
             ),
         ]
     );
@@ -243,19 +245,23 @@ fn an_interface_with_its_own_errors_is_still_checked_against_the_others() {
         )),
         [
             format!(
-                "{F}:4: error: ovs_bridge: missing; an OVSPatchPort needs the bridge it belongs to"
+                "{F}:4: error: pa: ovs_bridge: missing; an OVSPatchPort needs the bridge it belongs to"
             ),
-            format!("{F}:5: error: ovs_patch_peer: pb is not reciprocal: its peer is pc, not pa"),
-            format!("{F}:9: error: ovs_patch_peer: no stanza for peer pc"),
             format!(
-                "{F}:11: error: ovs_bridge: missing; an OVSIntPort needs the bridge it belongs to"
+                "{F}:5: error: pa: ovs_patch_peer: pb is not reciprocal: its peer is pc, not pa"
             ),
-            format!("{F}:15: error: ovs_bridge: p1 is an OVSIntPort, not an OVSBridge"),
-            format!("{F}:16: error: ovs_mac: 02:00:00:00:00:01 is also the MAC of p1 (line 12)"),
+            format!("{F}:9: error: pb: ovs_patch_peer: no stanza for peer pc"),
             format!(
-                "{F}:18: error: ovs_tunnel_type: missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)"
+                "{F}:11: error: p1: ovs_bridge: missing; an OVSIntPort needs the bridge it belongs to"
             ),
-            format!("{F}:19: error: ovs_bridge: no stanza for bridge br9"),
+            format!("{F}:15: error: p2: ovs_bridge: p1 is an OVSIntPort, not an OVSBridge"),
+            format!(
+                "{F}:16: error: p2: ovs_mac: 02:00:00:00:00:01 is also the MAC of p1 (line 12)"
+            ),
+            format!(
+                "{F}:18: error: t1: ovs_tunnel_type: missing; an OVSTunnel needs its type (gre, vxlan, geneve, ...)"
+            ),
+            format!("{F}:19: error: t1: ovs_bridge: no stanza for bridge br9"),
         ]
     );
 }

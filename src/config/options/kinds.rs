@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::diag::{Diag, Kind as Problem};
 use super::spec::{Given, Opts, SPECS, TUNNEL_TYPES};
+use super::text::{self, Text};
 use super::values::{self, check_ifname};
 use super::vlan::{bridge_checks, vlan_settings};
 use super::{Context, DEFAULT_ROUTE_PREF, Draft, RawOption};
@@ -16,7 +17,7 @@ use crate::config::model::{
     Arp, Bond, Bridge, Device, IntPort, Kind, Mac, OvsIface, OvsType, PatchPort, PortBase,
     RouteConfig, RouteTable, SystemPort, Tunnel, ValueError,
 };
-use crate::net::rt_tables;
+use crate::net::{route, rt_tables};
 
 /// What [`build`] found: the kind, the model when the kind's required values are
 /// valid, and the draft (see [`Draft`]) in any case.
@@ -55,6 +56,8 @@ pub(super) fn build(
     warn_ignored(given, ovs_type, d);
     let mut options = o.raw("ovs_options");
     let extra = o.raw("ovs_extra");
+    let words = split_text(iface_name, &o, "ovs_options", Text::Columns, d);
+    split_text(iface_name, &o, "ovs_extra", Text::Commands, d);
     let mut b = Builder {
         name: iface_name,
         ovs_type,
@@ -65,12 +68,19 @@ pub(super) fn build(
     };
     let kind = match ovs_type {
         OvsType::Bridge => Some(Kind::Bridge(b.bridge(&mut options, d))),
-        OvsType::Port => b.system_port(options.as_deref(), d).map(Kind::Port),
-        OvsType::IntPort => b.int_port(options.as_deref(), d).map(Kind::IntPort),
-        OvsType::Bond => b.bond(options.as_deref(), d).map(Kind::Bond),
-        OvsType::PatchPort => b.patch_port(options.as_deref(), d).map(Kind::PatchPort),
-        OvsType::Tunnel => b.tunnel(options.as_deref(), d).map(Kind::Tunnel),
+        OvsType::Port => b.system_port(&words, d).map(Kind::Port),
+        OvsType::IntPort => b.int_port(&words, d).map(Kind::IntPort),
+        OvsType::Bond => b.bond(&words, d).map(Kind::Bond),
+        OvsType::PatchPort => b.patch_port(&words, d).map(Kind::PatchPort),
+        OvsType::Tunnel => b.tunnel(&words, d).map(Kind::Tunnel),
     };
+    if options.is_some() {
+        let table = match &kind {
+            Some(Kind::Bridge(b)) if b.vlan_of.is_none() => "Bridge",
+            _ => "Port",
+        };
+        column_checks(&o, "ovs_options", &words, table, d);
+    }
     Built {
         kind: Some(ovs_type),
         iface: kind.map(|kind| OvsIface {
@@ -80,6 +90,37 @@ pub(super) fn build(
             kind,
         }),
         draft,
+    }
+}
+
+/// The words of `option` (`ovs_options`, `ovs_tunnel_options`, `ovs_extra`) split as
+/// the hook splits them, running nothing (see `text`); an error at the option when
+/// they cannot be, and then no words.
+fn split_text(iface: &str, o: &Opts, option: &str, kind: Text, d: &mut Diag) -> Vec<String> {
+    let Some(value) = o.raw(option) else {
+        return Vec::new();
+    };
+    if value.contains(text::UNKNOWN) {
+        let message = "holds a NUL byte, which ifupdown cannot pass to its hooks".into();
+        d.error(Problem::Invalid, option, o.pos(option), message);
+        return Vec::new();
+    }
+    text::split(iface, &value, kind).unwrap_or_else(|e| {
+        d.error(Problem::Invalid, option, o.pos(option), e.to_string());
+        Vec::new()
+    })
+}
+
+/// Each word of `option` must be a `COLUMN[:KEY]=VALUE` of `table` (the row the hook
+/// sets them on); the first that is not is an error, as it is in the hook.
+fn column_checks(o: &Opts, option: &str, words: &[String], table: &str, d: &mut Diag) {
+    if let Some(w) = text::first_not_a_column(words) {
+        d.error(
+            Problem::Invalid,
+            option,
+            o.pos(option),
+            format!("`{w}` is not COLUMN[:KEY]=VALUE (a column of the {table} table)"),
+        );
     }
 }
 
@@ -157,20 +198,20 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn system_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<SystemPort> {
+    fn system_port(&mut self, words: &[String], d: &mut Diag) -> Option<SystemPort> {
         let mtu = mtu(self.o, d);
         let device = device(self.o, self.ctx, d);
-        let port = self.port_base(options, d, |_| {})?;
+        let port = self.port_base(words, d, |_| {})?;
         Some(SystemPort { port, mtu, device })
     }
 
-    fn int_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<IntPort> {
+    fn int_port(&mut self, words: &[String], d: &mut Diag) -> Option<IntPort> {
         let o = self.o;
         let mtu = mtu(o, d);
         let mac = o.parsed("ovs_mac", d, |s| s.parse::<Mac>());
         let device = device(o, self.ctx, d);
         let mac = self.hw_mac(mac, d);
-        let port = self.port_base(options, d, |_| {})?;
+        let port = self.port_base(words, d, |_| {})?;
         Some(IntPort {
             port,
             mtu,
@@ -180,29 +221,31 @@ impl Builder<'_, '_> {
     }
 
     /// A bond; fewer than two members is an error, but the model is kept.
-    fn bond(&mut self, options: Option<&str>, d: &mut Diag) -> Option<Bond> {
+    fn bond(&mut self, words: &[String], d: &mut Diag) -> Option<Bond> {
         let (name, o) = (self.name, self.o);
         let members = o.ifnames("ovs_bonds", d);
         let mtu = mtu(o, d);
-        let port = self.port_base(options, d, |d| bond_checks(name, &members, o, d))?;
+        let port = self.port_base(words, d, |d| bond_checks(name, &members, o, d))?;
         Some(Bond { port, members, mtu })
     }
 
     /// A patch port requires its peer, which is not the port itself.
-    fn patch_port(&mut self, options: Option<&str>, d: &mut Diag) -> Option<PatchPort> {
+    fn patch_port(&mut self, words: &[String], d: &mut Diag) -> Option<PatchPort> {
         let (name, o) = (self.name, self.o);
         let peer = o.ifname("ovs_patch_peer", d);
         self.draft.patch_peer = peer.clone();
-        let port = self.port_base(options, d, |d| peer_checks(name, peer.as_deref(), o, d));
+        let port = self.port_base(words, d, |d| peer_checks(name, peer.as_deref(), o, d));
         let peer = peer.filter(|p| p != name)?;
         Some(PatchPort { port: port?, peer })
     }
 
     /// A tunnel requires its type; one unknown to OVS 3.1 is a warning.
-    fn tunnel(&mut self, options: Option<&str>, d: &mut Diag) -> Option<Tunnel> {
+    fn tunnel(&mut self, words: &[String], d: &mut Diag) -> Option<Tunnel> {
         let o = self.o;
         let tunnel_type = o.text("ovs_tunnel_type", d).map(str::to_string);
         let tunnel_options = o.raw("ovs_tunnel_options");
+        let tunnel_words = split_text(self.name, o, "ovs_tunnel_options", Text::Columns, d);
+        column_checks(o, "ovs_tunnel_options", &tunnel_words, "Interface", d);
         if let Some(tt) = &tunnel_type
             && !TUNNEL_TYPES.contains(&tt.as_str())
         {
@@ -215,7 +258,7 @@ impl Builder<'_, '_> {
                 ),
             );
         }
-        let port = self.port_base(options, d, |d| {
+        let port = self.port_base(words, d, |d| {
             if o.get("ovs_tunnel_type").is_none() {
                 d.error(
                     Problem::Missing,
@@ -236,13 +279,13 @@ impl Builder<'_, '_> {
     /// requires (`own`), then the VLAN settings (from `options` words too).
     fn port_base(
         &mut self,
-        options: Option<&str>,
+        words: &[String],
         d: &mut Diag,
         own: impl FnOnce(&mut Diag),
     ) -> Option<PortBase> {
         let bridge = port_bridge(self.name, self.ovs_type, self.o, d);
         own(d);
-        let vlan = vlan_settings(options, self.o, d);
+        let vlan = vlan_settings(words, self.o, d);
         self.draft.bridge = bridge.clone();
         Some(PortBase {
             bridge: bridge?,
@@ -333,7 +376,8 @@ fn device(o: &Opts, ctx: &Context, d: &mut Diag) -> Device {
     }
 }
 
-/// A reserved `arp_ignore`, and routing options without `ovs_route_table`.
+/// A reserved `arp_ignore`, `ovs_route` lines the hook refuses (`net::route::route_words`:
+/// a table or protocol of their own), and routing options without `ovs_route_table`.
 fn device_checks(arp: &Arp, o: &Opts, d: &mut Diag) {
     if (4..=7).contains(&arp.ignore.unwrap_or(0)) {
         d.warn(
@@ -341,6 +385,16 @@ fn device_checks(arp: &Arp, o: &Opts, d: &mut Diag) {
             o.pos("ovs_arp_ignore"),
             "values 4..7 are reserved by the kernel (use 0..3 or 8)".into(),
         );
+    }
+    for line in o.get("ovs_route").iter().flat_map(|g| &g.lines) {
+        if let Err(e) = route::route_words(line) {
+            d.error(
+                Problem::Invalid,
+                "ovs_route",
+                o.pos("ovs_route"),
+                e.to_string(),
+            );
+        }
     }
     if o.get("ovs_route").is_some() && o.get("ovs_route_table").is_none() {
         d.error(

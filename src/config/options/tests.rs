@@ -251,14 +251,42 @@ fn vlan_words_in_ovs_options() {
             "{F}:4: error: ovs_options: tag=4096: VLAN id 4096 is outside 0..4095"
         )]
     );
-    // variables are left to the hook
+    // values only a hook run knows are left to the hook
     ok(
         "p",
         &[
             "ovs_type OVSIntPort",
             "ovs_bridge br0",
-            "ovs_options tag=${VID}",
+            "ovs_options tag=${IF_VID}",
         ],
+    );
+    // but $IFACE is the interface, and a variable ifupdown does not set is empty
+    // in the hook, as here
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_options tag=$IFACE",
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_options: tag=p: \"p\" is not a VLAN id (a number in 0..4095)"
+        )]
+    );
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_options tag=${VID}",
+            ]
+        ),
+        [format!(
+            "{F}:4: error: ovs_options: tag=: \"\" is not a VLAN id (a number in 0..4095)"
+        )]
     );
 }
 
@@ -536,10 +564,23 @@ fn fake_bridge_spellings() {
         "br0",
         &[
             "ovs_type OVSBridge",
-            "ovs_options -- set bridge br0 stp_enable=true",
+            "ovs_options stp_enable=true other_config:stp-priority=0x7800",
         ],
     );
     assert!(bridge(&m).vlan_of.is_none() && m.options.is_some());
+    // they are columns of the Bridge row, not commands (those go in ovs_extra)
+    assert_eq!(
+        errors(
+            "br0",
+            &[
+                "ovs_type OVSBridge",
+                "ovs_options -- set bridge br0 stp_enable=true",
+            ]
+        ),
+        [format!(
+            "{F}:3: error: ovs_options: `--` is not COLUMN[:KEY]=VALUE (a column of the Bridge table)"
+        )]
+    );
     assert_eq!(
         errors(
             "v",
@@ -907,5 +948,126 @@ fn hook_merges_environment_with_other_stanzas() {
     assert_eq!(
         a.errors[0].to_string(),
         "p1: error: ovs_type: missing, but ovs_mac is given (ovs_* options need an ovs_type)"
+    );
+}
+
+/// What the hook's splitter (`sys::words`) would reject is an error at the option.
+#[test]
+fn shell_text_the_hook_rejects() {
+    let cases = [
+        ("ovs_extra `echo", "ovs_extra: unterminated backquote"),
+        ("ovs_extra 'abc", "ovs_extra: unterminated single quote"),
+        (
+            "ovs_extra ${IFACE:-x}",
+            "ovs_extra: unsupported expansion `${IFACE:-x}` (only $NAME and ${NAME} are expanded)",
+        ),
+        (
+            "ovs_extra $1",
+            "ovs_extra: unsupported expansion `$1` (only $NAME and ${NAME} are expanded)",
+        ),
+        ("ovs_extra $(echo \"a)\"", "ovs_extra: unterminated $("),
+        (
+            "ovs_options \"unterminated",
+            "ovs_options: unterminated double quote",
+        ),
+        (
+            "ovs_options bond_mode=$(id)",
+            "ovs_options: command substitution `$(id)` is only allowed in ovs_extra",
+        ),
+        (
+            "ovs_options foo",
+            "ovs_options: `foo` is not COLUMN[:KEY]=VALUE (a column of the Port table)",
+        ),
+    ];
+    for (line, message) in cases {
+        let lines = ["ovs_type OVSIntPort", "ovs_bridge br0", line];
+        assert_eq!(errors("p", &lines), [format!("{F}:4: error: {message}")]);
+    }
+    let tunnel = |line| {
+        let lines = [
+            "ovs_type OVSTunnel",
+            "ovs_bridge br0",
+            "ovs_tunnel_type vxlan",
+            line,
+        ];
+        errors("t", &lines)
+    };
+    assert_eq!(
+        tunnel("ovs_tunnel_options options:remote_ip=`echo 1`"),
+        [format!(
+            "{F}:5: error: ovs_tunnel_options: command substitution ``echo 1`` is only allowed in ovs_extra"
+        )]
+    );
+    assert_eq!(
+        tunnel("ovs_tunnel_options remote_ip"),
+        [format!(
+            "{F}:5: error: ovs_tunnel_options: `remote_ip` is not COLUMN[:KEY]=VALUE (a column of the Interface table)"
+        )]
+    );
+    // What ovs_extra may hold: variables, and command substitution (not run here).
+    ok(
+        "p",
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_extra set interface $IFACE external-ids:id=$(hostname -s) -- br-set-external-id br0 x `true`",
+        ],
+    );
+}
+
+/// An `ovs_route` that sets its own table is refused by the hook at post-up.
+#[test]
+fn route_with_its_own_table() {
+    assert_eq!(
+        errors(
+            "p",
+            &[
+                "ovs_type OVSIntPort",
+                "ovs_bridge br0",
+                "ovs_route_table 100",
+                "ovs_route 198.51.100.0/24 via 192.0.2.254 table 5",
+            ]
+        ),
+        [format!(
+            "{F}:5: error: ovs_route: \"198.51.100.0/24 via 192.0.2.254 table 5\" names its own table; ifupdown-ovs adds \"table T proto 79\" itself (ovs_route_table)"
+        )]
+    );
+}
+
+/// The inputs the `option_values` fuzz target found (fixtures/fuzz-regressions/
+/// `option_values-*`: a kind byte, an option byte, the value), decoded as it decodes
+/// them: an interface with errors or none the hook would refuse to plan.
+#[test]
+fn option_values_fuzz_regressions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-regressions");
+    let names: Vec<&str> = known_options().collect();
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(e.path()).unwrap_or_default();
+        let (true, [kind, option, rest @ ..]) = (file.starts_with("option_values-"), &bytes[..])
+        else {
+            continue;
+        };
+        let kind = OvsType::ALL[*kind as usize % OvsType::ALL.len()];
+        let name = names[*option as usize % names.len()];
+        let value = String::from_utf8_lossy(rest);
+        let lines = [
+            format!("ovs_type {}", kind.as_str()),
+            "ovs_bridge br0".to_string(),
+            "ovs_tunnel_type vxlan".to_string(),
+            "ovs_bonds eth0 eth1".to_string(),
+            "ovs_patch_peer peer0".to_string(),
+            format!("{name} {value}"),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let a = run("p0", &lines);
+        assert!(!a.errors.is_empty(), "{file}: accepted");
+        seen += 1;
+    }
+    assert!(
+        seen >= 1,
+        "no option_values regressions in {}",
+        dir.display()
     );
 }

@@ -3,6 +3,7 @@
 
 use super::diag::{Diag, Kind};
 use super::spec::Opts;
+use super::text::is_unknown;
 use super::values::{check_ifname, parse_trunks};
 use crate::config::model::{FakeBridge, PortVlan, ValueError, VlanId, VlanMode};
 
@@ -148,19 +149,20 @@ struct Source<T> {
     option: &'static str,
 }
 
-/// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their words in `options`
-/// (`ovs_options`).
-pub(super) fn vlan_settings(options: Option<&str>, o: &Opts, d: &mut Diag) -> PortVlan {
+/// `ovs_tag`, `ovs_trunks`, `ovs_vlan_mode` and their words in `options` (the words
+/// of `ovs_options`, split and expanded as the hook does; values only a hook run
+/// knows are not judged).
+pub(super) fn vlan_settings(options: &[String], o: &Opts, d: &mut Diag) -> PortVlan {
     let tag = o.parsed("ovs_tag", d, |s| s.parse::<VlanId>());
     let trunks = o.parsed("ovs_trunks", d, parse_trunks);
     let mode = o.parsed("ovs_vlan_mode", d, |s| s.parse::<VlanMode>());
     let (mut w_tag, mut w_trunks, mut w_mode) = (None, None, None);
-    for word in options.unwrap_or("").split_whitespace() {
+    for word in options {
         let Some((key, value)) = word.split_once('=') else {
             continue;
         };
         let value = value.trim_matches(|c| c == '"' || c == '\'');
-        if value.contains('$') {
+        if is_unknown(value) {
             continue;
         }
         let pos = o.pos("ovs_options");

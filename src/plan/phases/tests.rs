@@ -414,7 +414,11 @@ fn arp_sysctls_before_link_up_and_back_to_defaults_on_down() {
 fn bad_routing_fails_before_anything_is_done() {
     let text = HA.replace("via 192.0.2.254", "via 192.0.2.254 table 5");
     let e = ha_lines(&text, None, pre_up).unwrap_err();
-    assert!(e.starts_with("p1: ovs_route: \"198.51.100.0/24"), "{e}");
+    // an option error now, at its line (config::options checks ovs_route's words)
+    assert!(
+        e.starts_with("/etc/network/interfaces:14: error: ovs_route: \"198.51.100.0/24"),
+        "{e}"
+    );
     assert!(e.contains("names its own table"), "{e}");
     let text = HA.replace("address 2001:db8::1\n", "address 192.0.2.9\n");
     let e = ha_lines(&text, None, pre_up).unwrap_err();

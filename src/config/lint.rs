@@ -90,13 +90,7 @@ pub fn check_config(cfg: &Config, env: &CheckEnv) -> Vec<Diagnostic> {
 
 /// Each interface name once, in the order of its first stanza.
 fn interface_names(cfg: &Config) -> Vec<&str> {
-    let mut names: Vec<&str> = Vec::new();
-    for st in &cfg.ifaces {
-        if !names.contains(&st.name.as_str()) {
-            names.push(&st.name);
-        }
-    }
-    names
+    cfg.names()
 }
 
 /// The warnings of reading the file (a sourced file that failed, ...).

@@ -17,6 +17,13 @@
 //!   OVS not answering writes what it found; every later run of the same
 //!   ifup/ifdown fails at once with that message instead of waiting again.
 //!
+//! The directory and everything in it are created and read through
+//! [`crate::sys::rundir`]: directory 0700, files 0600 whatever the umask, never
+//! through a symlink, and trusted only when owned by root and not writable by
+//! group or others. When [`DIR`] fails that check, every record is refused: writes
+//! fail with the reason (the `--all` runs then leave each interface to its own,
+//! unbatched run) and reads find nothing.
+//!
 //! A record whose ifup/ifdown is gone (killed before its end) is stale: it is never
 //! used (the name does not match any live run) and removed by the next run that
 //! writes a record ([`Records::sweep`]).
@@ -29,6 +36,7 @@ use crate::interfaces::pattern::fnmatch;
 use crate::plan::converge::DownTarget;
 use crate::plan::scene::Scene;
 use crate::sys::procfs::start_time;
+use crate::sys::rundir;
 
 /// Where the records live.
 pub const DIR: &str = "/run/ifupdown-ovs";
@@ -96,11 +104,27 @@ impl Records {
     }
 
     fn ensure_dir(&self) -> std::io::Result<()> {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&self.dir)
+        rundir::ensure_dir(&self.dir).map_err(rundir::RunDirError::into_io)
+    }
+
+    /// Whether the directory may be trusted (it exists and passes
+    /// [`rundir::check_dir`]). Silent: [`Records::sweep`] reports a refused one.
+    fn trusted(&self) -> bool {
+        rundir::check_dir(&self.dir).is_ok()
+    }
+
+    /// Read a record file of ours (see [`rundir::read_trusted`]).
+    fn read(&self, path: &Path) -> Option<String> {
+        if !self.trusted() {
+            return None;
+        }
+        rundir::read_trusted(path).ok()
+    }
+
+    /// Write a record file whole.
+    fn write(&self, path: &Path, contents: &str) -> std::io::Result<()> {
+        self.ensure_dir()?;
+        rundir::write_atomic(path, contents.as_bytes()).map_err(rundir::RunDirError::into_io)
     }
 
     /// Write the up record of `s`: what each interface's own run must compute to
@@ -111,13 +135,15 @@ impl Records {
             .dir
             .join(format!(".up.{}.{}", s.suffix(), std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir(&tmp)?;
+        rundir::create_subdir(&tmp).map_err(rundir::RunDirError::into_io)?;
         let written = entries
             .iter()
             .filter(|(n, _)| storable(n))
             .try_for_each(|(n, e)| {
                 let env = e.env.as_deref().unwrap_or("-");
-                std::fs::write(tmp.join(n), format!("{}\n{env}\n", e.config))
+                let mut f =
+                    rundir::create_new(&tmp.join(n)).map_err(rundir::RunDirError::into_io)?;
+                f.write_all(format!("{}\n{env}\n", e.config).as_bytes())
             });
         let done = written.and_then(|()| {
             let dest = self.up_path(s);
@@ -132,10 +158,10 @@ impl Records {
 
     /// The entry of `name` in the up record of `s`.
     pub fn up_entry(&self, s: &Session, name: &str) -> Option<UpEntry> {
-        if !storable(name) {
+        if !storable(name) || !self.has_up(s) {
             return None;
         }
-        let text = std::fs::read_to_string(self.up_path(s).join(name)).ok()?;
+        let text = rundir::read_trusted(&self.up_path(s).join(name)).ok()?;
         let mut l = text.lines();
         let config = l.next()?.to_string();
         let env = l.next().filter(|e| *e != "-").map(str::to_string);
@@ -149,7 +175,7 @@ impl Records {
 
     /// Whether `s` has an up record at all.
     pub fn has_up(&self, s: &Session) -> bool {
-        self.up_path(s).is_dir()
+        self.trusted() && rundir::check_dir(&self.up_path(s)).is_ok()
     }
 
     /// Remove the up record of `s`.
@@ -159,8 +185,7 @@ impl Records {
 
     /// Start the down record of `s` (empty): from now on its post-down runs defer.
     pub fn start_down(&self, s: &Session) -> std::io::Result<()> {
-        self.ensure_dir()?;
-        std::fs::write(self.down_path(s), "")
+        self.write(&self.down_path(s), "")
     }
 
     /// Append `t` to the down record of `s`. False when there is no record (or it
@@ -169,10 +194,10 @@ impl Records {
         let Some(line) = encode_down(t) else {
             return false;
         };
-        let file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.down_path(s));
-        match file {
+        if !self.trusted() {
+            return false;
+        }
+        match rundir::open_trusted(&self.down_path(s), true) {
             Ok(mut f) => f.write_all(line.as_bytes()).is_ok(),
             Err(_) => false,
         }
@@ -180,14 +205,15 @@ impl Records {
 
     /// Whether `s` has a down record.
     pub fn has_down(&self, s: &Session) -> bool {
-        self.down_path(s).is_file()
+        self.trusted()
+            && std::fs::symlink_metadata(self.down_path(s)).is_ok_and(|m| m.file_type().is_file())
     }
 
     /// Take the down record of `s`: its targets in the order they came, and the
     /// record removed. None when there was none.
     pub fn take_down(&self, s: &Session) -> Option<Vec<DownTarget>> {
         let path = self.down_path(s);
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = self.read(&path)?;
         let _ = std::fs::remove_file(&path);
         Some(text.lines().filter_map(decode_down).collect())
     }
@@ -200,14 +226,13 @@ impl Records {
     /// report (the `IFACE=--all` run never fails; later interfaces learn from
     /// the daemon module that the start failed earlier in this run).
     pub fn note_start_failure(&self, s: &Session, message: &str) -> std::io::Result<()> {
-        self.ensure_dir()?;
-        std::fs::write(self.start_failure_path(s), message)
+        self.write(&self.start_failure_path(s), message)
     }
 
     /// Take what [`Records::note_start_failure`] kept, once.
     pub fn take_start_failure(&self, s: &Session) -> Option<String> {
         let path = self.start_failure_path(s);
-        let m = std::fs::read_to_string(&path).ok()?;
+        let m = self.read(&path)?;
         std::fs::remove_file(&path).ok()?;
         Some(m)
     }
@@ -219,18 +244,33 @@ impl Records {
     /// Keep that OVS does not answer (`message`: which daemon, how long we
     /// waited) for the later hook runs of `s`.
     pub fn note_hung(&self, s: &Session, message: &str) -> std::io::Result<()> {
-        self.ensure_dir()?;
-        std::fs::write(self.hung_path(s), message)
+        self.write(&self.hung_path(s), message)
     }
 
     /// What [`Records::note_hung`] kept for `s` (it stays for every later run).
     pub fn hung(&self, s: &Session) -> Option<String> {
-        std::fs::read_to_string(self.hung_path(s)).ok()
+        self.read(&self.hung_path(s))
     }
 
     /// Remove records whose ifup/ifdown no longer runs (and half-written ones of
     /// writers that are gone).
+    /// A directory that fails [`rundir::check_dir`] is reported here (once per
+    /// `ifup -a` / `ifdown -a`: only their `--all` runs sweep) and left alone.
     pub fn sweep(&self) {
+        match rundir::check_dir(&self.dir) {
+            Ok(()) => {}
+            Err(rundir::RunDirError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return;
+            }
+            Err(e) => {
+                eprintln!(
+                    "ifupdown-ovs: warning: {e}; the interfaces are set up or removed one by one"
+                );
+                return;
+            }
+        }
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return;
         };
@@ -254,7 +294,7 @@ impl Records {
                 && writer.is_none_or(|w| Path::new(&format!("/proc/{w}")).exists());
             if !live {
                 let p = e.path();
-                if p.is_dir() {
+                if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
                     let _ = std::fs::remove_dir_all(&p);
                 } else {
                     let _ = std::fs::remove_file(&p);
@@ -585,7 +625,9 @@ mapping q2
     #[test]
     fn down_record_keeps_order_and_needs_a_start() {
         let d = tempfile::tempdir().unwrap();
-        let r = Records::new(d.path());
+        // a directory of its own: the temporary one may be 0777 while another test
+        // runs with umask 000
+        let r = Records::new(&d.path().join("run"));
         let s = me();
         let a = target("vlan2", Some("br0"), &[]);
         let b = target("br0", None, &["eth0", "vlan2"]);
@@ -628,7 +670,8 @@ mapping q2
     #[test]
     fn sweep_removes_only_records_of_runs_that_are_gone() {
         let d = tempfile::tempdir().unwrap();
-        let r = Records::new(d.path());
+        let r = Records::new(&d.path().join("run"));
+        crate::sys::rundir::ensure_dir(&r.dir).unwrap();
         let (live, dead) = (me(), gone());
         let e = UpEntry {
             config: "1".into(),
@@ -640,20 +683,105 @@ mapping q2
         r.start_down(&dead).unwrap();
         r.note_hung(&dead, "x").unwrap();
         std::fs::create_dir(
-            d.path()
+            r.dir
                 .join(format!(".up.{}.{}.999999999", live.pid, live.start)),
         )
         .unwrap();
-        std::fs::write(d.path().join("unrelated"), "").unwrap();
+        std::fs::write(r.dir.join("unrelated"), "").unwrap();
         r.sweep();
         assert!(r.has_up(&live) && r.has_down(&live));
         assert!(!r.has_up(&dead) && !r.has_down(&dead));
-        let mut names: Vec<String> = std::fs::read_dir(d.path())
+        let mut names: Vec<String> = std::fs::read_dir(&r.dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names.contains(&"unrelated".to_string()));
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn records_are_private_under_umask_000() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(&d.path().join("run"));
+        let s = me();
+        let e = UpEntry {
+            config: "1".into(),
+            env: None,
+        };
+        crate::sys::rundir::tests::with_umask_000(|| {
+            r.write_up(&s, &[("a".into(), e.clone())]).unwrap();
+            r.start_down(&s).unwrap();
+            r.note_hung(&s, "x").unwrap();
+            r.note_start_failure(&s, "y").unwrap();
+        });
+        assert_eq!(mode(&r.dir), 0o700);
+        assert_eq!(mode(&r.up_path(&s)), 0o700);
+        assert_eq!(mode(&r.up_path(&s).join("a")), 0o600);
+        assert_eq!(mode(&r.down_path(&s)), 0o600);
+        assert_eq!(mode(&r.hung_path(&s)), 0o600);
+        assert_eq!(mode(&r.start_failure_path(&s)), 0o600);
+        assert_eq!(r.up_entry(&s, "a"), Some(e));
+    }
+
+    #[test]
+    fn records_never_write_through_a_symlink() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(&d.path().join("run"));
+        let s = me();
+        r.start_down(&s).unwrap();
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::fs::remove_file(r.down_path(&s)).unwrap();
+        std::os::unix::fs::symlink(&victim, r.down_path(&s)).unwrap();
+        std::os::unix::fs::symlink(&victim, r.hung_path(&s)).unwrap();
+        std::os::unix::fs::symlink(&victim, r.start_failure_path(&s)).unwrap();
+        assert!(!r.defer_down(&s, &target("p1", Some("br0"), &[])));
+        assert!(!r.has_down(&s));
+        assert_eq!(r.hung(&s), None, "a symlink is not read");
+        r.note_hung(&s, "hung").unwrap();
+        r.note_start_failure(&s, "fail").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(r.hung(&s).as_deref(), Some("hung"));
+    }
+
+    #[test]
+    fn records_in_an_unsafe_directory_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(&d.path().join("run"));
+        let s = me();
+        let e = UpEntry {
+            config: "1".into(),
+            env: None,
+        };
+        r.write_up(&s, &[("a".into(), e.clone())]).unwrap();
+        r.note_hung(&s, "x").unwrap();
+        std::fs::set_permissions(&r.dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = r.write_up(&s, &[("a".into(), e.clone())]).unwrap_err();
+        assert!(err.to_string().contains("refused"), "{err}");
+        assert!(r.start_down(&s).is_err());
+        assert!(r.note_hung(&s, "y").is_err());
+        assert!(!r.has_up(&s));
+        assert_eq!(r.up_entry(&s, "a"), None);
+        assert_eq!(r.hung(&s), None);
+        std::fs::set_permissions(&r.dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(r.up_entry(&s, "a"), Some(e));
+        // a record file owned by another user, or writable by others, is not trusted
+        let entry = r.up_path(&s).join("a");
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(r.up_entry(&s, "a"), None);
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if nix::unistd::geteuid().is_root() {
+            std::os::unix::fs::chown(&entry, Some(65534), None).unwrap();
+            assert_eq!(r.up_entry(&s, "a"), None);
+            std::os::unix::fs::chown(r.hung_path(&s), Some(65534), None).unwrap();
+            assert_eq!(r.hung(&s), None);
+        }
     }
 }

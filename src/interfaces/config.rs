@@ -22,11 +22,26 @@
 //!   options to ifquery; only the hook environment maps both to `IF_OVS_FOO`).
 //!   [`Iface::options`] keeps the written names (with a trailing `?`, after the
 //!   `post-up`/`pre-down` renaming); [`Config::resolved_options`] applies all of this.
+//! * Input is bounded: one file may hold at most [`MAX_FILE_BYTES`] (16 MiB), and
+//!   all the files of one load together [`MAX_TOTAL_BYTES`] (64 MiB). A file over a
+//!   limit (`/dev/zero`, a FIFO that never ends, a runaway generator) fails the whole
+//!   load with [`InputTooLarge`] naming it, even when it is only sourced: a
+//!   configuration read in part would be worse than none. ifupdown has no limit; real
+//!   files are a few KiB (and 64k stanzas are 3 MiB). Anything that can be opened is
+//!   read (`/dev/stdin`, a pipe), as ifupdown's `fopen` does, up to the limit.
+//! * Invalid UTF-8 (ifupdown takes bytes) is refused with a syntax error at its line
+//!   wherever the text becomes a name: `iface`, `mapping`, `auto`/`allow-*`,
+//!   `rename`, `no-*`, `source*` lines, every option name, and the values of
+//!   `ovs_*`/`ovs-*` options (they become OVSDB names and `ovs-vsctl` arguments). A
+//!   lossy conversion would configure another name than the one written. Other
+//!   option values (a `description`, an `up` command) keep U+FFFD in place of
+//!   the bad bytes; comments are never decoded.
 //! * Positions are the first physical line of a continued line (ifupdown's own
 //!   messages give the last one).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::grammar::{self, Line};
 use super::lines::logical_lines;
@@ -35,6 +50,27 @@ use super::source;
 
 /// How deep `source` may nest before we stop (ifupdown has no limit).
 pub const MAX_DEPTH: usize = 32;
+
+/// The most we read from one interfaces file.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The most we read from all the files of one [`Config::load`].
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
+
+/// Why a file was not read: it is over a size limit (carried in a
+/// [`ParseError::Io`] of kind `FileTooLarge`, so that every caller that reports
+/// "cannot read" reports this with the file's name).
+#[derive(Debug, thiserror::Error)]
+pub enum InputTooLarge {
+    #[error("refused: larger than {} MiB, the most ifupdown-ovs reads from one interfaces file", .limit >> 20)]
+    File { limit: u64 },
+    #[error(
+        "refused: with this file the interfaces files read come to more than {} MiB, \
+         the most ifupdown-ovs reads in all",
+        .limit >> 20
+    )]
+    Total { limit: u64 },
+}
 
 /// Where something was written: file and 1-based line of its first physical line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -136,6 +172,31 @@ pub struct Config {
     /// Whether some stanza is written `iface NAME inet|inet6 loopback`. If not,
     /// ifupdown adds an implicit `iface lo inet loopback` (see [`Config::has_logical`]).
     pub loopback_declared: bool,
+    /// Where each interface's stanzas are in `ifaces`, built on first use so that
+    /// lookups by name stay linear in the size of the file.
+    index: NameIndex,
+}
+
+/// Interface name to the positions of its stanzas in [`Config::ifaces`], in file
+/// order. Built from `ifaces` on first use; if `ifaces` has grown or shrunk since
+/// (a hand-built or edited `Config`), lookups fall back to a scan. Entries are
+/// checked against the name, so an index is never wrong, at worst slow.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    map: OnceLock<(usize, HashMap<String, Vec<usize>>)>,
+}
+
+impl NameIndex {
+    fn get(&self, ifaces: &[Iface]) -> Option<&HashMap<String, Vec<usize>>> {
+        let (len, map) = self.map.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, st) in ifaces.iter().enumerate() {
+                map.entry(st.name.clone()).or_default().push(i);
+            }
+            (ifaces.len(), map)
+        });
+        (*len == ifaces.len()).then_some(map)
+    }
 }
 
 /// Where the current option lines go.
@@ -149,6 +210,12 @@ enum Stanza {
 struct Loader {
     cfg: Config,
     seen: HashSet<String>,
+    /// Bytes read so far from all files (see [`MAX_TOTAL_BYTES`]).
+    total: u64,
+    /// Stanzas by name as they are read (for `inherits`).
+    by_name: HashMap<String, Vec<usize>>,
+    /// `(class, name)` of the allow lines so far (ifupdown drops repeats).
+    allowed: HashSet<(String, String)>,
     /// `false` for [`Config::parse_str`]: `source` lines read nothing.
     read_files: bool,
 }
@@ -178,41 +245,82 @@ impl Loader {
         if !self.seen.insert(path.to_string()) {
             return Ok(());
         }
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                return Err(ParseError::Io {
-                    path: PathBuf::from(path),
-                    source: e,
-                });
-            }
-        };
+        let bytes = self.read_capped(path)?;
         let _ = from;
         self.cfg.files.push(PathBuf::from(path));
         self.parse(&bytes, path, depth)
     }
 
-    /// Read a sourced file; its problems become warnings.
-    fn source_file(&mut self, path: &str, from: &Position, depth: usize) {
+    /// The bytes of `path`, within [`MAX_FILE_BYTES`] and what is left of
+    /// [`MAX_TOTAL_BYTES`]. Reads at most one byte more than allowed, so that
+    /// `/dev/zero` or an endless pipe costs no more than the limit.
+    fn read_capped(&mut self, path: &str) -> Result<Vec<u8>, ParseError> {
+        use std::io::Read;
+        let io = |source: std::io::Error| ParseError::Io {
+            path: PathBuf::from(path),
+            source,
+        };
+        let left = MAX_TOTAL_BYTES.saturating_sub(self.total);
+        let limit = MAX_FILE_BYTES.min(left);
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        let read = bytes.len() as u64;
+        if read > limit {
+            let why = if limit == MAX_FILE_BYTES {
+                InputTooLarge::File {
+                    limit: MAX_FILE_BYTES,
+                }
+            } else {
+                InputTooLarge::Total {
+                    limit: MAX_TOTAL_BYTES,
+                }
+            };
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                why,
+            )));
+        }
+        self.total += read;
+        Ok(bytes)
+    }
+
+    /// Read a sourced file; its problems become warnings, except a file over a
+    /// size limit, which fails the load.
+    fn source_file(&mut self, path: &str, from: &Position, depth: usize) -> Result<(), ParseError> {
         if depth > MAX_DEPTH {
             self.warn(
                 from,
                 format!("not reading {path}: `source` nested more than {MAX_DEPTH} deep"),
             );
-            return;
+            return Ok(());
         }
         match self.read_file(path, Some(from), depth) {
             Ok(()) => {}
             Err(ParseError::Syntax { pos, message }) => {
                 self.cfg.warnings.push(Warning { pos, message })
             }
+            Err(ParseError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::FileTooLarge =>
+            {
+                return Err(ParseError::Io { path, source });
+            }
             Err(ParseError::Io { path, source }) => {
                 self.warn(from, format!("cannot read {}: {source}", path.display()));
             }
         }
+        Ok(())
     }
 
-    fn source(&mut self, file: &str, rest: &str, pos: &Position, depth: usize, directory: bool) {
+    fn source(
+        &mut self,
+        file: &str,
+        rest: &str,
+        pos: &Position,
+        depth: usize,
+        directory: bool,
+    ) -> Result<(), ParseError> {
         let what = if directory {
             "source-directory"
         } else {
@@ -223,13 +331,13 @@ impl Loader {
                 pos,
                 format!("`{what}` not followed (no files are read here)"),
             );
-            return;
+            return Ok(());
         }
         let words = match source::wordexp(&source::pattern_for(file, rest)) {
             Ok(w) => w,
             Err(e) => {
                 self.warn(pos, format!("`{what} {rest}` reads nothing: {e}"));
-                return;
+                return Ok(());
             }
         };
         for w in words {
@@ -238,7 +346,7 @@ impl Loader {
                     continue;
                 };
                 for e in entries {
-                    self.source_file(&e, pos, depth + 1);
+                    self.source_file(&e, pos, depth + 1)?;
                 }
             } else {
                 if let Err(e) = std::fs::metadata(&w)
@@ -246,9 +354,10 @@ impl Loader {
                 {
                     continue;
                 }
-                self.source_file(&w, pos, depth + 1);
+                self.source_file(&w, pos, depth + 1)?;
             }
         }
+        Ok(())
     }
 
     fn parse(&mut self, bytes: &[u8], file: &str, depth: usize) -> Result<(), ParseError> {
@@ -263,6 +372,21 @@ impl Loader {
                 Ok(None) => continue,
                 Err(e) => return Err(syntax(&pos, e.to_string())),
             };
+            if let Some((offset, byte)) = ll.invalid_utf8
+                && names_something(&line, stanza)
+            {
+                let before = ll.text.get(..offset).unwrap_or_default();
+                let skip = before.chars().count().saturating_sub(30);
+                let before: String = before.chars().skip(skip).collect();
+                return Err(syntax(
+                    &pos,
+                    format!(
+                        "invalid UTF-8 (byte 0x{byte:02x} after `{before}`): names and ovs_* \
+                         options must be UTF-8, or another name than the one written would be \
+                         configured"
+                    ),
+                ));
+            }
             stanza = match line {
                 Line::Mapping(patterns) => {
                     self.cfg.mappings.push(Mapping {
@@ -274,22 +398,17 @@ impl Loader {
                     Stanza::Mapping(self.cfg.mappings.len() - 1)
                 }
                 Line::Source(rest) => {
-                    self.source(file, &rest, &pos, depth, false);
+                    self.source(file, &rest, &pos, depth, false)?;
                     Stanza::None
                 }
                 Line::SourceDirectory(rest) => {
-                    self.source(file, &rest, &pos, depth, true);
+                    self.source(file, &rest, &pos, depth, true)?;
                     Stanza::None
                 }
                 Line::Iface(il) => Stanza::Iface(self.iface(il, pos)?),
                 Line::Allow { class, names } => {
                     for n in names {
-                        let dup = self
-                            .cfg
-                            .allow
-                            .iter()
-                            .any(|(c, i, _)| *c == class && *i == n);
-                        if !dup {
+                        if self.allowed.insert((class.clone(), n.clone())) {
                             self.cfg.allow.push((class.clone(), n, pos.clone()));
                         }
                     }
@@ -340,10 +459,12 @@ impl Loader {
         let mut method = il.method.clone();
         if let Some(t) = &il.inherits {
             let template = self
-                .cfg
-                .ifaces
-                .iter()
-                .find(|i| i.name == *t && il.family.as_ref().is_none_or(|f| *f == i.family));
+                .by_name
+                .get(t)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.cfg.ifaces[i])
+                .find(|i| il.family.as_ref().is_none_or(|f| *f == i.family));
             let Some(template) = template else {
                 return Err(syntax(
                     &pos,
@@ -361,6 +482,10 @@ impl Loader {
         {
             self.cfg.loopback_declared = true;
         }
+        self.by_name
+            .entry(il.name.clone())
+            .or_default()
+            .push(self.cfg.ifaces.len());
         self.cfg.ifaces.push(Iface {
             name: il.name,
             family: family.unwrap_or_default(),
@@ -418,6 +543,20 @@ impl Loader {
     }
 }
 
+/// Whether the text of `line` (in `stanza`) becomes a name or an OVS argument,
+/// where invalid UTF-8 is refused (see the module documentation).
+fn names_something(line: &Line, stanza: Stanza) -> bool {
+    match line {
+        Line::Option { name, .. } => {
+            name.contains('\u{fffd}')
+                || !matches!(stanza, Stanza::Iface(_))
+                || name.starts_with("ovs_")
+                || name.starts_with("ovs-")
+        }
+        _ => true,
+    }
+}
+
 /// Add one written option to a resolved list the way ifupdown does.
 fn merge_option(list: &mut Vec<Opt>, opt: &Opt) {
     let name = opt.name.as_str();
@@ -459,6 +598,9 @@ impl Config {
         let mut l = Loader {
             cfg: Config::default(),
             seen: HashSet::new(),
+            total: 0,
+            by_name: HashMap::new(),
+            allowed: HashSet::new(),
             read_files: true,
         };
         let p = path.to_string_lossy().into_owned();
@@ -478,6 +620,9 @@ impl Config {
         let mut l = Loader {
             cfg: Config::default(),
             seen: HashSet::new(),
+            total: 0,
+            by_name: HashMap::new(),
+            allowed: HashSet::new(),
             read_files: false,
         };
         let p = path.to_string_lossy().into_owned();
@@ -488,22 +633,54 @@ impl Config {
 
     /// Stanzas of one interface name, in file order.
     pub fn stanzas<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Iface> + 'a {
-        self.ifaces.iter().filter(move |i| i.name == name)
+        self.positions_of(name)
+            .into_iter()
+            .filter_map(|i| self.ifaces.get(i))
+    }
+
+    /// Where the stanzas of `name` are in `ifaces`, in file order.
+    fn positions_of(&self, name: &str) -> Vec<usize> {
+        match self.index.get(&self.ifaces) {
+            Some(map) => map
+                .get(name)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| self.ifaces.get(i).is_some_and(|st| st.name == name))
+                .collect(),
+            None => (0..self.ifaces.len())
+                .filter(|&i| self.ifaces[i].name == name)
+                .collect(),
+        }
+    }
+
+    /// Each interface name once, in the order of its first stanza.
+    pub fn names(&self) -> Vec<&str> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        self.ifaces
+            .iter()
+            .map(|st| st.name.as_str())
+            .filter(|n| seen.insert(n))
+            .collect()
     }
 
     /// The template `iface` inherits from: the first stanza before it with that name
     /// and the same family (as ifupdown found it while reading).
     pub fn template_of(&self, iface: &Iface) -> Option<&Iface> {
         let t = iface.inherits.as_deref()?;
-        let end = self
-            .ifaces
+        // where `iface` is among the stanzas of its name (by address, else by value)
+        let own = self.positions_of(&iface.name);
+        let end = own
             .iter()
-            .position(|i| std::ptr::eq(i, iface))
-            .or_else(|| self.ifaces.iter().position(|i| i == iface))
+            .find(|&&i| std::ptr::eq(&self.ifaces[i], iface))
+            .or_else(|| own.iter().find(|&&i| self.ifaces[i] == *iface))
+            .copied()
             .unwrap_or(self.ifaces.len());
-        self.ifaces[..end]
-            .iter()
-            .find(|i| i.name == t && i.family == iface.family)
+        self.positions_of(t)
+            .into_iter()
+            .take_while(|&i| i < end)
+            .map(|i| &self.ifaces[i])
+            .find(|i| i.family == iface.family)
     }
 
     /// Options of a stanza after `inherits` (template first, then own; as ifupdown
@@ -577,12 +754,14 @@ impl Config {
         attr: &dyn Fn(&str, &str) -> Option<String>,
     ) -> Listing {
         let mut entries: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         if class == "auto" {
             entries.push("lo".into());
+            seen.insert("lo".into());
         }
         for e in self.allowed(class) {
             for x in pattern::expand(e, interfaces, attr) {
-                if !entries.contains(&x) {
+                if seen.insert(x.clone()) {
                     entries.push(x);
                 }
             }
@@ -1063,5 +1242,145 @@ mapping eth* wlan?
         ] {
             let _ = Config::parse_str(s, Path::new("f"));
         }
+    }
+
+    /// `n` lines of a comment of 1 MiB each.
+    fn big_comments(n: usize) -> String {
+        let line = format!("#{}\n", "x".repeat((1 << 20) - 2));
+        line.repeat(n)
+    }
+
+    #[test]
+    fn input_over_the_size_limits_is_refused_naming_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let top = write(d.path(), "big", &big_comments(17));
+        let e = Config::load(&top).unwrap_err();
+        assert!(
+            matches!(&e, ParseError::Io { path, source }
+                if *path == top && source.kind() == std::io::ErrorKind::FileTooLarge),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: cannot read: refused: larger than 16 MiB, the most ifupdown-ovs reads \
+                 from one interfaces file",
+                top.display()
+            )
+        );
+        // an endless device costs no more than the limit
+        let e = Config::load(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/dev/zero: cannot read: refused: larger than 16 MiB"),
+            "{e}"
+        );
+        // sourced: the whole load fails (not a warning and a partial configuration)
+        let top = write(
+            d.path(),
+            "top",
+            "auto a\niface a inet manual\nsource /dev/zero\n",
+        );
+        let e = Config::load(&top).unwrap_err();
+        assert!(
+            e.to_string().starts_with("/dev/zero: cannot read: refused"),
+            "{e}"
+        );
+        // in all: five files of 15 MiB
+        let mut text = String::new();
+        for k in 0..5 {
+            write(d.path(), &format!("part{k}"), &big_comments(15));
+            text.push_str(&format!("source part{k}\n"));
+        }
+        let top = write(d.path(), "parts", &text);
+        let e = Config::load(&top).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("part4: cannot read: refused: with this file"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("more than 64 MiB"), "{e}");
+        // a file just under the limit is read
+        let top = write(
+            d.path(),
+            "ok",
+            &format!("{}auto a\niface a inet manual\n", big_comments(15)),
+        );
+        assert_eq!(Config::load(&top).unwrap().list("auto"), ["lo", "a"]);
+    }
+
+    #[test]
+    fn invalid_utf8_in_names_is_refused_at_its_line() {
+        let p = Path::new("/etc/network/interfaces");
+        let err = |b: &[u8]| Config::parse_bytes(b, p).unwrap_err().to_string();
+        assert_eq!(
+            err(b"auto a\nauto br\xff0\n"),
+            "/etc/network/interfaces:2: invalid UTF-8 (byte 0xff after `auto br`): names and \
+             ovs_* options must be UTF-8, or another name than the one written would be \
+             configured"
+        );
+        assert!(
+            err(b"iface br\xe90 inet manual\n")
+                .starts_with("/etc/network/interfaces:1: invalid UTF-8 (byte 0xe9")
+        );
+        assert!(
+            err(b"iface p1 inet manual\n ovs_bridge br\xff\n")
+                .starts_with("/etc/network/interfaces:2: ")
+        );
+        assert!(
+            err(b"iface p1 inet manual\n ovs-ports a \\\n b\xff\n")
+                .starts_with("/etc/network/interfaces:2: ")
+        );
+        assert!(
+            err(b"iface p1 inet manual\n ovs_\xffbridge br0\n")
+                .starts_with("/etc/network/interfaces:2: ")
+        );
+        assert!(err(b"mapping eth\xff\n").starts_with("/etc/network/interfaces:1: "));
+        assert!(err(b"allow-hotplug e\xff\n").starts_with("/etc/network/interfaces:1: "));
+        // comments and the values of other options are not names
+        let c = Config::parse_bytes(
+            b"# caf\xe9\niface p1 inet manual\n description caf\xe9\n up echo \xff\n",
+            p,
+        )
+        .unwrap();
+        assert_eq!(c.ifaces[0].options[0].value, "caf\u{fffd}");
+    }
+
+    #[test]
+    fn lookups_stay_linear_in_the_number_of_stanzas() {
+        // 20,000 interfaces: quadratic lookups (a scan of every stanza per name, of
+        // every allow line per allow line) take many seconds in a debug build.
+        let n = 20_000;
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "auto p{i}\niface p{i} inet manual\n ovs_bridge br0\n"
+            ));
+        }
+        text.push_str("iface t inet manual\niface u inherits t\n");
+        let started = std::time::Instant::now();
+        let c = Config::parse_str(&text, Path::new("i")).unwrap();
+        let names = c.names();
+        assert_eq!(names.len(), n + 2);
+        for name in &names {
+            assert!(c.stanzas(name).next().is_some());
+            assert!(c.has_logical(name));
+        }
+        assert_eq!(c.list_with("auto", &[], &|_, _| None).names.len(), n + 1);
+        let u = c.stanzas("u").next().unwrap();
+        assert_eq!(c.template_of(u).map(|t| t.name.as_str()), Some("t"));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+    }
+
+    #[test]
+    fn lookups_on_a_config_changed_after_use_still_see_every_stanza() {
+        let mut c = parse("iface a inet manual\niface b inet manual\n");
+        assert_eq!(c.stanzas("a").count(), 1);
+        let mut more = c.ifaces[0].clone();
+        more.family = "inet6".into();
+        c.ifaces.push(more);
+        assert_eq!(c.stanzas("a").count(), 2);
+        assert_eq!(c.names(), ["a", "b"]);
     }
 }

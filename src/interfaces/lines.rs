@@ -21,6 +21,10 @@ pub struct LogicalLine {
     pub line: usize,
     /// Last physical line (greater than `line` for continued lines).
     pub last_line: usize,
+    /// The first byte that is not valid UTF-8 (replaced by U+FFFD in `text`): its
+    /// offset in the joined line (`text` is the same up to there), and its value. The parser refuses such a
+    /// line where the text would become a name (see `config`).
+    pub invalid_utf8: Option<(usize, u8)>,
 }
 
 /// C `isspace` in the "C" locale.
@@ -51,7 +55,7 @@ fn physical_lines(input: &[u8]) -> Vec<&[u8]> {
 
 /// Logical lines of a whole file, comments dropped. Blank lines are kept (with empty
 /// `text`) so that callers can count them if they want; the grammar skips them.
-/// Invalid UTF-8 is replaced (U+FFFD), never rejected.
+/// Invalid UTF-8 is replaced (U+FFFD) and noted in [`LogicalLine::invalid_utf8`].
 pub fn logical_lines(input: &[u8]) -> Vec<LogicalLine> {
     let phys = physical_lines(input);
     let mut out = Vec::new();
@@ -79,7 +83,14 @@ pub fn logical_lines(input: &[u8]) -> Vec<LogicalLine> {
         while buf.last().is_some_and(|&b| is_c_space(b)) {
             buf.pop();
         }
+        let invalid_utf8 = std::str::from_utf8(&buf).err().map(|e| {
+            (
+                e.valid_up_to(),
+                buf.get(e.valid_up_to()).copied().unwrap_or(0),
+            )
+        });
         out.push(LogicalLine {
+            invalid_utf8,
             text: String::from_utf8_lossy(&buf).into_owned(),
             line: first + 1,
             last_line: last,
@@ -166,8 +177,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_replaced() {
-        let t = logical_lines(b"auto \xff\n");
+        let t = logical_lines(b"auto \xff\nauto b\n");
         assert_eq!(t[0].text, "auto \u{fffd}");
+        assert_eq!(t[0].invalid_utf8, Some((5, 0xff)));
+        assert_eq!(t[1].invalid_utf8, None);
     }
 
     #[test]

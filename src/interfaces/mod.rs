@@ -13,4 +13,6 @@ pub mod source;
 /// The file ifupdown reads when not told otherwise (`ifup -i FILE`).
 pub const DEFAULT_FILE: &str = "/etc/network/interfaces";
 
-pub use config::{Config, Iface, Listing, Mapping, Opt, ParseError, Position, Warning};
+pub use config::{
+    Config, Iface, InputTooLarge, Listing, Mapping, Opt, ParseError, Position, Warning,
+};

@@ -10,9 +10,16 @@
 //! running at its deadline and removes the pidfile. stop (and the next start) end a
 //! still-running announcer by its process group and pass its log on. Failing to
 //! announce is logged, never fatal.
+//!
+//! The run directory and these files go through [`crate::sys::rundir`]: the
+//! directory 0700 and the files 0600 whatever the umask, the log and the pidfile
+//! never opened through a symlink (the log is created anew with `O_EXCL`, the
+//! pidfile written to a temporary name and renamed), and a pidfile or log is read
+//! only when owned by root and not writable by others. A run directory that fails
+//! the check is refused ([`SpawnError::Refused`]): start logs it and does not
+//! announce.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,6 +30,7 @@ use nix::unistd::Pid;
 
 use super::observe::{LinkAddr, read_link};
 use super::params::Params;
+use crate::sys::rundir::{self, RunDirError};
 
 /// Where pidfiles and logs go.
 pub const RUN_DIR: &str = "/run/ifupdown-ovs";
@@ -204,6 +212,9 @@ pub enum SpawnError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The run directory or a file in it is not safe to use.
+    #[error(transparent)]
+    Refused(RunDirError),
     #[error("cannot find this program: {0}")]
     NoExe(std::io::Error),
     #[error("cannot start {}: {source}", .exe.display())]
@@ -221,12 +232,20 @@ fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> SpawnError + '_ {
     }
 }
 
+impl From<RunDirError> for SpawnError {
+    fn from(e: RunDirError) -> SpawnError {
+        match e {
+            RunDirError::Io { path, source } => SpawnError::File { path, source },
+            other => SpawnError::Refused(other),
+        }
+    }
+}
+
 /// Start the announcer for `params.interface` (detached), record its pid.
 pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, SpawnError> {
     let iface = &params.interface;
-    fs::create_dir_all(run_dir).map_err(file_error(run_dir))?;
+    let log = open_log(run_dir, iface)?;
     let log_path = logfile(run_dir, iface);
-    let log = fs::File::create(&log_path).map_err(file_error(&log_path))?;
     let log2 = log.try_clone().map_err(file_error(&log_path))?;
     let exe = std::env::current_exe().map_err(SpawnError::NoExe)?;
     let mut cmd = Command::new(&exe);
@@ -252,11 +271,31 @@ pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, SpawnError> {
     Ok(pid)
 }
 
+/// Create the run directory if needed, check it, and create the announcer's log
+/// anew.
+fn open_log(run_dir: &Path, iface: &str) -> Result<fs::File, SpawnError> {
+    rundir::ensure_dir(run_dir)?;
+    Ok(rundir::replace(&logfile(run_dir, iface))?)
+}
+
 fn write_pidfile(path: &Path, pid: u32) -> Result<(), SpawnError> {
-    let tmp = path.with_extension("pid.tmp");
-    let mut f = fs::File::create(&tmp).map_err(file_error(&tmp))?;
-    writeln!(f, "{pid}").map_err(file_error(&tmp))?;
-    fs::rename(&tmp, path).map_err(file_error(path))
+    Ok(rundir::write_atomic(path, format!("{pid}\n").as_bytes())?)
+}
+
+/// Read one of our files in `run_dir`, if the directory and the file can be
+/// trusted ([`rundir::read_trusted`]).
+fn read_ours(run_dir: &Path, path: &Path) -> Option<String> {
+    rundir::check_dir(run_dir).ok()?;
+    match rundir::read_trusted(path) {
+        Ok(text) => Some(text),
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            None
+        }
+        Err(e) => {
+            log::warn!("{e}");
+            None
+        }
+    }
 }
 
 /// Is `pid` a live announcer for `iface` (by its command line)?
@@ -279,9 +318,7 @@ fn alive(pid: u32) -> bool {
 /// End a still-running announcer of `iface`, pass its log on, remove its files.
 pub fn stop(run_dir: &Path, iface: &str) {
     let pf = pidfile(run_dir, iface);
-    if let Some(pid) = fs::read_to_string(&pf)
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
+    if let Some(pid) = read_ours(run_dir, &pf).and_then(|s| s.trim().parse::<u32>().ok())
         && is_announcer(pid, iface)
         && let Ok(raw) = i32::try_from(pid)
     {
@@ -297,7 +334,7 @@ pub fn stop(run_dir: &Path, iface: &str) {
     }
     let _ = fs::remove_file(&pf);
     let lf = logfile(run_dir, iface);
-    if let Ok(text) = fs::read_to_string(&lf) {
+    if let Some(text) = read_ours(run_dir, &lf) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             if line.contains("warning") || line.contains("WARN") || line.contains("ERROR") {
                 log::warn!("announcer: {line}");
@@ -401,7 +438,7 @@ fn wait_until(child: &mut Child, left: Duration) -> Option<i32> {
 fn finish(run_dir: &Path, iface: &str) -> i32 {
     let pf = pidfile(run_dir, iface);
     let me = std::process::id();
-    if fs::read_to_string(&pf).is_ok_and(|s| s.trim().parse::<u32>().ok() == Some(me)) {
+    if read_ours(run_dir, &pf).is_some_and(|s| s.trim().parse::<u32>().ok() == Some(me)) {
         let _ = fs::remove_file(&pf);
     }
     0
@@ -504,20 +541,58 @@ mod tests {
 
     #[test]
     fn stop_without_announcer_cleans_up() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(pidfile(d.path(), "p1"), "999999999\n").unwrap();
-        std::fs::write(
-            logfile(d.path(), "p1"),
-            "p1: 2 announcement command(s) done\n",
-        )
-        .unwrap();
-        stop(d.path(), "p1");
-        assert!(!pidfile(d.path(), "p1").exists());
-        assert!(!logfile(d.path(), "p1").exists());
+        let t = tempfile::tempdir().unwrap();
+        // a directory of its own: the temporary one may be 0777 while another test
+        // runs with umask 000
+        let d = t.path().join("run");
+        rundir::ensure_dir(&d).unwrap();
+        std::fs::write(pidfile(&d, "p1"), "999999999\n").unwrap();
+        std::fs::write(logfile(&d, "p1"), "p1: 2 announcement command(s) done\n").unwrap();
+        stop(&d, "p1");
+        assert!(!pidfile(&d, "p1").exists());
+        assert!(!logfile(&d, "p1").exists());
         // our own pid is no announcer: never signalled
-        std::fs::write(pidfile(d.path(), "p1"), format!("{}\n", std::process::id())).unwrap();
-        stop(d.path(), "p1");
+        std::fs::write(pidfile(&d, "p1"), format!("{}\n", std::process::id())).unwrap();
+        stop(&d, "p1");
         assert!(!is_announcer(std::process::id(), "p1"));
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn run_files_are_private_and_never_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("run");
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        rundir::tests::with_umask_000(|| {
+            drop(open_log(&d, "p1").unwrap());
+            write_pidfile(&pidfile(&d, "p1"), 42).unwrap();
+        });
+        assert_eq!(mode(&d), 0o700);
+        assert_eq!(mode(&logfile(&d, "p1")), 0o600);
+        assert_eq!(mode(&pidfile(&d, "p1")), 0o600);
+        // planted symlinks are replaced, not written through
+        for f in [logfile(&d, "p1"), pidfile(&d, "p1")] {
+            std::fs::remove_file(&f).unwrap();
+            std::os::unix::fs::symlink(&victim, &f).unwrap();
+        }
+        let mut log = open_log(&d, "p1").unwrap();
+        std::io::Write::write_all(&mut log, b"x").unwrap();
+        write_pidfile(&pidfile(&d, "p1"), 43).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        // a world-writable run directory is refused
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = open_log(&d, "p1").unwrap_err();
+        assert!(matches!(e, SpawnError::Refused(_)), "{e}");
+        assert!(
+            e.to_string().contains("not writable by group or others"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,6 +2,21 @@
 //! `--`), OVSDB value quoting ([`quote_string`], [`assignment`]), and a runner
 //! ([`Vsctl`]) that always passes `--timeout` and also bounds the process itself.
 //!
+//! ovs-vsctl reads its commands only from its command line, and Linux bounds that:
+//! all arguments together (with the environment) to `ARG_MAX` (a quarter of the
+//! stack limit: 2 MiB with the usual 8 MiB), and each single argument to
+//! `MAX_ARG_STRLEN` (128 KiB). A bridge with 10,000 ports is a 2.6 MB transaction,
+//! which `execve` refuses with "Argument list too long". So [`Vsctl::apply`] runs a
+//! transaction whose arguments exceed [`argv_budget`] (half of `ARG_MAX`, at most
+//! [`MAX_ARGV_BYTES`]) as several consecutive transactions, cut between commands
+//! ([`Transaction::chunks`]): the commands still run in order, each one in a
+//! transaction of its own size, but no longer all or nothing (a failure leaves the
+//! chunks before it applied; running `ifup` again completes them). Transactions
+//! under the budget (a bridge with up to about 4,000 ports) stay one call. A
+//! transaction whose commands refer to each other (`--id=@name`) is never cut, and
+//! a single argument over `MAX_ARG_STRLEN` is refused before ovs-vsctl is started
+//! ([`VsctlError::TooLong`]).
+//!
 //! When its `--timeout` expires, ovs-vsctl kills itself with SIGALRM and prints
 //! only `terminating with signal 14 (Alarm clock)`; the runner reports that as
 //! [`VsctlError::Timeout`], which names the time-out, so that the user reads that
@@ -126,6 +141,74 @@ impl Transaction {
         self.commands.is_empty()
     }
 
+    /// What the arguments of this transaction cost against `ARG_MAX`: each word's
+    /// bytes, its NUL and its pointer, with `--` before each command and the
+    /// program name and `--timeout=T` first.
+    pub fn argv_bytes(&self) -> usize {
+        let word = |w: &str| w.len() + 1 + std::mem::size_of::<usize>();
+        let head = word(PROGRAM) + word("--timeout=100000");
+        head + self
+            .commands
+            .iter()
+            .map(|c| command_bytes(c))
+            .sum::<usize>()
+    }
+
+    /// This transaction as consecutive transactions whose arguments fit in
+    /// `budget` bytes ([`Transaction::argv_bytes`]), cut between commands, in
+    /// order; itself alone when it fits. Refused when a single argument is over
+    /// [`MAX_ARG_STRLEN`], when one command alone does not fit, or when the
+    /// transaction would have to be cut but its commands refer to each other
+    /// (`@name`).
+    pub fn chunks(&self, budget: usize) -> Result<Vec<Transaction>, VsctlError> {
+        if let Some(w) = self
+            .commands
+            .iter()
+            .flatten()
+            .find(|w| w.len() >= MAX_ARG_STRLEN)
+        {
+            return Err(VsctlError::TooLong(TooLong::Argument {
+                start: w.chars().take(40).collect(),
+                bytes: w.len(),
+            }));
+        }
+        let total = self.argv_bytes();
+        if total <= budget {
+            return Ok(vec![self.clone()]);
+        }
+        let refers = |w: &String| w.starts_with('@') || w.contains("=@");
+        if self.commands.iter().flatten().any(refers) {
+            return Err(VsctlError::TooLong(TooLong::Linked {
+                bytes: total,
+                budget,
+            }));
+        }
+        let empty = Transaction::new().argv_bytes();
+        let mut out: Vec<Transaction> = Vec::new();
+        let mut size = empty;
+        for c in &self.commands {
+            let cost = command_bytes(c);
+            if empty + cost > budget {
+                return Err(VsctlError::TooLong(TooLong::Command {
+                    start: c.join(" ").chars().take(60).collect(),
+                    bytes: empty + cost,
+                    budget,
+                }));
+            }
+            match out.last_mut() {
+                Some(t) if size + cost <= budget => t.commands.push(c.clone()),
+                _ => {
+                    out.push(Transaction {
+                        commands: vec![c.clone()],
+                    });
+                    size = empty;
+                }
+            }
+            size += cost;
+        }
+        Ok(out)
+    }
+
     /// The argv: `ovs-vsctl --timeout=T -- CMD1 -- CMD2 ...`.
     pub fn argv(&self, timeout: u32) -> Vec<String> {
         let mut argv = vec![PROGRAM.to_string(), format!("--timeout={timeout}")];
@@ -135,6 +218,51 @@ impl Transaction {
         }
         argv
     }
+}
+
+/// The most one argument may hold, its NUL included (Linux's `MAX_ARG_STRLEN`,
+/// 32 pages).
+pub const MAX_ARG_STRLEN: usize = 128 * 1024;
+
+/// The most the arguments of one ovs-vsctl call may take, whatever `ARG_MAX` is.
+pub const MAX_ARGV_BYTES: usize = 1 << 20;
+
+/// The budget for the arguments of one ovs-vsctl call: half of `ARG_MAX` (the
+/// other half is for the environment), at most [`MAX_ARGV_BYTES`].
+pub fn argv_budget() -> usize {
+    // SAFETY: sysconf only reads a limit of the system.
+    let arg_max = unsafe { nix::libc::sysconf(nix::libc::_SC_ARG_MAX) };
+    let arg_max = usize::try_from(arg_max).unwrap_or(MAX_ARG_STRLEN);
+    (arg_max / 2).clamp(MAX_ARG_STRLEN / 2, MAX_ARGV_BYTES)
+}
+
+/// The cost of one command against `ARG_MAX`, with the `--` before it.
+fn command_bytes(c: &[String]) -> usize {
+    let word = |w: &str| w.len() + 1 + std::mem::size_of::<usize>();
+    word("--") + c.iter().map(|w| word(w)).sum::<usize>()
+}
+
+/// Why a transaction cannot be passed to ovs-vsctl (see the module documentation).
+#[derive(Debug, thiserror::Error)]
+pub enum TooLong {
+    #[error(
+        "one argument is {bytes} bytes, more than the {MAX_ARG_STRLEN} bytes Linux passes \
+         in one argument: {start}..."
+    )]
+    Argument { start: String, bytes: usize },
+    #[error(
+        "one command takes {bytes} bytes, more than the {budget} bytes of one call: {start}..."
+    )]
+    Command {
+        start: String,
+        bytes: usize,
+        budget: usize,
+    },
+    #[error(
+        "the transaction takes {bytes} bytes, more than the {budget} bytes of one call, and \
+         its commands refer to each other (@name), so it cannot be cut"
+    )]
+    Linked { bytes: usize, budget: usize },
 }
 
 /// Why an ovs-vsctl call failed.
@@ -149,6 +277,9 @@ pub enum VsctlError {
         "ovs-vsctl got no answer from Open vSwitch within its time-out of {timeout} s (--timeout={timeout})"
     )]
     Timeout { timeout: u32 },
+    /// Too long for one command line (see [`TooLong`]).
+    #[error("ovs-vsctl cannot be given this transaction: {0}")]
+    TooLong(TooLong),
 }
 
 impl VsctlError {
@@ -185,10 +316,16 @@ impl Vsctl {
         Duration::from_secs(u64::from(self.timeout) + 5)
     }
 
-    /// Run one transaction; its standard output on success.
+    /// Run one transaction; its standard output on success. A transaction too
+    /// long for one command line runs as several, in order
+    /// ([`Transaction::chunks`]).
     pub fn apply(&self, tx: &Transaction) -> Result<String, VsctlError> {
-        let argv = tx.argv(self.timeout);
-        self.run(&argv[1..])
+        let mut out = String::new();
+        for chunk in tx.chunks(argv_budget())? {
+            let argv = chunk.argv(self.timeout);
+            out.push_str(&self.run(&argv[1..])?);
+        }
+        Ok(out)
     }
 
     /// Run ovs-vsctl with `args` (after the program name).
@@ -323,5 +460,78 @@ mod tests {
             e.to_string(),
             "ovs-vsctl got no answer from Open vSwitch within its time-out of 3 s (--timeout=3)"
         );
+    }
+
+    /// A bridge with `n` tagged internal ports, as converge writes it.
+    fn bridge_with_ports(n: usize) -> Transaction {
+        let mut tx = Transaction::new();
+        tx.push(["--may-exist", "add-br", "br0"]);
+        for i in 0..n {
+            let p = format!("p{i}");
+            tx.push(["--may-exist", "add-port", "br0", &p]);
+            tx.push(vec![
+                "set".to_string(),
+                "Port".into(),
+                p.clone(),
+                format!("tag={}", i % 4000 + 1),
+                format!("external_ids:ifupdown-ovs=\"{p}\""),
+                "external_ids:ifupdown-ovs-columns=\"tag\"".into(),
+            ]);
+            tx.push(vec![
+                "set".to_string(),
+                "Interface".into(),
+                p.clone(),
+                "type=internal".into(),
+                format!("external_ids:ifupdown-ovs=\"{p}\""),
+            ]);
+        }
+        tx
+    }
+
+    #[test]
+    fn transactions_that_fit_stay_whole() {
+        let tx = bridge_with_ports(1000);
+        assert!(tx.argv_bytes() < argv_budget(), "{}", tx.argv_bytes());
+        assert_eq!(tx.chunks(argv_budget()).unwrap(), std::slice::from_ref(&tx));
+    }
+
+    #[test]
+    fn long_transactions_are_cut_between_commands_in_order() {
+        let tx = bridge_with_ports(10_000);
+        assert!(tx.argv_bytes() > 2 << 20, "{}", tx.argv_bytes());
+        let budget = argv_budget();
+        let chunks = tx.chunks(budget).unwrap();
+        assert!(chunks.len() > 1);
+        assert!(chunks.iter().all(|c| c.argv_bytes() <= budget));
+        let again: Vec<Vec<String>> = chunks.into_iter().flat_map(|c| c.commands).collect();
+        assert_eq!(again, tx.commands);
+        // references between commands: never cut
+        let mut linked = tx.clone();
+        linked.push(["--id=@q", "create", "QoS", "type=linux-htb"]);
+        linked.push(["set", "Port", "p1", "qos=@q"]);
+        let e = linked.chunks(budget).unwrap_err();
+        assert!(e.to_string().contains("refer to each other"), "{e}");
+        assert_eq!(linked.chunks(usize::MAX).unwrap().len(), 1);
+        // one argument over MAX_ARG_STRLEN
+        let mut huge = Transaction::new();
+        huge.push(vec![
+            "set".to_string(),
+            "Bridge".into(),
+            "br0".into(),
+            format!("external_ids:x=\"{}\"", "x".repeat(MAX_ARG_STRLEN)),
+        ]);
+        let e = huge.chunks(budget).unwrap_err();
+        assert!(e.to_string().contains("more than the 131072 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_bridge_with_10000_ports_can_be_applied() {
+        // `true` stands for ovs-vsctl: what matters is that execve takes the argv
+        let v = Vsctl {
+            program: "true".into(),
+            timeout: 1,
+        };
+        let tx = bridge_with_ports(10_000);
+        v.apply(&tx).unwrap();
     }
 }

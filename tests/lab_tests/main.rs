@@ -20,6 +20,7 @@ mod ocf_util;
 mod deb_package;
 mod failover;
 mod faults_agent;
+mod faults_files;
 mod faults_hang;
 mod faults_subst;
 mod hook_basic;

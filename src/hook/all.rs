@@ -88,9 +88,19 @@ fn up(
     records: &Records,
 ) -> Result<(), BatchError> {
     let caller = inv.nearest.as_ref().ok_or(BatchError::NoIfup)?;
-    if caller.args.option || caller.args.read_env {
+    if caller.args.option {
         return Err(BatchError::Options);
     }
+    // `--read-environment` (Debian 12's boot) adds exclusions (and -v, -n) from
+    // ifup's own environment; what its hooks see does not change.
+    let env = caller
+        .read_environment()
+        .ok_or(BatchError::Environment { pid: caller.pid })?;
+    if env.no_act {
+        return Err(BatchError::NoAct);
+    }
+    let mut args = caller.args.clone();
+    args.exclude.extend(env.exclude);
     let batch = UpBatch {
         verbose: h.verbose(),
         inv,
@@ -98,7 +108,7 @@ fn up(
         records,
         vsctl: Vsctl::default(),
     };
-    let r = batch.run(&caller.args);
+    let r = batch.run(&args);
     if let Err(e) = &r
         && e.timed_out()
     {

@@ -506,3 +506,77 @@ fn ifdown_all_keeps_a_bridge_with_a_foreign_port() -> Result<(), LabError> {
     assert!(ifstate(&host)?.is_empty());
     Ok(())
 }
+
+/// A lab with `text` brought up with one `ifup NAME` per interface of
+/// [`order`], but those of `skip` (and p99: its bridge's nested ifup brings it up).
+fn one_by_one(name: &str, text: &str, skip: &[&str]) -> Result<(Lab, Lab), LabError> {
+    let (one, wire) = lab(name, text)?;
+    for n in order() {
+        if n == "p99" || skip.contains(&n.as_str()) {
+            continue;
+        }
+        let out = one.run(&["ifup", &n])?;
+        assert!(out.success(), "ifup {n}: {out:?}");
+    }
+    Ok((one, wire))
+}
+
+/// Debian 12's boot (`networking.service`): `ifup -a --read-environment`, with
+/// exclusions in ifup's environment, which its hooks do not see. Batched like
+/// `ifup -a`, excluding what ifup excludes; `ifdown -a --read-environment
+/// --exclude=lo` too.
+#[test]
+fn read_environment_boot_is_batched_and_takes_exclusions_from_ifup() -> Result<(), LabError> {
+    let text = config();
+    let (one, _w1) = one_by_one("batch-env-one", &text, &["vlan3"])?;
+    let (all, _w2) = lab("batch-env-all", &text)?;
+    let before = next_cfg(&all)?;
+    let env = "EXCLUDE_INTERFACES=vlan3 lo";
+    let up = all.run(&["env", env, "ifup", "-a", "--read-environment"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 2, "the batch and p30's own, not one per interface");
+    let st = state(&all)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan3=")), "{st:?}");
+    assert_eq!(st, state(&one)?, "ifupdown's state");
+    let a = ovsdb(&all)?;
+    assert!(
+        !a.iter().any(|l| l.contains("vlan3")),
+        "vlan3 excluded: {a:#?}"
+    );
+    assert_eq!(a, ovsdb(&one)?, "OVSDB (left: batch, right: one by one)");
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+    assert_eq!(all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?.trim(), "");
+
+    let before = next_cfg(&all)?;
+    let down = all.run(&[
+        "env",
+        env,
+        "ifdown",
+        "-a",
+        "--read-environment",
+        "--exclude=lo",
+    ])?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    assert_eq!(next_cfg(&all)? - before, 1, "one write transaction");
+    assert_eq!(all.vsctl(&["list-br"])?.trim(), "");
+    assert!(ifstate(&all)?.is_empty(), "{:?}", ifstate(&all)?);
+
+    // verbose from the environment: the ports' runs say the batch did it
+    let up = all.run(&[
+        "env",
+        "VERBOSE=yes",
+        env,
+        "ifup",
+        "-a",
+        "--read-environment",
+    ])?;
+    assert!(up.success(), "{up:?}");
+    for p in ["eth0", "bond0", "vlan1", "vlan20"] {
+        let said = format!("ifupdown-ovs: {p}: set up in OVS at the start of this ifup -a");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    assert!(!up.stderr.contains("vlan3"), "{}", up.stderr);
+    Ok(())
+}

@@ -3,7 +3,9 @@
 //!
 //! 1. leave at once when the environment shows there is nothing to do
 //!    ([`super::env::nothing_to_do`]), or when this `ifup -a`'s `IFACE=--all`
-//!    run already set the interface up from exactly this environment;
+//!    run already set the interface up from exactly this environment (the first
+//!    pre-up run of `ifup NAME1 NAME2 ...`, which has no `IFACE=--all` run,
+//!    first sets them all up as one batch: [`all::list`]);
 //! 2. read the interfaces file and build the [`Scene`]; leave when neither this
 //!    stanza nor the interface's other stanzas have `ovs_*` options, or when this
 //!    stanza is not the one that acts (an interface with inet and inet6 stanzas
@@ -24,6 +26,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::all;
 use super::env;
 use super::error::HookError;
 use super::execute::{answering, execute, run_step};
@@ -54,9 +57,12 @@ pub(super) fn run(
     let records = Records::default();
     if phase == Phase::PreUp
         && let Some(s) = &session
-        && set_up_from_this_environment(h, s, &records)?
     {
-        return Ok(());
+        // the first run of `ifup NAME1 NAME2 ...` sets them all up at once
+        all::list(h, &inv, s, &records);
+        if set_up_from_this_environment(h, s, &records)? {
+            return Ok(());
+        }
     }
     let Some(scene) = load_scene(h, phase, &inv) else {
         return Ok(());

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::hook_util::*;
-use crate::lab::{Lab, LabError};
+use crate::lab::{Lab, LabError, Output};
 
 const VLANS: u32 = 20;
 
@@ -409,9 +409,8 @@ fn one_invalid_interface_fails_alone_with_its_own_message() -> Result<(), LabErr
     Ok(())
 }
 
-#[test]
-fn allow_class_with_all_and_nested_ifup_of_the_bridge_ports() -> Result<(), LabError> {
-    // Debian's layout: allow-ovs bridge, allow-BRIDGE ports.
+/// Debian's layout (README.Debian): allow-ovs bridge, allow-BRIDGE ports.
+fn debian_layout() -> String {
     let mut text = String::from(
         "\
 allow-ovs br0
@@ -437,6 +436,12 @@ iface eth0 inet manual
             "\nallow-br0 vlan{k}\niface vlan{k} inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_tag {k}\n"
         ));
     }
+    text
+}
+
+#[test]
+fn allow_class_with_all_and_nested_ifup_of_the_bridge_ports() -> Result<(), LabError> {
+    let text = debian_layout();
     let (host, _wire) = lab("batch-allow", &text)?;
     let before = next_cfg(&host)?;
     let up = host.run(&["ifup", "--allow=ovs", "-a"])?;
@@ -578,5 +583,135 @@ fn read_environment_boot_is_batched_and_takes_exclusions_from_ifup() -> Result<(
         assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
     }
     assert!(!up.stderr.contains("vlan3"), "{}", up.stderr);
+    Ok(())
+}
+
+/// [`config`] with `allow-ovs` where it says `auto` (p99 stays `allow-br0`), and
+/// what `/etc/init.d/openvswitch-switch` brings up: `ifquery --allow ovs --list`.
+fn init_script_lab(name: &str, text: &str) -> Result<(Lab, Lab, Vec<String>), LabError> {
+    let (host, wire) = lab(name, text)?;
+    let names: Vec<String> = host
+        .ok(&["ifquery", "--allow", "ovs", "--list"])?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    Ok((host, wire, names))
+}
+
+/// `ifup --allow=ovs NAME...`, `names` in the given order.
+fn ifup_list(host: &Lab, extra: &[&str], names: &[String]) -> Result<Output, LabError> {
+    let mut argv: Vec<&str> = vec!["ifup"];
+    argv.extend_from_slice(extra);
+    argv.push("--allow=ovs");
+    argv.extend(names.iter().map(String::as_str));
+    host.run(&argv)
+}
+
+/// The init script's `ifup --allow=ovs $(ifquery --allow ovs --list)`: no
+/// `IFACE=--all` run, yet one transaction (its first interface's run sets them
+/// all up), and the same state as one by one.
+#[test]
+fn init_script_list_is_one_transaction_with_the_same_result_as_one_by_one() -> Result<(), LabError>
+{
+    let text = config().replace("auto ", "allow-ovs ");
+    let (one, _w1) = one_by_one("batch-list-one", &text, &[])?;
+    let (all, _w2, names) = init_script_lab("batch-list", &text)?;
+    assert_eq!(names.len(), order().len() - 1, "{names:?}");
+    let before = next_cfg(&all)?;
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 2, "the batch and p30's own, not one per interface");
+    assert_eq!(state(&all)?, state(&one)?, "ifupdown's state");
+    let o = ovsdb(&one)?;
+    assert_eq!(ovsdb(&all)?, o, "OVSDB (left: batch, right: one by one)");
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+
+    // which run took which path
+    all.ifdown(&["-a"])?;
+    let before = next_cfg(&all)?;
+    let up = ifup_list(&all, &["-v"], &names)?;
+    assert!(up.success(), "{up:?}");
+    assert!(next_cfg(&all)? - before <= 2);
+    assert_eq!(ovsdb(&all)?, o);
+    let done = "set up in OVS at the start of this ifup -a";
+    for p in ["eth0", "bond0", "vlan1", "vlan20", "patch-a"] {
+        let said = format!("ifupdown-ovs: {p}: {done}");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    for p in ["br0", "br0v30", "br1"] {
+        let said = format!("ifupdown-ovs: {p}: {done} (checked against the interfaces file)");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    Ok(())
+}
+
+/// A broken interface in the list, first (its run is the one that batches the
+/// others) and in the middle: it fails alone, with its own message.
+#[test]
+fn init_script_list_with_a_broken_interface_fails_it_alone() -> Result<(), LabError> {
+    let text = config()
+        .replace("auto ", "allow-ovs ")
+        .replace("ovs_options tag=7\n", "ovs_options tag=seven\n");
+    for (lab_name, first) in [("batch-list-bad1", true), ("batch-list-bad2", false)] {
+        let (host, _wire, mut names) = init_script_lab(lab_name, &text)?;
+        if first {
+            names.retain(|n| n != "vlan7");
+            names.insert(0, "vlan7".into());
+        }
+        let up = ifup_list(&host, &[], &names)?;
+        assert!(!up.success(), "ifup should report the failure: {up:?}");
+        let ours: Vec<&str> = up
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("ifupdown-ovs:"))
+            .collect();
+        assert_eq!(ours.len(), 1, "{}", up.stderr);
+        assert!(
+            ours[0].contains("\"seven\" is not a VLAN id"),
+            "{}",
+            ours[0]
+        );
+        let other: Vec<&str> = up
+            .stderr
+            .lines()
+            .filter(|l| l.contains("failed") && !l.contains("vlan7"))
+            .collect();
+        assert!(other.is_empty(), "messages about others: {other:?}");
+        let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
+        assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+        for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
+            assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
+        }
+        let st = ifstate(&host)?;
+        assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+        assert_eq!(st.len(), order().len() - 1, "{st:?}");
+    }
+    Ok(())
+}
+
+/// Debian's layout through the init script: `ifup --allow=ovs br0` alone. Its
+/// run sets up the bridge and its `allow-br0` ports as one batch; every port's
+/// run in the bridge's nested `ifup --allow=br0` then used its record entry (the
+/// record is left empty: all used), instead of reading OVSDB itself.
+#[test]
+fn init_script_single_bridge_batches_its_ports_for_their_runs() -> Result<(), LabError> {
+    let (host, _wire) = lab("batch-list-br", &debian_layout())?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "--allow=ovs", "br0"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?.len(),
+        1 + VLANS as usize
+    );
+    assert_eq!(ifstate(&host)?.len(), 2 + VLANS as usize);
+    assert_eq!(get(&host, &["Port", "vlan3", "tag"])?, "3");
+    let records = host.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    let rec: Vec<&str> = records.split_whitespace().collect();
+    assert_eq!(rec.len(), 1, "{records}");
+    assert!(rec[0].starts_with("up."), "{records}");
+    let left = host.ok(&["ls", "-A", &format!("/run/ifupdown-ovs/{}", rec[0])])?;
+    assert_eq!(left.trim(), "", "entries no run used");
     Ok(())
 }

@@ -19,13 +19,18 @@
 //!   ([`converge::down_all`]), after asking whether OVS answers; exit 1 with a
 //!   message if it does not or the transaction fails.
 //!
+//! `ifup NAME...` (the init script's `ifup --allow=ovs $(ifquery ...)`) has no
+//! `IFACE=--all` run: its first pre-up hook run does what the `--all` pre-up
+//! does, for the names from its own on ([`list`]).
+//!
 //! Why: docs/batch.md and docs/architecture.md, "ifup -a and ifdown -a in one
 //! transaction". May use: `plan`, `ovsdb`, `net`, `interfaces` (the file), and
-//! the hook's `invocation`, `records`, `execute`.
+//! the hook's `env`, `invocation`, `records`, `execute`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::env;
 use super::error::{BatchError, HookError};
 use super::execute::{answering, failing, run_step};
 use super::invocation::{Caller, IfupdownArgs, Invocation, is_configured};
@@ -137,7 +142,9 @@ pub(super) fn list(h: &HookEnv, inv: &Invocation, session: &Session, records: &R
     let Some(caller) = list_caller(inv) else {
         return;
     };
-    if records.has_up(session) {
+    // `ifup NAME` alone: only a bridge (with its ports) can make two; the
+    // others leave before reading the file (hotplug, `ifup vlan1`).
+    if records.has_up(session) || (caller.args.names.len() == 1 && !env::declares_bridge(h)) {
         return;
     }
     let r = request(caller).and_then(|req| {

@@ -21,7 +21,9 @@
 //!
 //! `ifup NAME...` (the init script's `ifup --allow=ovs $(ifquery ...)`) has no
 //! `IFACE=--all` run: its first pre-up hook run does what the `--all` pre-up
-//! does, for the names from its own on ([`list`]).
+//! does, for the names from its own on ([`list`]). Likewise `ifdown NAME...`:
+//! its first run starts the down record ([`start_down_list`]), its last run
+//! ([`last_of_down_list`]) applies it ([`down`]).
 //!
 //! Why: docs/batch.md and docs/architecture.md, "ifup -a and ifdown -a in one
 //! transaction". May use: `plan`, `ovsdb`, `net`, `interfaces` (the file), and
@@ -37,6 +39,7 @@ use super::invocation::{Caller, IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
 use crate::interfaces::Config;
+use crate::interfaces::pattern::fnmatch;
 use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
@@ -421,8 +424,95 @@ impl<'a> UpBatch<'a> {
     }
 }
 
-/// The end of `ifdown -a`: remove what its interfaces recorded.
-fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
+/// `ifdown [--allow=CLASS] NAME...` (the init script's stop; no `IFACE=--all`
+/// runs): its first pre-down or post-down run that acts starts the down record
+/// (two names or more, or a bridge alone), so that the interfaces' post-downs
+/// defer their OVS removal like in `ifdown -a`; [`last_of_down_list`] says which
+/// run applies it. The up record of the ifdown's session, empty, marks that it
+/// was started: once applied, it is never started again in this ifdown (a run
+/// after that removes its interface itself).
+pub(super) fn start_down_list(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) {
+    let Some(caller) = down_list_caller(inv) else {
+        return;
+    };
+    let several = caller.args.names.len() > 1 || env::declares_bridge(h);
+    if !several || caller.args.option || records.has_up(session) {
+        return;
+    }
+    records.sweep();
+    if records.write_up(session, &[]).is_ok() && records.start_down(session).is_err() && h.verbose()
+    {
+        eprintln!(
+            "ifupdown-ovs: ifdown: cannot write in {}",
+            records.dir.display()
+        );
+    }
+}
+
+/// Our nearest ifdown, when it is the outermost one and names interfaces
+/// without `-a`.
+fn down_list_caller(inv: &Invocation) -> Option<&Caller> {
+    let (near, out) = (inv.nearest.as_ref()?, inv.outermost.as_ref()?);
+    let listing = near.pid == out.pid
+        && near.prog == "ifdown"
+        && !near.args.all
+        && !near.args.names.is_empty();
+    listing.then_some(near)
+}
+
+/// Whether this post-down run of `ifdown NAME...` is the last hook run of that
+/// ifdown: this stanza is its interface's last one, and no name after it on the
+/// command line will be taken down with hooks (ifdown 0.8 clears an interface's
+/// state before its hooks, and skips names not configured, `--exclude`d ones,
+/// those outside `--allow`'s class; `no-scripts` ones get no hook run).
+pub(super) fn last_of_down_list(h: &HookEnv, inv: &Invocation) -> bool {
+    let Some(caller) = down_list_caller(inv) else {
+        return false;
+    };
+    let Some(env) = caller.read_environment() else {
+        return false;
+    };
+    let args = &caller.args;
+    let own = |n: &String| *n == h.iface || n.split_once('=').is_some_and(|(p, _)| p == h.iface);
+    let Some(at) = args.names.iter().position(own) else {
+        return false;
+    };
+    let phys = |n: &str| n.split_once('=').map_or(n, |(p, _)| p).to_string();
+    let excluded = |n: &str| {
+        args.exclude
+            .iter()
+            .chain(&env.exclude)
+            .any(|p| fnmatch(p, n))
+    };
+    let later: Vec<String> = args.names[at + 1..]
+        .iter()
+        .map(|n| phys(n))
+        .filter(|n| !excluded(n) && is_configured(&inv.state_dir, n))
+        .collect();
+    let file = inv
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    let Ok(config) = Config::load(&file) else {
+        return false;
+    };
+    let hooked = |n: &String| {
+        let in_class = args
+            .allow
+            .as_ref()
+            .is_none_or(|c| config.allowed(c).any(|x| x == n));
+        in_class && !config.no_scripts.iter().any(|(p, _)| fnmatch(p, n))
+    };
+    if later.iter().any(hooked) {
+        return false;
+    }
+    let scene = Scene::new(None, Some(config), Some(h), "stop", "post-down");
+    scene.stanza_place(&h.logical, &h.addrfam, &h.method).1
+}
+
+/// The end of `ifdown -a` (and of `ifdown NAME...`): remove what its
+/// interfaces recorded.
+pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
     let Some(targets) = records.take_down(session) else {
         return Ok(());
     };

@@ -13,7 +13,8 @@
 //!    post-down; source routing follows each stanza);
 //! 3. inside `ifup -a` / `ifdown -a`: done when the batch set it up as this run
 //!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
-//!    OVS removal for the end of `ifdown -a` ([`super::records`]);
+//!    OVS removal for the end of `ifdown -a` ([`super::records`]); the same
+//!    for `ifdown NAME...`, whose last run applies the removals after its own;
 //!    Trusting the batch, it still checks that OVS runs and answers: a crash
 //!    of ovs-vswitchd just after the batch would otherwise go unreported;
 //! 4. make sure OVS runs (pre-up) and answers ([`super::execute::answering`]:
@@ -64,6 +65,30 @@ pub(super) fn run(
             return Ok(());
         }
     }
+    let list_down = matches!(phase, Phase::PreDown | Phase::PostDown);
+    let flush = match &session {
+        Some(s) if list_down => {
+            // `ifdown NAME...`: removals deferred to its last run, as in ifdown -a
+            all::start_down_list(h, &inv, s, &records);
+            phase == Phase::PostDown && records.has_down(s) && all::last_of_down_list(h, &inv)
+        }
+        _ => false,
+    };
+    let r = stanza(h, phase, inv, session, records.clone());
+    match session {
+        Some(s) if flush => r.and(all::down(h, &s, &records)),
+        _ => r,
+    }
+}
+
+/// The run of a stanza once the batch records are looked at.
+fn stanza(
+    h: &HookEnv,
+    phase: Phase,
+    inv: Invocation,
+    session: Option<Session>,
+    records: Records,
+) -> Result<(), HookError> {
     let Some(scene) = load_scene(h, phase, &inv) else {
         return Ok(());
     };

@@ -715,3 +715,81 @@ fn init_script_single_bridge_batches_its_ports_for_their_runs() -> Result<(), La
     assert_eq!(left.trim(), "", "entries no run used");
     Ok(())
 }
+
+/// The init script's stop, `ifdown --allow=ovs $(ifquery --allow ovs --list)`:
+/// no `IFACE=--all` run, yet one removal transaction (by the last name's run),
+/// and nothing left, as one by one; with a bridge alone (Debian's layout) too.
+#[test]
+fn init_script_ifdown_list_is_one_transaction_and_leaves_nothing() -> Result<(), LabError> {
+    let text = config().replace("auto ", "allow-ovs ");
+    let (all, _w, names) = init_script_lab("batch-list-down", &text)?;
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success(), "{up:?}");
+    let before = next_cfg(&all)?;
+    let mut argv: Vec<&str> = vec!["ifdown", "--allow=ovs"];
+    argv.extend(names.iter().map(String::as_str));
+    let down = all.run(&argv)?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 1, "one removal, not one per interface");
+    assert_eq!(all.vsctl(&["list-br"])?.trim(), "");
+    assert_eq!(
+        all.vsctl(&["--bare", "--columns=name", "list", "Interface"])?
+            .trim(),
+        ""
+    );
+    assert!(ifstate(&all)?.is_empty(), "{:?}", ifstate(&all)?);
+    for dev in ["vlan1", "vlan20", "p30", "p99", "br0"] {
+        assert!(!all.link_exists(dev)?, "{dev} left");
+    }
+    assert_eq!(
+        all.read_file("/proc/sys/net/ipv6/conf/eth0/disable_ipv6")?
+            .trim(),
+        "0"
+    );
+    let left = all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    assert!(!left.contains("down."), "{left}");
+
+    // the last names get no hook run (excluded, not configured): the last name
+    // that does applies the removals; the others stay
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success(), "{up:?}");
+    all.ifdown(&["vlan3"])?;
+    let before = next_cfg(&all)?;
+    let down = all.run(&[
+        "ifdown",
+        "--allow=ovs",
+        "--exclude=br1",
+        "vlan1",
+        "vlan2",
+        "br1",
+        "vlan3",
+    ])?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    assert_eq!(next_cfg(&all)? - before, 1, "one removal");
+    let st = ifstate(&all)?;
+    for gone in ["vlan1=", "vlan2=", "vlan3="] {
+        assert!(!st.iter().any(|s| s.starts_with(gone)), "{st:?}");
+    }
+    assert!(st.contains(&"br1=br1".to_string()), "{st:?}");
+    let ports = vsctl_lines(&all, &["list-ports", "br0"])?;
+    for gone in ["vlan1", "vlan2", "vlan3"] {
+        assert!(!ports.contains(&gone.to_string()), "{ports:?}");
+    }
+    assert!(ports.contains(&"vlan4".to_string()), "{ports:?}");
+    assert_eq!(vsctl_lines(&all, &["list-ports", "br1"])?, ["patch-b"]);
+    let left = all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    assert!(!left.contains("down."), "{left}");
+
+    let (host, _wire) = lab("batch-list-down-br", &debian_layout())?;
+    host.ifup(&["--allow=ovs", "br0"])?;
+    let before = next_cfg(&host)?;
+    let down = host.run(&["ifdown", "--allow=ovs", "br0"])?;
+    assert!(down.success() && down.stderr.is_empty(), "{down:?}");
+    assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
+    assert!(ifstate(&host)?.is_empty(), "{:?}", ifstate(&host)?);
+    Ok(())
+}

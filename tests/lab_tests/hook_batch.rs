@@ -782,6 +782,19 @@ fn init_script_ifdown_list_is_one_transaction_and_leaves_nothing() -> Result<(),
     assert_eq!(vsctl_lines(&all, &["list-ports", "br1"])?, ["patch-b"]);
     let left = all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
     assert!(!left.contains("down."), "{left}");
+    // the same as one by one
+    let (one, _w1, _) = init_script_lab("batch-list-down-one", &text)?;
+    assert!(ifup_list(&one, &[], &names)?.success());
+    for n in ["vlan3", "vlan1", "vlan2"] {
+        one.ifdown(&[n])?;
+    }
+    assert_eq!(state(&all)?, state(&one)?, "ifupdown's state");
+    assert_eq!(
+        ovsdb(&all)?,
+        ovsdb(&one)?,
+        "OVSDB (left: batch, right: one by one)"
+    );
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
 
     let (host, _wire) = lab("batch-list-down-br", &debian_layout())?;
     host.ifup(&["--allow=ovs", "br0"])?;

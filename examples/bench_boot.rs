@@ -43,6 +43,55 @@ const HOOK_DIRS: &[&str] = &[
 const BRIDGE: &str = "ovsbr0";
 const TRUNK: &str = "eth0";
 
+/// Which commands bring the interfaces up and down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Command {
+    /// `ifup -a` / `ifdown -a`.
+    #[default]
+    All,
+    /// Debian 12's `networking.service`: `ifup -a --read-environment` /
+    /// `ifdown -a --read-environment --exclude=lo`.
+    ReadEnv,
+    /// `/etc/init.d/openvswitch-switch`: every stanza `allow-ovs` instead of
+    /// `auto`, `ifup --allow=ovs NAMES` / `ifdown --allow=ovs NAMES` (NAMES: what
+    /// `ifquery --allow ovs --list` prints, in file order).
+    InitScript,
+}
+
+impl Command {
+    /// The ifup (`up`) or ifdown arguments for `n` VLAN ports.
+    fn args(self, up: bool, n: usize) -> Vec<String> {
+        let mut a: Vec<String> = match self {
+            Command::All => vec!["-a".into()],
+            Command::ReadEnv if up => vec!["-a".into(), "--read-environment".into()],
+            Command::ReadEnv => vec![
+                "-a".into(),
+                "--read-environment".into(),
+                "--exclude=lo".into(),
+            ],
+            Command::InitScript => vec!["--allow=ovs".into()],
+        };
+        if self == Command::InitScript {
+            a.extend(link_names(n));
+        }
+        a
+    }
+
+    /// How the report names the up or down command.
+    fn shown(self, phase: Phase) -> &'static str {
+        match (self, phase) {
+            (Command::All, Phase::Up) => "ifup -a",
+            (Command::All, Phase::Down) => "ifdown -a",
+            (Command::ReadEnv, Phase::Up) => "ifup -a --read-environment",
+            (Command::ReadEnv, Phase::Down) => "ifdown -a --read-environment --exclude=lo",
+            (Command::InitScript, Phase::Up) => "ifup --allow=ovs $(ifquery --allow ovs --list)",
+            (Command::InitScript, Phase::Down) => {
+                "ifdown --allow=ovs $(ifquery --allow ovs --list)"
+            }
+        }
+    }
+}
+
 /// What is measured in one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 enum Variant {
@@ -132,6 +181,11 @@ struct Args {
     /// With --count-calls: also print every counted command line to stderr.
     #[arg(long, requires = "count_calls")]
     show_calls: bool,
+    /// The commands measured: `all` (`ifup -a`), `read-env` (Debian 12's boot,
+    /// `ifup -a --read-environment`), `init-script` (`ifup --allow=ovs NAMES`,
+    /// every stanza `allow-ovs`).
+    #[arg(long, value_enum, default_value_t = Command::All)]
+    command: Command,
     /// Time limit per command in a lab, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -319,18 +373,22 @@ fn run_once(
             host.ok(&["ln", "-s", "/bin/true", &format!("{dir}/true")])?;
         }
     }
-    host.write_interfaces(&interfaces(variant, n, !args.without_ovs_ports))?;
+    let mut text = interfaces(variant, n, !args.without_ovs_ports);
+    if args.command == Command::InitScript {
+        text = text.replace("\nauto ", "\nallow-ovs ");
+    }
+    host.write_interfaces(&text)?;
     if count {
         install_counters(&host)?;
     }
 
-    let up = timed(|| up(&host, variant, n))?;
+    let up = timed(|| up(&host, variant, n, args.command))?;
     let show = args.show_calls;
-    let up_calls = take_counts(&host, count, show.then_some("ifup -a"))?;
+    let up_calls = take_counts(&host, count, show.then_some("up"))?;
     check_up(&host, variant, n)?;
     take_counts(&host, count, None)?;
-    let down = timed(|| down(&host, variant))?;
-    let down_calls = take_counts(&host, count, show.then_some("ifdown -a"))?;
+    let down = timed(|| down(&host, variant, n, args.command))?;
+    let down_calls = take_counts(&host, count, show.then_some("down"))?;
     check_down(&host, variant)?;
     let calls = count.then_some(Calls {
         up: up_calls,
@@ -438,9 +496,10 @@ fn interfaces(variant: Variant, n: usize, ports_line: bool) -> String {
 }
 
 /// The timed "up" step.
-fn up(host: &Lab, variant: Variant, n: usize) -> Result<(), RunError> {
+fn up(host: &Lab, variant: Variant, n: usize, command: Command) -> Result<(), RunError> {
     if variant != Variant::Ovs {
-        host.ifup(&["-a"])?;
+        let args = command.args(true, n);
+        host.ifup(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
         return Ok(());
     }
     let mut argv: Vec<String> = ["ovs-vsctl", "--timeout=60", "--", "add-br", BRIDGE]
@@ -469,11 +528,12 @@ fn up(host: &Lab, variant: Variant, n: usize) -> Result<(), RunError> {
 }
 
 /// The timed "down" step.
-fn down(host: &Lab, variant: Variant) -> Result<(), RunError> {
+fn down(host: &Lab, variant: Variant, n: usize, command: Command) -> Result<(), RunError> {
     if variant == Variant::Ovs {
         host.vsctl(&["del-br", BRIDGE])?;
     } else {
-        host.ifdown(&["-a"])?;
+        let args = command.args(false, n);
+        host.ifdown(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
     }
     Ok(())
 }
@@ -657,15 +717,6 @@ enum Phase {
     Down,
 }
 
-impl Phase {
-    fn command(self) -> &'static str {
-        match self {
-            Phase::Up => "ifup -a",
-            Phase::Down => "ifdown -a",
-        }
-    }
-}
-
 impl Results {
     fn times(&self, n: usize, variant: Variant, phase: Phase) -> Vec<f64> {
         self.samples
@@ -757,7 +808,13 @@ fn command_line(argv: &[&str]) -> Option<String> {
 }
 
 /// Ours against the earlier build (`before`), measured in the same run.
-fn before_table(md: &mut String, label: &str, sizes: &[usize], results: &Results) {
+fn before_table(
+    md: &mut String,
+    label: &str,
+    command: Command,
+    sizes: &[usize],
+    results: &Results,
+) {
     let _ = writeln!(md, "\nThis build against `before` ({label}), same run:\n");
     let _ = writeln!(md, "| N VLANs | command | ours | before | ours / before |");
     let _ = writeln!(md, "|---:|---|---:|---:|---:|");
@@ -768,7 +825,7 @@ fn before_table(md: &mut String, label: &str, sizes: &[usize], results: &Results
             let _ = writeln!(
                 md,
                 "| {n} | `{}` | {} | {} | {} |",
-                phase.command(),
+                command.shown(phase),
                 cell(ours, " s"),
                 cell(before, " s"),
                 cell(ratio(ours, before), "x"),
@@ -787,7 +844,9 @@ fn report(
     load: (String, String),
 ) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "### Boot benchmark: `ifup -a` / `ifdown -a`\n");
+    let command = args.command;
+    let (up_cmd, down_cmd) = (command.shown(Phase::Up), command.shown(Phase::Down));
+    let _ = writeln!(md, "### Boot benchmark: `{up_cmd}` / `{down_cmd}`\n");
     let _ = writeln!(md, "Machine: {}.  ", machine());
     let _ = writeln!(
         md,
@@ -822,7 +881,7 @@ fn report(
             let _ = writeln!(
                 md,
                 "| {n} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
-                phase.command(),
+                command.shown(phase),
                 cell(ours, " s"),
                 cell(debian, " s"),
                 cell(results.median(n, Variant::Ifupdown, phase), " s"),
@@ -835,7 +894,7 @@ fn report(
     }
 
     if results.samples.keys().any(|(_, v)| *v == Variant::Before) {
-        before_table(&mut md, &args.label_before, sizes, results);
+        before_table(&mut md, &args.label_before, command, sizes, results);
     }
 
     let _ = writeln!(md, "\nTargets (issue \"Boot performance\"):\n");
@@ -854,19 +913,19 @@ fn report(
         let up = results.median(n, Variant::Ours, Phase::Up);
         let down = results.median(n, Variant::Ours, Phase::Down);
         target(
-            format!("N={n} `ifup -a`: ours / (ifupdown floor + OVS floor)"),
+            format!("N={n} `{up_cmd}`: ours / (ifupdown floor + OVS floor)"),
             ratio(up, results.floor(n, Phase::Up)),
             UP_VS_FLOOR,
             true,
         );
         target(
-            format!("N={n} `ifup -a`: Debian / ours"),
+            format!("N={n} `{up_cmd}`: Debian / ours"),
             ratio(results.median(n, Variant::Debian, Phase::Up), up),
             DEBIAN_VS_OURS,
             false,
         );
         target(
-            format!("N={n} `ifdown -a`: ours / (ifupdown floor + del-br floor)"),
+            format!("N={n} `{down_cmd}`: ours / (ifupdown floor + del-br floor)"),
             ratio(down, results.floor(n, Phase::Down)),
             DOWN_VS_FLOOR,
             true,
@@ -875,7 +934,7 @@ fn report(
     if sizes.contains(&100) && sizes.contains(&250) {
         for phase in [Phase::Up, Phase::Down] {
             target(
-                format!("growth of ours, `{}`: N=250 / N=100", phase.command()),
+                format!("growth of ours, `{}`: N=250 / N=100", command.shown(phase)),
                 ratio(
                     results.median(250, Variant::Ours, phase),
                     results.median(100, Variant::Ours, phase),
@@ -893,7 +952,7 @@ fn report(
         );
         let _ = writeln!(
             md,
-            "| N VLANs | variant | `ifup -a`: ovs-vsctl | ip | `ifdown -a`: ovs-vsctl | ip |"
+            "| N VLANs | variant | `{up_cmd}`: ovs-vsctl | ip | `{down_cmd}`: ovs-vsctl | ip |"
         );
         let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|");
         for (&(n, variant), calls) in &results.calls {
@@ -969,6 +1028,19 @@ mod tests {
         let debian = interfaces(Variant::Debian, 1, false);
         assert!(debian.contains("ovs_extra set bridge ${IFACE} datapath_type=netdev"));
         assert!(!debian.contains("ovs_ports"));
+    }
+
+    #[test]
+    fn commands_name_every_interface_for_the_init_script() {
+        assert_eq!(Command::All.args(true, 2), ["-a"]);
+        assert_eq!(
+            Command::ReadEnv.args(false, 2),
+            ["-a", "--read-environment", "--exclude=lo"]
+        );
+        assert_eq!(
+            Command::InitScript.args(true, 2),
+            ["--allow=ovs", BRIDGE, TRUNK, "vlan1", "vlan2"]
+        );
     }
 
     #[test]

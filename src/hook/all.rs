@@ -19,19 +19,27 @@
 //!   ([`converge::down_all`]), after asking whether OVS answers; exit 1 with a
 //!   message if it does not or the transaction fails.
 //!
+//! `ifup NAME...` (the init script's `ifup --allow=ovs $(ifquery ...)`) has no
+//! `IFACE=--all` run: its first pre-up hook run does what the `--all` pre-up
+//! does, for the names from its own on ([`list`]). Likewise `ifdown NAME...`:
+//! its first run starts the down record ([`start_down_list`]), its last run
+//! ([`last_of_down_list`]) applies it ([`down`]).
+//!
 //! Why: docs/batch.md and docs/architecture.md, "ifup -a and ifdown -a in one
 //! transaction". May use: `plan`, `ovsdb`, `net`, `interfaces` (the file), and
-//! the hook's `invocation`, `records`, `execute`.
+//! the hook's `env`, `invocation`, `records`, `execute`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::env;
 use super::error::{BatchError, HookError};
 use super::execute::{answering, failing, run_step};
-use super::invocation::{IfupdownArgs, Invocation, is_configured};
+use super::invocation::{Caller, IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
 use crate::interfaces::Config;
+use crate::interfaces::pattern::fnmatch;
 use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
@@ -88,24 +96,97 @@ fn up(
     records: &Records,
 ) -> Result<(), BatchError> {
     let caller = inv.nearest.as_ref().ok_or(BatchError::NoIfup)?;
-    if caller.args.option || caller.args.read_env {
+    let req = request(caller)?;
+    let batch = UpBatch::new(h, inv, session, records);
+    let listed = |scene: &Scene| {
+        scene
+            .config
+            .as_ref()
+            .map(|c| c.list(&req.class))
+            .unwrap_or_default()
+    };
+    batch.finish(batch.run(&req, &listed, None))
+}
+
+/// What ifup was asked (`-o` changes every interface's options: not batched).
+/// `--read-environment` (Debian 12's boot) adds exclusions (and -v, -n) from
+/// ifup's own environment; what its hooks see does not change.
+fn request(caller: &Caller) -> Result<UpRequest, BatchError> {
+    if caller.args.option {
         return Err(BatchError::Options);
     }
-    let batch = UpBatch {
-        verbose: h.verbose(),
-        inv,
-        session,
-        records,
-        vsctl: Vsctl::default(),
-    };
-    let r = batch.run(&caller.args);
-    if let Err(e) = &r
-        && e.timed_out()
-    {
-        // Which daemon, kept for the interfaces' own runs.
-        let _ = answering(records, Some(session));
+    let env = caller
+        .read_environment()
+        .ok_or(BatchError::Environment { pid: caller.pid })?;
+    if env.no_act {
+        return Err(BatchError::NoAct);
     }
-    r
+    let mut exclude = caller.args.exclude.clone();
+    exclude.extend(env.exclude);
+    Ok(UpRequest {
+        class: caller
+            .args
+            .allow
+            .clone()
+            .unwrap_or_else(|| "auto".to_string()),
+        force: caller.args.force,
+        exclude,
+    })
+}
+
+/// The first pre-up hook run of `ifup [--allow=CLASS] NAME...` (no `-a`, as
+/// `/etc/init.d/openvswitch-switch` runs it; no `IFACE=--all` run there): when
+/// it brings up two OVS interfaces or more (its names from `h`'s on, a bridge's
+/// `allow-BRIDGE` ports), set them up as one batch, like `ifup -a`, and record
+/// them for their own runs. Never fails; does nothing for other runs. The up
+/// record (written empty first) marks that it was tried: later runs of this
+/// ifup only check their fingerprint.
+pub(super) fn list(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) {
+    let Some(caller) = list_caller(inv) else {
+        return;
+    };
+    // `ifup NAME` alone: only a bridge (with its ports) can make two; the
+    // others leave before reading the file (hotplug, `ifup vlan1`).
+    if records.has_up(session) || (caller.args.names.len() == 1 && !env::declares_bridge(h)) {
+        return;
+    }
+    let r = request(caller).and_then(|req| {
+        let batch = UpBatch::new(h, inv, session, records);
+        let listed = |scene: &Scene| listed_from(scene, &caller.args, &req.class, &h.iface);
+        batch.finish(batch.run(&req, &listed, Some(&h.iface)))
+    });
+    if let Err(why) = r
+        && h.verbose()
+    {
+        eprintln!("ifupdown-ovs: ifup: {why}; each interface is set up by its own hook run");
+    }
+}
+
+/// The ifup of a hook run that [`list`] may batch: our nearest ifup is the
+/// outermost one (not a nested `ifup --allow=BRIDGE`, nor an ifup in a `pre-up`
+/// command) and names interfaces, without `-a`.
+fn list_caller(inv: &Invocation) -> Option<&Caller> {
+    let (near, out) = (inv.nearest.as_ref()?, inv.outermost.as_ref()?);
+    let listing =
+        near.pid == out.pid && near.prog == "ifup" && !near.args.all && !near.args.names.is_empty();
+    listing.then_some(near)
+}
+
+/// The names of ifup's command line from `first` on (those before it were
+/// handled without a hook run), in `--allow`'s class when given. `NAME=LOGICAL`
+/// arguments are left to their own runs.
+fn listed_from(scene: &Scene, args: &IfupdownArgs, class: &str, first: &str) -> Vec<String> {
+    let names = &args.names;
+    let own = |n: &String| n == first || n.split_once('=').is_some_and(|(p, _)| p == first);
+    let Some(at) = names.iter().position(own) else {
+        return Vec::new();
+    };
+    names[at..]
+        .iter()
+        .filter(|n| !n.contains('='))
+        .filter(|n| args.allow.is_none() || scene.in_class(class, n))
+        .cloned()
+        .collect()
 }
 
 /// The `IFACE=--all` pre-up run of one `ifup -a`.
@@ -117,14 +198,54 @@ struct UpBatch<'a> {
     vsctl: Vsctl,
 }
 
-impl UpBatch<'_> {
-    /// `args`: the command line of the ifup.
-    fn run(&self, args: &IfupdownArgs) -> Result<(), BatchError> {
+impl<'a> UpBatch<'a> {
+    fn new(
+        h: &HookEnv,
+        inv: &'a Invocation,
+        session: &'a Session,
+        records: &'a Records,
+    ) -> UpBatch<'a> {
+        UpBatch {
+            verbose: h.verbose(),
+            inv,
+            session,
+            records,
+            vsctl: Vsctl::default(),
+        }
+    }
+
+    /// When an ovs-vsctl call got no answer in time, which daemon does not
+    /// answer is kept for the interfaces' own runs.
+    fn finish(&self, r: Result<(), BatchError>) -> Result<(), BatchError> {
+        if let Err(e) = &r
+            && e.timed_out()
+        {
+            let _ = answering(self.records, Some(self.session));
+        }
+        r
+    }
+
+    /// `req`: what ifup was asked; `listed`: the interfaces it brings up, in its
+    /// order; `fresh`: the interface whose hook runs us, which ifupdown already
+    /// counts as configured.
+    fn run(
+        &self,
+        req: &UpRequest,
+        listed: &dyn Fn(&Scene) -> Vec<String>,
+        fresh: Option<&str>,
+    ) -> Result<(), BatchError> {
         let scene = self.scene()?;
-        let configured = |n: &str| is_configured(&self.inv.state_dir, n);
-        let targets = self.targets(&scene, args, &configured);
+        let configured = |n: &str| Some(n) != fresh && is_configured(&self.inv.state_dir, n);
+        let targets = self.targets(&scene, req, &listed(&scene), &configured);
         if targets.is_empty() {
             return Ok(());
+        }
+        if fresh.is_some() {
+            // `ifup NAME...`: one interface is set up best by its own run
+            if targets.len() < 2 {
+                return Ok(());
+            }
+            self.claim()?;
         }
         self.start_ovs()?;
         answering(self.records, Some(self.session))?;
@@ -144,6 +265,17 @@ impl UpBatch<'_> {
             return Err(BatchError::Stopped(why));
         }
         self.record(&scene, &done)
+    }
+
+    /// Mark (with an empty up record) that this ifup's batch was tried.
+    fn claim(&self) -> Result<(), BatchError> {
+        self.records.sweep();
+        self.records
+            .write_up(self.session, &[])
+            .map_err(|source| BatchError::Record {
+                dir: self.records.dir.clone(),
+                source,
+            })
     }
 
     /// Interface `name` is left to its own hook run, because of `why`.
@@ -171,20 +303,11 @@ impl UpBatch<'_> {
     fn targets(
         &self,
         scene: &Scene,
-        args: &IfupdownArgs,
+        req: &UpRequest,
+        listed: &[String],
         configured: &dyn Fn(&str) -> bool,
     ) -> Vec<String> {
-        let req = UpRequest {
-            class: args.allow.clone().unwrap_or_else(|| "auto".to_string()),
-            force: args.force,
-            exclude: args.exclude.clone(),
-        };
-        let listed = scene
-            .config
-            .as_ref()
-            .map(|c| c.list(&req.class))
-            .unwrap_or_default();
-        let (targets, skipped) = records::up_targets(scene, &req, &listed, configured);
+        let (targets, skipped) = records::up_targets(scene, req, listed, configured);
         for (n, why) in &skipped {
             self.left(n, why);
         }
@@ -301,8 +424,95 @@ impl UpBatch<'_> {
     }
 }
 
-/// The end of `ifdown -a`: remove what its interfaces recorded.
-fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
+/// `ifdown [--allow=CLASS] NAME...` (the init script's stop; no `IFACE=--all`
+/// runs): its first pre-down or post-down run that acts starts the down record
+/// (two names or more, or a bridge alone), so that the interfaces' post-downs
+/// defer their OVS removal like in `ifdown -a`; [`last_of_down_list`] says which
+/// run applies it. The up record of the ifdown's session, empty, marks that it
+/// was started: once applied, it is never started again in this ifdown (a run
+/// after that removes its interface itself).
+pub(super) fn start_down_list(h: &HookEnv, inv: &Invocation, session: &Session, records: &Records) {
+    let Some(caller) = down_list_caller(inv) else {
+        return;
+    };
+    let several = caller.args.names.len() > 1 || env::declares_bridge(h);
+    if !several || caller.args.option || records.has_up(session) {
+        return;
+    }
+    records.sweep();
+    if records.write_up(session, &[]).is_ok() && records.start_down(session).is_err() && h.verbose()
+    {
+        eprintln!(
+            "ifupdown-ovs: ifdown: cannot write in {}",
+            records.dir.display()
+        );
+    }
+}
+
+/// Our nearest ifdown, when it is the outermost one and names interfaces
+/// without `-a`.
+fn down_list_caller(inv: &Invocation) -> Option<&Caller> {
+    let (near, out) = (inv.nearest.as_ref()?, inv.outermost.as_ref()?);
+    let listing = near.pid == out.pid
+        && near.prog == "ifdown"
+        && !near.args.all
+        && !near.args.names.is_empty();
+    listing.then_some(near)
+}
+
+/// Whether this post-down run of `ifdown NAME...` is the last hook run of that
+/// ifdown: this stanza is its interface's last one, and no name after it on the
+/// command line will be taken down with hooks (ifdown 0.8 clears an interface's
+/// state before its hooks, and skips names not configured, `--exclude`d ones,
+/// those outside `--allow`'s class; `no-scripts` ones get no hook run).
+pub(super) fn last_of_down_list(h: &HookEnv, inv: &Invocation) -> bool {
+    let Some(caller) = down_list_caller(inv) else {
+        return false;
+    };
+    let Some(env) = caller.read_environment() else {
+        return false;
+    };
+    let args = &caller.args;
+    let own = |n: &String| *n == h.iface || n.split_once('=').is_some_and(|(p, _)| p == h.iface);
+    let Some(at) = args.names.iter().position(own) else {
+        return false;
+    };
+    let phys = |n: &str| n.split_once('=').map_or(n, |(p, _)| p).to_string();
+    let excluded = |n: &str| {
+        args.exclude
+            .iter()
+            .chain(&env.exclude)
+            .any(|p| fnmatch(p, n))
+    };
+    let later: Vec<String> = args.names[at + 1..]
+        .iter()
+        .map(|n| phys(n))
+        .filter(|n| !excluded(n) && is_configured(&inv.state_dir, n))
+        .collect();
+    let file = inv
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    let Ok(config) = Config::load(&file) else {
+        return false;
+    };
+    let hooked = |n: &String| {
+        let in_class = args
+            .allow
+            .as_ref()
+            .is_none_or(|c| config.allowed(c).any(|x| x == n));
+        in_class && !config.no_scripts.iter().any(|(p, _)| fnmatch(p, n))
+    };
+    if later.iter().any(hooked) {
+        return false;
+    }
+    let scene = Scene::new(None, Some(config), Some(h), "stop", "post-down");
+    scene.stanza_place(&h.logical, &h.addrfam, &h.method).1
+}
+
+/// The end of `ifdown -a` (and of `ifdown NAME...`): remove what its
+/// interfaces recorded.
+pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookError> {
     let Some(targets) = records.take_down(session) else {
         return Ok(());
     };
@@ -344,4 +554,61 @@ fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<(), HookErr
         eprintln!("ifupdown-ovs: warning: {w}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(pid: u32, argv: &[&str]) -> Caller {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        Caller {
+            prog: "ifup".into(),
+            pid,
+            args: IfupdownArgs::parse(&argv),
+        }
+    }
+
+    fn inv(nearest: Caller, outermost: Caller) -> Invocation {
+        Invocation {
+            nearest: Some(nearest),
+            outermost: Some(outermost),
+            ..Invocation::default()
+        }
+    }
+
+    #[test]
+    fn only_the_outermost_ifup_of_names_batches_a_list() {
+        let list = caller(10, &["--allow=ovs", "br0", "br1"]);
+        assert!(list_caller(&inv(list.clone(), list.clone())).is_some());
+        let one = caller(10, &["br0"]);
+        assert!(list_caller(&inv(one.clone(), one)).is_some());
+        // nested ifup --allow=br0 PORTS of a bridge (or in a pre-up command)
+        let nested = caller(11, &["--allow=br0", "p1", "p2"]);
+        assert!(list_caller(&inv(nested, list)).is_none());
+        let all = caller(10, &["-a"]);
+        assert!(list_caller(&inv(all.clone(), all)).is_none());
+        let mut down = caller(10, &["br0", "br1"]);
+        down.prog = "ifdown".into();
+        assert!(list_caller(&inv(down.clone(), down)).is_none());
+    }
+
+    #[test]
+    fn a_list_is_taken_from_the_running_interface_on_in_its_class() {
+        let text = "allow-ovs br0 p1\nallow-br0 p2\n\
+                    iface br0 inet manual\n  ovs_type OVSBridge\n\
+                    iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n\
+                    iface p2 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n";
+        let c = crate::interfaces::Config::parse_str(text, Path::new("/etc/network/interfaces"))
+            .unwrap();
+        let scene = Scene::new(None, Some(c), None, "start", "pre-up");
+        let args = |a: &[&str]| caller(1, a).args;
+        let a = args(&["--allow=ovs", "x", "br0", "p2", "e=p1", "p1"]);
+        assert_eq!(listed_from(&scene, &a, "ovs", "br0"), ["br0", "p1"]);
+        assert_eq!(listed_from(&scene, &a, "ovs", "p1"), ["p1"]);
+        assert_eq!(listed_from(&scene, &a, "ovs", "e"), ["p1"]);
+        assert!(listed_from(&scene, &a, "ovs", "nope").is_empty());
+        let a = args(&["br0", "p2"]);
+        assert_eq!(listed_from(&scene, &a, "auto", "br0"), ["br0", "p2"]);
+    }
 }

@@ -35,6 +35,13 @@ pub(super) fn nothing_to_do(h: &HookEnv, phase: Phase) -> bool {
     (phase == Phase::PostUp && !has_address) || (phase == Phase::PreDown && not_bridge)
 }
 
+/// Whether this stanza says it is an OVS bridge (`ovs_type OVSBridge`).
+pub(super) fn declares_bridge(h: &HookEnv) -> bool {
+    h.vars
+        .iter()
+        .any(|(k, v)| k == "IF_OVS_TYPE" && v.trim() == "OVSBridge")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +67,8 @@ mod tests {
         assert!(!nothing_to_do(&env("pre-down", &bridge), Phase::PreDown));
         assert!(!nothing_to_do(&env("pre-up", &port), Phase::PreUp));
         assert!(!nothing_to_do(&env("post-down", &port), Phase::PostDown));
+        assert!(declares_bridge(&env("pre-up", &bridge)));
+        assert!(!declares_bridge(&env("pre-up", &port)));
+        assert!(!declares_bridge(&env("pre-up", &[])));
     }
 }

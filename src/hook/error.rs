@@ -204,8 +204,14 @@ impl SetupFailure {
 pub enum BatchError {
     #[error("no ifup process found")]
     NoIfup,
-    #[error("-o or --read-environment given")]
+    #[error("-o given")]
     Options,
+    /// `--read-environment` given, and the environment of ifup unreadable.
+    #[error("cannot read the environment of ifup (pid {pid}) for --read-environment")]
+    Environment { pid: u32 },
+    /// `--read-environment` with `CONFIGURE_INTERFACES=no`: ifup does nothing.
+    #[error("CONFIGURE_INTERFACES=no")]
+    NoAct,
     #[error(transparent)]
     Config(#[from] ParseError),
     #[error(transparent)]

@@ -3,8 +3,10 @@
 //! ancestor processes (`/proc/PID/stat`, `/proc/PID/cmdline`) to the nearest
 //! `ifup`/`ifdown`/`ifquery` (whose arguments count) and the outermost one (whose
 //! pid and start time name the session that [`super::records`] belong to), and
-//! read their command lines the way ifupdown 0.8's getopt_long does. Also
-//! ifupdown's state: whether it has an interface configured.
+//! read their command lines the way ifupdown 0.8's getopt_long does, and, for
+//! `--read-environment`, the variables ifupdown 0.8 then reads from its own
+//! environment (`/proc/PID/environ`; its hooks do not see them). Also ifupdown's
+//! state: whether it has an interface configured.
 //!
 //! May use: `sys` (procfs). Nothing else of the crate.
 
@@ -46,7 +48,52 @@ pub struct Invocation {
 pub struct Caller {
     /// `ifup`, `ifdown`, ...
     pub prog: String,
+    pub pid: u32,
     pub args: IfupdownArgs,
+}
+
+impl Caller {
+    /// What this ifup/ifdown read from its environment: with `--read-environment`,
+    /// see [`ReadEnvironment`]; without, nothing. None when its environment cannot
+    /// be read.
+    pub fn read_environment(&self) -> Option<ReadEnvironment> {
+        if !self.args.read_env {
+            return Some(ReadEnvironment::default());
+        }
+        procfs::environ(self.pid).map(ReadEnvironment::from_vars)
+    }
+}
+
+/// What ifupdown 0.8's `--read-environment` takes from the environment of ifup
+/// (`parse_environment_variables` in its main.c; nothing else, and nothing that
+/// changes what its hooks see): `VERBOSE=yes` is `-v`, `CONFIGURE_INTERFACES=no`
+/// is `-n`, `EXCLUDE_INTERFACES` holds `--exclude` patterns separated by blanks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadEnvironment {
+    pub verbose: bool,
+    pub no_act: bool,
+    pub exclude: Vec<String>,
+}
+
+impl ReadEnvironment {
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> ReadEnvironment {
+        let mut r = ReadEnvironment::default();
+        for (k, v) in vars {
+            match k.as_str() {
+                "VERBOSE" => r.verbose = v == "yes",
+                "CONFIGURE_INTERFACES" => r.no_act = v == "no",
+                "EXCLUDE_INTERFACES" => {
+                    r.exclude = v
+                        .split([' ', '\t', '\n'])
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        r
+    }
 }
 
 impl Default for Invocation {
@@ -109,11 +156,12 @@ impl Invocation {
                     }
                     inv.nearest = Some(Caller {
                         prog: prog.clone(),
+                        pid,
                         args: args.clone(),
                     });
                 }
                 inv.session = Some(format!("{pid}:{start}"));
-                inv.outermost = Some(Caller { prog, args });
+                inv.outermost = Some(Caller { prog, pid, args });
             }
             pid = ppid;
         }
@@ -302,6 +350,44 @@ mod tests {
         assert_eq!(a.names, ["y"]);
         assert!(p(&["--option", "a=b", "br0"]).option);
         assert_eq!(p(&["--option", "a=b", "br0"]).names, ["br0"]);
+    }
+
+    #[test]
+    fn read_environment_takes_what_ifupdown_takes() {
+        let vars = |v: &[(&str, &str)]| {
+            ReadEnvironment::from_vars(v.iter().map(|(k, x)| (k.to_string(), x.to_string())))
+        };
+        let r = vars(&[
+            ("PATH", "/bin"),
+            ("EXCLUDE_INTERFACES", " lo\teth*\n  vlan7 "),
+            ("VERBOSE", "yes"),
+            ("IFUPDOWN_br0", "pre-up"),
+        ]);
+        assert_eq!(r.exclude, ["lo", "eth*", "vlan7"]);
+        assert!(r.verbose && !r.no_act);
+        let r = vars(&[("VERBOSE", "1"), ("CONFIGURE_INTERFACES", "no")]);
+        assert!(!r.verbose && r.no_act && r.exclude.is_empty());
+        assert_eq!(vars(&[]), ReadEnvironment::default());
+        // without --read-environment nothing is read
+        let c = Caller {
+            prog: "ifup".into(),
+            pid: u32::MAX,
+            args: IfupdownArgs::default(),
+        };
+        assert_eq!(c.read_environment(), Some(ReadEnvironment::default()));
+        let c = Caller {
+            args: IfupdownArgs {
+                read_env: true,
+                ..IfupdownArgs::default()
+            },
+            ..c
+        };
+        assert_eq!(c.read_environment(), None, "no such process");
+        let me = Caller {
+            pid: std::process::id(),
+            ..c
+        };
+        assert!(me.read_environment().is_some());
     }
 
     #[test]

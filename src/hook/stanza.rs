@@ -3,7 +3,9 @@
 //!
 //! 1. leave at once when the environment shows there is nothing to do
 //!    ([`super::env::nothing_to_do`]), or when this `ifup -a`'s `IFACE=--all`
-//!    run already set the interface up from exactly this environment;
+//!    run already set the interface up from exactly this environment (the first
+//!    pre-up run of `ifup NAME1 NAME2 ...`, which has no `IFACE=--all` run,
+//!    first sets them all up as one batch: [`all::list`]);
 //! 2. read the interfaces file and build the [`Scene`]; leave when neither this
 //!    stanza nor the interface's other stanzas have `ovs_*` options, or when this
 //!    stanza is not the one that acts (an interface with inet and inet6 stanzas
@@ -11,7 +13,8 @@
 //!    post-down; source routing follows each stanza);
 //! 3. inside `ifup -a` / `ifdown -a`: done when the batch set it up as this run
 //!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
-//!    OVS removal for the end of `ifdown -a` ([`super::records`]);
+//!    OVS removal for the end of `ifdown -a` ([`super::records`]); the same
+//!    for `ifdown NAME...`, whose last run applies the removals after its own;
 //!    Trusting the batch, it still checks that OVS runs and answers: a crash
 //!    of ovs-vswitchd just after the batch would otherwise go unreported;
 //! 4. make sure OVS runs (pre-up) and answers ([`super::execute::answering`]:
@@ -24,6 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::all;
 use super::env;
 use super::error::HookError;
 use super::execute::{answering, execute, run_step};
@@ -54,10 +58,37 @@ pub(super) fn run(
     let records = Records::default();
     if phase == Phase::PreUp
         && let Some(s) = &session
-        && set_up_from_this_environment(h, s, &records)?
     {
-        return Ok(());
+        // the first run of `ifup NAME1 NAME2 ...` sets them all up at once
+        all::list(h, &inv, s, &records);
+        if set_up_from_this_environment(h, s, &records)? {
+            return Ok(());
+        }
     }
+    let list_down = matches!(phase, Phase::PreDown | Phase::PostDown);
+    let flush = match &session {
+        Some(s) if list_down => {
+            // `ifdown NAME...`: removals deferred to its last run, as in ifdown -a
+            all::start_down_list(h, &inv, s, &records);
+            phase == Phase::PostDown && records.has_down(s) && all::last_of_down_list(h, &inv)
+        }
+        _ => false,
+    };
+    let r = stanza(h, phase, inv, session, records.clone());
+    match session {
+        Some(s) if flush => r.and(all::down(h, &s, &records)),
+        _ => r,
+    }
+}
+
+/// The run of a stanza once the batch records are looked at.
+fn stanza(
+    h: &HookEnv,
+    phase: Phase,
+    inv: Invocation,
+    session: Option<Session>,
+    records: Records,
+) -> Result<(), HookError> {
     let Some(scene) = load_scene(h, phase, &inv) else {
         return Ok(());
     };

@@ -43,6 +43,23 @@ pub fn cmdline(pid: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The environment `pid` was started with (`/proc/PID/environ`: what execve
+/// gave it, not later changes), as `NAME=VALUE` pairs; None when unreadable.
+pub fn environ(pid: u32) -> Option<Vec<(String, String)>> {
+    let b = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    Some(parse_environ(&b))
+}
+
+fn parse_environ(b: &[u8]) -> Vec<(String, String)> {
+    b.split(|c| *c == 0)
+        .filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::hook_util::*;
-use crate::lab::{Lab, LabError};
+use crate::lab::{Lab, LabError, Output};
 
 const VLANS: u32 = 20;
 
@@ -409,9 +409,8 @@ fn one_invalid_interface_fails_alone_with_its_own_message() -> Result<(), LabErr
     Ok(())
 }
 
-#[test]
-fn allow_class_with_all_and_nested_ifup_of_the_bridge_ports() -> Result<(), LabError> {
-    // Debian's layout: allow-ovs bridge, allow-BRIDGE ports.
+/// Debian's layout (README.Debian): allow-ovs bridge, allow-BRIDGE ports.
+fn debian_layout() -> String {
     let mut text = String::from(
         "\
 allow-ovs br0
@@ -437,6 +436,12 @@ iface eth0 inet manual
             "\nallow-br0 vlan{k}\niface vlan{k} inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_tag {k}\n"
         ));
     }
+    text
+}
+
+#[test]
+fn allow_class_with_all_and_nested_ifup_of_the_bridge_ports() -> Result<(), LabError> {
+    let text = debian_layout();
     let (host, _wire) = lab("batch-allow", &text)?;
     let before = next_cfg(&host)?;
     let up = host.run(&["ifup", "--allow=ovs", "-a"])?;
@@ -504,5 +509,300 @@ fn ifdown_all_keeps_a_bridge_with_a_foreign_port() -> Result<(), LabError> {
     assert_eq!(vsctl_lines(&host, &["list-br"])?, ["br0"]);
     assert_eq!(vsctl_lines(&host, &["list-ports", "br0"])?, ["vnet0"]);
     assert!(ifstate(&host)?.is_empty());
+    Ok(())
+}
+
+/// A lab with `text` brought up with one `ifup NAME` per interface of
+/// [`order`], but those of `skip` (and p99: its bridge's nested ifup brings it up).
+fn one_by_one(name: &str, text: &str, skip: &[&str]) -> Result<(Lab, Lab), LabError> {
+    let (one, wire) = lab(name, text)?;
+    for n in order() {
+        if n == "p99" || skip.contains(&n.as_str()) {
+            continue;
+        }
+        let out = one.run(&["ifup", &n])?;
+        assert!(out.success(), "ifup {n}: {out:?}");
+    }
+    Ok((one, wire))
+}
+
+/// Debian 12's boot (`networking.service`): `ifup -a --read-environment`, with
+/// exclusions in ifup's environment, which its hooks do not see. Batched like
+/// `ifup -a`, excluding what ifup excludes; `ifdown -a --read-environment
+/// --exclude=lo` too.
+#[test]
+fn read_environment_boot_is_batched_and_takes_exclusions_from_ifup() -> Result<(), LabError> {
+    let text = config();
+    let (one, _w1) = one_by_one("batch-env-one", &text, &["vlan3"])?;
+    let (all, _w2) = lab("batch-env-all", &text)?;
+    let before = next_cfg(&all)?;
+    let env = "EXCLUDE_INTERFACES=vlan3 lo";
+    let up = all.run(&["env", env, "ifup", "-a", "--read-environment"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 2, "the batch and p30's own, not one per interface");
+    let st = state(&all)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan3=")), "{st:?}");
+    assert_eq!(st, state(&one)?, "ifupdown's state");
+    let a = ovsdb(&all)?;
+    assert!(
+        !a.iter().any(|l| l.contains("vlan3")),
+        "vlan3 excluded: {a:#?}"
+    );
+    assert_eq!(a, ovsdb(&one)?, "OVSDB (left: batch, right: one by one)");
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+    assert_eq!(all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?.trim(), "");
+
+    let before = next_cfg(&all)?;
+    let down = all.run(&[
+        "env",
+        env,
+        "ifdown",
+        "-a",
+        "--read-environment",
+        "--exclude=lo",
+    ])?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    assert_eq!(next_cfg(&all)? - before, 1, "one write transaction");
+    assert_eq!(all.vsctl(&["list-br"])?.trim(), "");
+    assert!(ifstate(&all)?.is_empty(), "{:?}", ifstate(&all)?);
+
+    // verbose from the environment: the ports' runs say the batch did it
+    let up = all.run(&[
+        "env",
+        "VERBOSE=yes",
+        env,
+        "ifup",
+        "-a",
+        "--read-environment",
+    ])?;
+    assert!(up.success(), "{up:?}");
+    for p in ["eth0", "bond0", "vlan1", "vlan20"] {
+        let said = format!("ifupdown-ovs: {p}: set up in OVS at the start of this ifup -a");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    assert!(!up.stderr.contains("vlan3"), "{}", up.stderr);
+    Ok(())
+}
+
+/// [`config`] with `allow-ovs` where it says `auto` (p99 stays `allow-br0`), and
+/// what `/etc/init.d/openvswitch-switch` brings up: `ifquery --allow ovs --list`.
+fn init_script_lab(name: &str, text: &str) -> Result<(Lab, Lab, Vec<String>), LabError> {
+    let (host, wire) = lab(name, text)?;
+    let names: Vec<String> = host
+        .ok(&["ifquery", "--allow", "ovs", "--list"])?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    Ok((host, wire, names))
+}
+
+/// `ifup --allow=ovs NAME...`, `names` in the given order.
+fn ifup_list(host: &Lab, extra: &[&str], names: &[String]) -> Result<Output, LabError> {
+    let mut argv: Vec<&str> = vec!["ifup"];
+    argv.extend_from_slice(extra);
+    argv.push("--allow=ovs");
+    argv.extend(names.iter().map(String::as_str));
+    host.run(&argv)
+}
+
+/// The init script's `ifup --allow=ovs $(ifquery --allow ovs --list)`: no
+/// `IFACE=--all` run, yet one transaction (its first interface's run sets them
+/// all up), and the same state as one by one.
+#[test]
+fn init_script_list_is_one_transaction_with_the_same_result_as_one_by_one() -> Result<(), LabError>
+{
+    let text = config().replace("auto ", "allow-ovs ");
+    let (one, _w1) = one_by_one("batch-list-one", &text, &[])?;
+    let (all, _w2, names) = init_script_lab("batch-list", &text)?;
+    assert_eq!(names.len(), order().len() - 1, "{names:?}");
+    let before = next_cfg(&all)?;
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 2, "the batch and p30's own, not one per interface");
+    assert_eq!(state(&all)?, state(&one)?, "ifupdown's state");
+    let o = ovsdb(&one)?;
+    assert_eq!(ovsdb(&all)?, o, "OVSDB (left: batch, right: one by one)");
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+
+    // which run took which path
+    all.ifdown(&["-a"])?;
+    let before = next_cfg(&all)?;
+    let up = ifup_list(&all, &["-v"], &names)?;
+    assert!(up.success(), "{up:?}");
+    assert!(next_cfg(&all)? - before <= 2);
+    assert_eq!(ovsdb(&all)?, o);
+    let done = "set up in OVS at the start of this ifup -a";
+    for p in ["eth0", "bond0", "vlan1", "vlan20", "patch-a"] {
+        let said = format!("ifupdown-ovs: {p}: {done}");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    for p in ["br0", "br0v30", "br1"] {
+        let said = format!("ifupdown-ovs: {p}: {done} (checked against the interfaces file)");
+        assert!(up.stderr.lines().any(|l| l == said), "{p}: {}", up.stderr);
+    }
+    Ok(())
+}
+
+/// A broken interface in the list, first (its run is the one that batches the
+/// others) and in the middle: it fails alone, with its own message.
+#[test]
+fn init_script_list_with_a_broken_interface_fails_it_alone() -> Result<(), LabError> {
+    let text = config()
+        .replace("auto ", "allow-ovs ")
+        .replace("ovs_options tag=7\n", "ovs_options tag=seven\n");
+    for (lab_name, first) in [("batch-list-bad1", true), ("batch-list-bad2", false)] {
+        let (host, _wire, mut names) = init_script_lab(lab_name, &text)?;
+        if first {
+            names.retain(|n| n != "vlan7");
+            names.insert(0, "vlan7".into());
+        }
+        let up = ifup_list(&host, &[], &names)?;
+        assert!(!up.success(), "ifup should report the failure: {up:?}");
+        let ours: Vec<&str> = up
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("ifupdown-ovs:"))
+            .collect();
+        assert_eq!(ours.len(), 1, "{}", up.stderr);
+        assert!(
+            ours[0].contains("\"seven\" is not a VLAN id"),
+            "{}",
+            ours[0]
+        );
+        let other: Vec<&str> = up
+            .stderr
+            .lines()
+            .filter(|l| l.contains("failed") && !l.contains("vlan7"))
+            .collect();
+        assert!(other.is_empty(), "messages about others: {other:?}");
+        let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
+        assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+        for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
+            assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
+        }
+        let st = ifstate(&host)?;
+        assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+        assert_eq!(st.len(), order().len() - 1, "{st:?}");
+    }
+    Ok(())
+}
+
+/// Debian's layout through the init script: `ifup --allow=ovs br0` alone. Its
+/// run sets up the bridge and its `allow-br0` ports as one batch; every port's
+/// run in the bridge's nested `ifup --allow=br0` then used its record entry (the
+/// record is left empty: all used), instead of reading OVSDB itself.
+#[test]
+fn init_script_single_bridge_batches_its_ports_for_their_runs() -> Result<(), LabError> {
+    let (host, _wire) = lab("batch-list-br", &debian_layout())?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "--allow=ovs", "br0"])?;
+    assert!(up.success() && up.stderr.is_empty(), "{up:?}");
+    assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?.len(),
+        1 + VLANS as usize
+    );
+    assert_eq!(ifstate(&host)?.len(), 2 + VLANS as usize);
+    assert_eq!(get(&host, &["Port", "vlan3", "tag"])?, "3");
+    let records = host.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    let rec: Vec<&str> = records.split_whitespace().collect();
+    assert_eq!(rec.len(), 1, "{records}");
+    assert!(rec[0].starts_with("up."), "{records}");
+    let left = host.ok(&["ls", "-A", &format!("/run/ifupdown-ovs/{}", rec[0])])?;
+    assert_eq!(left.trim(), "", "entries no run used");
+    Ok(())
+}
+
+/// The init script's stop, `ifdown --allow=ovs $(ifquery --allow ovs --list)`:
+/// no `IFACE=--all` run, yet one removal transaction (by the last name's run),
+/// and nothing left, as one by one; with a bridge alone (Debian's layout) too.
+#[test]
+fn init_script_ifdown_list_is_one_transaction_and_leaves_nothing() -> Result<(), LabError> {
+    let text = config().replace("auto ", "allow-ovs ");
+    let (all, _w, names) = init_script_lab("batch-list-down", &text)?;
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success(), "{up:?}");
+    let before = next_cfg(&all)?;
+    let mut argv: Vec<&str> = vec!["ifdown", "--allow=ovs"];
+    argv.extend(names.iter().map(String::as_str));
+    let down = all.run(&argv)?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    let writes = next_cfg(&all)? - before;
+    assert_eq!(writes, 1, "one removal, not one per interface");
+    assert_eq!(all.vsctl(&["list-br"])?.trim(), "");
+    assert_eq!(
+        all.vsctl(&["--bare", "--columns=name", "list", "Interface"])?
+            .trim(),
+        ""
+    );
+    assert!(ifstate(&all)?.is_empty(), "{:?}", ifstate(&all)?);
+    for dev in ["vlan1", "vlan20", "p30", "p99", "br0"] {
+        assert!(!all.link_exists(dev)?, "{dev} left");
+    }
+    assert_eq!(
+        all.read_file("/proc/sys/net/ipv6/conf/eth0/disable_ipv6")?
+            .trim(),
+        "0"
+    );
+    let left = all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    assert!(!left.contains("down."), "{left}");
+
+    // the last names get no hook run (excluded, not configured): the last name
+    // that does applies the removals; the others stay
+    let up = ifup_list(&all, &[], &names)?;
+    assert!(up.success(), "{up:?}");
+    all.ifdown(&["vlan3"])?;
+    let before = next_cfg(&all)?;
+    let down = all.run(&[
+        "ifdown",
+        "--allow=ovs",
+        "--exclude=br1",
+        "vlan1",
+        "vlan2",
+        "br1",
+        "vlan3",
+    ])?;
+    assert!(down.success(), "{down:?}");
+    assert!(!down.stderr.contains("ifupdown-ovs"), "{}", down.stderr);
+    assert_eq!(next_cfg(&all)? - before, 1, "one removal");
+    let st = ifstate(&all)?;
+    for gone in ["vlan1=", "vlan2=", "vlan3="] {
+        assert!(!st.iter().any(|s| s.starts_with(gone)), "{st:?}");
+    }
+    assert!(st.contains(&"br1=br1".to_string()), "{st:?}");
+    let ports = vsctl_lines(&all, &["list-ports", "br0"])?;
+    for gone in ["vlan1", "vlan2", "vlan3"] {
+        assert!(!ports.contains(&gone.to_string()), "{ports:?}");
+    }
+    assert!(ports.contains(&"vlan4".to_string()), "{ports:?}");
+    assert_eq!(vsctl_lines(&all, &["list-ports", "br1"])?, ["patch-b"]);
+    let left = all.ok(&["ls", "-A", "/run/ifupdown-ovs"])?;
+    assert!(!left.contains("down."), "{left}");
+    // the same as one by one
+    let (one, _w1, _) = init_script_lab("batch-list-down-one", &text)?;
+    assert!(ifup_list(&one, &[], &names)?.success());
+    for n in ["vlan3", "vlan1", "vlan2"] {
+        one.ifdown(&[n])?;
+    }
+    assert_eq!(state(&all)?, state(&one)?, "ifupdown's state");
+    assert_eq!(
+        ovsdb(&all)?,
+        ovsdb(&one)?,
+        "OVSDB (left: batch, right: one by one)"
+    );
+    assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+
+    let (host, _wire) = lab("batch-list-down-br", &debian_layout())?;
+    host.ifup(&["--allow=ovs", "br0"])?;
+    let before = next_cfg(&host)?;
+    let down = host.run(&["ifdown", "--allow=ovs", "br0"])?;
+    assert!(down.success() && down.stderr.is_empty(), "{down:?}");
+    assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
+    assert!(ifstate(&host)?.is_empty(), "{:?}", ifstate(&host)?);
     Ok(())
 }

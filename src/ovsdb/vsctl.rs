@@ -64,27 +64,10 @@ fn is_bare(value: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.+/,@".contains(c))
 }
 
-/// A `column[:key]` on the left of `=` in an ovs-vsctl `set`.
-fn is_column_ref(lhs: &str) -> bool {
-    let (col, key) = match lhs.split_once(':') {
-        Some((c, k)) => (c, Some(k)),
-        None => (lhs, None),
-    };
-    col.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && col
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && key.is_none_or(|k| !k.is_empty() && !k.contains(['"', ' ', '=']))
-}
-
 /// Split `column[:key]=value` (as written in `ovs_options`) into its parts, or None
-/// when the word is not such an assignment.
-pub fn split_assignment(word: &str) -> Option<(&str, &str)> {
-    let (lhs, value) = word.split_once('=')?;
-    is_column_ref(lhs).then_some((lhs, value))
-}
+/// when the word is not such an assignment (it lives in `sys::words`, where
+/// `config` checks the same words).
+pub use crate::sys::words::split_assignment;
 
 /// Make a user's `column[:key]=value` word safe for ovs-vsctl, keeping what the user
 /// already wrote in OVSDB syntax:

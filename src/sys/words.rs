@@ -2,6 +2,8 @@
 //! way a POSIX shell would, without running one: white space separates words;
 //! `'...'`, `"..."` and `\` quote; `$VAR` and `${VAR}` expand from the hook
 //! environment (unquoted expansions are split at white space, as in a shell).
+//! [`split_assignment`] tells a `COLUMN[:KEY]=VALUE` word, for `config` (which checks
+//! the words) and `ovsdb::vsctl` (which quotes them) alike.
 //!
 //! `$(...)` and `` `...` `` are command substitutions, the same thing in two
 //! spellings (Debian's hook `eval`s ovs_extra in sh, where both work). They are
@@ -441,6 +443,28 @@ fn run_shell(cmd: &str, as_written: &str, env: &[(String, String)]) -> Result<St
         });
     }
     Ok(f.stdout.trim_end_matches('\n').to_string())
+}
+
+/// A `column[:key]` on the left of `=` in an ovs-vsctl `set`.
+fn is_column_ref(lhs: &str) -> bool {
+    let (col, key) = match lhs.split_once(':') {
+        Some((c, k)) => (c, Some(k)),
+        None => (lhs, None),
+    };
+    col.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && col
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && key.is_none_or(|k| !k.is_empty() && !k.contains(['"', ' ', '=']))
+}
+
+/// Split `column[:key]=value` (as written in `ovs_options`) into its parts, or None
+/// when the word is not such an assignment.
+pub fn split_assignment(word: &str) -> Option<(&str, &str)> {
+    let (lhs, value) = word.split_once('=')?;
+    is_column_ref(lhs).then_some((lhs, value))
 }
 
 #[cfg(test)]

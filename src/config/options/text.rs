@@ -71,25 +71,10 @@ pub fn is_unknown(word: &str) -> bool {
     word.contains(UNKNOWN)
 }
 
-/// `COLUMN[:KEY]=VALUE` as ovs-vsctl `set` takes it: the same test as
-/// `ovsdb::vsctl::split_assignment` (which `plan::desired` applies), repeated here
-/// because configuration sits below OVSDB; the `option_words` fuzz target checks
-/// that the two agree.
+/// `COLUMN[:KEY]=VALUE` as ovs-vsctl `set` takes it: the same test
+/// (`sys::words::split_assignment`) that `ovsdb::vsctl` and `plan::desired` apply.
 pub fn is_column_assignment(word: &str) -> bool {
-    let Some((lhs, _)) = word.split_once('=') else {
-        return false;
-    };
-    let (col, key) = match lhs.split_once(':') {
-        Some((c, k)) => (c, Some(k)),
-        None => (lhs, None),
-    };
-    col.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && col
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && key.is_none_or(|k| !k.is_empty() && !k.contains(['"', ' ', '=']))
+    words::split_assignment(word).is_some()
 }
 
 /// The first word of `words` that is not a column assignment (words holding

@@ -392,21 +392,7 @@ fn one_invalid_interface_fails_alone_with_its_own_message() -> Result<(), LabErr
         "{}",
         up.stderr
     );
-    let other: Vec<&str> = up
-        .stderr
-        .lines()
-        .filter(|l| l.contains("failed") && !l.contains("vlan7"))
-        .collect();
-    assert!(other.is_empty(), "messages about others: {other:?}");
-    let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
-    assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
-    for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
-        assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
-    }
-    let st = ifstate(&host)?;
-    assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
-    assert_eq!(st.len(), order().len() - 1, "{st:?}");
-    Ok(())
+    only_vlan7_failed(&host, &up)
 }
 
 /// Debian's layout (README.Debian): allow-ovs bridge, allow-BRIDGE ports.
@@ -672,20 +658,7 @@ fn init_script_list_with_a_broken_interface_fails_it_alone() -> Result<(), LabEr
             "{}",
             ours[0]
         );
-        let other: Vec<&str> = up
-            .stderr
-            .lines()
-            .filter(|l| l.contains("failed") && !l.contains("vlan7"))
-            .collect();
-        assert!(other.is_empty(), "messages about others: {other:?}");
-        let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
-        assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
-        for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
-            assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
-        }
-        let st = ifstate(&host)?;
-        assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
-        assert_eq!(st.len(), order().len() - 1, "{st:?}");
+        only_vlan7_failed(&host, &up)?;
     }
     Ok(())
 }
@@ -804,5 +777,25 @@ fn init_script_ifdown_list_is_one_transaction_and_leaves_nothing() -> Result<(),
     assert_eq!(next_cfg(&host)? - before, 1, "one write transaction");
     assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
     assert!(ifstate(&host)?.is_empty(), "{:?}", ifstate(&host)?);
+    Ok(())
+}
+
+/// After an ifup in which the broken `vlan7` failed: no message about any other
+/// interface, every other port on br0, everything but vlan7 in ifupdown's state.
+fn only_vlan7_failed(host: &Lab, up: &Output) -> Result<(), LabError> {
+    let other: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.contains("failed") && !l.contains("vlan7"))
+        .collect();
+    assert!(other.is_empty(), "messages about others: {other:?}");
+    let ports = vsctl_lines(host, &["list-ports", "br0"])?;
+    assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+    for p in ["eth0", "bond0", "p99", "vlan1", "vlan20", "patch-a"] {
+        assert!(ports.contains(&p.to_string()), "{p} missing: {ports:?}");
+    }
+    let st = ifstate(host)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+    assert_eq!(st.len(), order().len() - 1, "{st:?}");
     Ok(())
 }

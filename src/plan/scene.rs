@@ -140,6 +140,9 @@ pub struct Scene {
     pub run_substitutions: bool,
     /// The `$(...)` already run: each runs at most once per scene, i.e. per hook run.
     substitutions: Memo,
+    /// Every MAC the configuration declares ([`Scene::declared_macs`]), read once:
+    /// each bridge's pin asks, and a batch asks once per port.
+    declared: OnceCell<Vec<Mac>>,
     mode: String,
     phase: String,
     ctx: Context,
@@ -487,12 +490,16 @@ impl Scene {
     /// The pinned MAC of bridge `bridge`: [`desired::pinned_mac`], unless another
     /// interface declares that MAC (`ovs_mac` or `hwaddress`).
     pub fn pinned(&self, bridge: &str) -> Mac {
-        desired::pinned_mac_avoiding(&self.machine_id, bridge, &self.declared_macs())
+        desired::pinned_mac_avoiding(&self.machine_id, bridge, self.declared_macs())
     }
 
     /// Every MAC the configuration fixes: the `ovs_mac`/`hwaddress` of the OVS
     /// interfaces, and the `hwaddress` of any other stanza.
-    fn declared_macs(&self) -> Vec<Mac> {
+    fn declared_macs(&self) -> &[Mac] {
+        self.declared.get_or_init(|| self.read_declared_macs())
+    }
+
+    fn read_declared_macs(&self) -> Vec<Mac> {
         let mut out: Vec<Mac> = self.valid().filter_map(|(_, e)| e.model.mac()).collect();
         if let Some(c) = &self.config {
             for st in &c.ifaces {

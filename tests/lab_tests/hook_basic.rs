@@ -147,3 +147,61 @@ fn typed_options_land_in_their_columns() -> Result<(), LabError> {
     assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
     Ok(())
 }
+
+/// Hotplug: NICs come up one process each through `ifup --allow=hotplug IFACE`
+/// (as udev's ifup@.service does), two at once here, and go with `ifdown`.
+const HOTPLUG: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+allow-hotplug eth1
+iface eth1 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+    ovs_tag 11
+
+allow-hotplug eth2
+iface eth2 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+    ovs_tag 12
+";
+
+#[test]
+fn hotplug_nics_come_up_concurrently_and_go() -> Result<(), LabError> {
+    let host = Lab::new("hook-hotplug")?;
+    let wire = Lab::peer("hook-hotplug-wire")?;
+    host.add_veth("eth1", &wire, "eth1")?;
+    host.add_veth("eth2", &wire, "eth2")?;
+    host.start_ovs()?;
+    host.write_interfaces(HOTPLUG)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(up.success(), "ifup -a failed: {up:?}");
+    assert!(vsctl_lines(&host, &["list-ports", "br0"])?.is_empty());
+
+    // Two udev-started ifups at the same moment (a shell in the lab starts both).
+    let both = host.run(&[
+        "sh",
+        "-c",
+        "ifup --allow=hotplug eth1 & a=$!; ifup --allow=hotplug eth2 & b=$!; wait $a && wait $b",
+    ])?;
+    assert!(both.success(), "ifup --allow=hotplug failed: {both:?}");
+    assert_eq!(both.stderr, "", "ifup --allow=hotplug printed errors");
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?,
+        ["eth1", "eth2"]
+    );
+    assert_eq!(host.vsctl(&["get", "Port", "eth1", "tag"])?.trim(), "11");
+    assert_eq!(host.vsctl(&["get", "Port", "eth2", "tag"])?.trim(), "12");
+    assert!(is_up(&host, "eth1")? && is_up(&host, "eth2")?);
+
+    let down = host.run(&["ifdown", "eth1"])?;
+    assert!(down.success(), "ifdown eth1 failed: {down:?}");
+    assert_eq!(vsctl_lines(&host, &["list-ports", "br0"])?, ["eth2"]);
+    let down = host.run(&["ifdown", "-a"])?;
+    assert!(down.success(), "ifdown -a failed: {down:?}");
+    assert_eq!(host.vsctl(&["list-br"])?.trim(), "");
+    Ok(())
+}

@@ -33,6 +33,8 @@ pub enum Command {
     Hook(HookArgs),
     /// Run as the OVSPort OCF resource agent
     Ocf(OcfArgs),
+    /// Apply an edited interfaces file to the running host, touching only what changed
+    Reload(ReloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,4 +91,14 @@ pub struct HookArgs {
 pub struct OcfArgs {
     /// OCF action (start, stop, monitor, validate-all, meta-data)
     pub action: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+    /// Print what the reload would do (the ifdown/ifup runs, the ovs-vsctl
+    /// transaction, the ip steps) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }

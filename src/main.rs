@@ -6,7 +6,7 @@ use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
 use ifupdown_ovs::commands::{check, plan, query, status};
-use ifupdown_ovs::{error, hook, ocf};
+use ifupdown_ovs::{error, hook, ocf, reload};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -43,5 +43,9 @@ fn run() -> Result<i32, error::Error> {
         Command::Status(args) => status::run(args),
         Command::Hook(args) => hook::run_cli(args),
         Command::Ocf(args) => ocf::run(&args.action),
+        Command::Reload(args) => reload::run(args).or_else(|e| {
+            eprintln!("ifupdown-ovs: {e}");
+            Ok(1)
+        }),
     }
 }

@@ -30,7 +30,7 @@ use crate::error::Error;
 use crate::hook::{STATE_DIR, is_configured};
 use crate::interfaces::Config;
 use crate::ovsdb::daemon::{self, Health};
-use crate::ovsdb::state::Observed;
+use crate::ovsdb::state::{Observed, PortRow};
 use crate::ovsdb::vsctl::Vsctl;
 
 /// How one interface stands.
@@ -43,6 +43,9 @@ pub enum State {
     /// In OVS as configured, but ifupdown has it down (an interrupted `ifdown`,
     /// or it was added by other means).
     DownInOvs { ours: bool, detail: String },
+    /// A bridge of ours that ifupdown has down, kept in OVS because it holds
+    /// ports of others (`ifdown` keeps it and says so).
+    Kept(Vec<String>),
     /// ifupdown has it up, but it is not in OVS (a failed or interrupted `ifup`,
     /// or OVS lost its database).
     UpNotInOvs,
@@ -91,6 +94,10 @@ impl fmt::Display for Line {
                     self.name
                 )
             }
+            State::Kept(others) => format!(
+                "down, kept in OVS for ports of others ({})",
+                others.join(", ")
+            ),
             State::UpNotInOvs => format!(
                 "up in ifupdown, but not in OVS: `ifdown --force {0} && ifup {0}` sets it up again",
                 self.name
@@ -223,22 +230,43 @@ pub type IfState<'a> = &'a dyn Fn(&str) -> Option<bool>;
 fn against_ifupdown(name: &str, state: State, observed: &Observed, ifstate: IfState) -> State {
     match (state, ifstate(name)) {
         (State::Up { ours, detail }, Some(false)) if !holds_up_ports(observed, name, ifstate) => {
-            State::DownInOvs { ours, detail }
+            let others = others_on(observed, name);
+            if ours && !others.is_empty() {
+                State::Kept(others)
+            } else {
+                State::DownInOvs { ours, detail }
+            }
         }
         (State::Down, Some(true)) => State::UpNotInOvs,
         (s, _) => s,
     }
 }
 
-/// Whether bridge `name` (real or VLAN bridge) holds a port, or a VLAN bridge,
-/// that ifupdown has up: then it is in OVS for them.
-fn holds_up_ports(observed: &Observed, name: &str, ifstate: IfState) -> bool {
-    let ports = if observed.fake_bridge(name).is_some() {
+/// The ports on bridge `name` (real or VLAN bridge; none for a port).
+fn ports_on_bridge<'o>(observed: &'o Observed, name: &str) -> Vec<&'o PortRow> {
+    if observed.fake_bridge(name).is_some() {
         observed.ports_on(name)
     } else {
         observed.ports_of_real(name)
-    };
-    ports.iter().any(|p| ifstate(&p.row.name) == Some(true))
+    }
+}
+
+/// Whether bridge `name` holds a port, or a VLAN bridge, that ifupdown has up:
+/// then it is in OVS for them.
+fn holds_up_ports(observed: &Observed, name: &str, ifstate: IfState) -> bool {
+    ports_on_bridge(observed, name)
+        .iter()
+        .any(|p| ifstate(&p.row.name) == Some(true))
+}
+
+/// The ports on bridge `name` that are not ours: `ifdown` keeps the bridge
+/// for them.
+fn others_on(observed: &Observed, name: &str) -> Vec<String> {
+    ports_on_bridge(observed, name)
+        .iter()
+        .filter(|p| p.row.owner().is_none())
+        .map(|p| p.row.name.clone())
+        .collect()
 }
 
 /// The report: configured interfaces in file order, then left-over rows of ours,
@@ -567,7 +595,15 @@ iface plain inet manual
         let config = Config::parse_str(CONFIG, Path::new("interfaces")).unwrap();
         let r = report(&config, &o, &Context::default(), &up);
         assert!(r[1].is_problem() && r[3].is_problem() && !r[0].is_problem());
-        // nothing up in ifupdown: br0 is a left-over too
+        // nothing up in ifupdown: br0 stays for vnet0, which is not ours
+        let l = lines_with(&o, &|_| Some(false));
+        assert_eq!(
+            l[0],
+            "br0 bridge down, kept in OVS for ports of others (vnet0)"
+        );
+        let mut o = observed(None);
+        o.ports.retain(|p| p.row.name != "vnet0");
+        o.bridges[0].ports.retain(|p| p != "p-vnet0");
         let l = lines_with(&o, &|_| Some(false));
         assert!(
             l[0].starts_with("br0 bridge down, still in OVS (ours)"),

@@ -530,9 +530,12 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
     }
     let names = || targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
-        if h.verbose() {
-            eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
-        }
+        // they stay in OVS's database (and, with ovs-vswitchd alive, live)
+        eprintln!(
+            "ifupdown-ovs: ifdown -a: {why}; not removed from OVS: {} (they come back when it \
+             starts: then `ifdown --force` them, or `ifup -a` to have them up again)",
+            names().join(" ")
+        );
         return Ok(());
     }
     answering(records, Some(session)).map_err(|source| HookError::DownAllUnanswered {

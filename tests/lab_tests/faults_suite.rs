@@ -17,8 +17,10 @@
 //! converges: everything up in OVS and in the kernel, or all of ours gone; the
 //! foreign port is never touched. docs/hooks.md, "Failure modes", summarizes
 //! what each case proves. The cases are separate tests, each in its own lab,
-//! so they run in parallel with `--test-threads`. Needs root and the packages
-//! of `.ci/run`.
+//! so they run in parallel with `--test-threads`. With `FAULTS_DEBUG=1` set,
+//! each case also prints when ifupdown's state files changed and when the
+//! daemons started (where a slow run spent its time). Needs root and the
+//! packages of `.ci/run`.
 
 use std::time::{Duration, Instant};
 

@@ -278,6 +278,24 @@ fn reload_refuses_a_broken_file_and_dry_run_changes_nothing() -> Result<(), LabE
     assert_eq!(plan.matches("ovs-vsctl").count(), 1, "{plan}");
     assert_eq!(h.vsctl(&["show"])?, show);
     assert_eq!(state(h)?, st);
+
+    // an interface up without a record (brought up before the store existed):
+    // compared with the file, said so, recorded by the reload
+    h.ok(&["rm", "/run/ifupdown-ovs-applied/mgmt0"])?;
+    let plan = h.ok(&["ifupdown-ovs", "reload", "--dry-run"])?;
+    assert!(
+        plan.contains("# mgmt0: no record of what its ifup applied"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("# unchanged: lo br0 eth0 mgmt0 vlan10"),
+        "{plan}"
+    );
+    h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(
+        h.read_file("/run/ifupdown-ovs-applied/mgmt0")?
+            .contains("address 192.0.2.1/24")
+    );
     Ok(())
 }
 

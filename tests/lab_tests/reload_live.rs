@@ -403,6 +403,17 @@ iface p2 inet manual
         "{addrs}"
     );
     assert_eq!(h.read_file(sysctl)?.trim(), "0");
+    // OVS stopped: the reload starts it, as the hook would, then converges
+    let edited = h.read_file("/etc/network/interfaces")?;
+    h.stop_ovs()?;
+    h.write_interfaces(&edited.replace(
+        "    ovs_bridge br0\n",
+        "    ovs_bridge br0\n    ovs_tag 5\n",
+    ))?;
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert!(h.ovs_running()?);
+    assert_eq!(h.vsctl(&["get", "Port", "p1", "tag"])?.trim(), "5");
     // ifdown now takes the addresses the reload applied
     h.ifdown(&["p1"])?;
     assert!(!h.link_exists("p1")?);

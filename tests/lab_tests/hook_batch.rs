@@ -799,3 +799,134 @@ fn only_vlan7_failed(host: &Lab, up: &Output) -> Result<(), LabError> {
     assert_eq!(st.len(), order().len() - 1, "{st:?}");
     Ok(())
 }
+
+/// The lines of ours in `out`'s stderr.
+fn our_lines(out: &Output) -> Vec<&str> {
+    out.stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect()
+}
+
+/// OVS itself refuses vlan7 (its name is taken by a foreign bridge: ovs-vsctl
+/// says so, naming it): `ifup -a` tries the batch again without vlan7, the rest
+/// comes up in that one transaction (not one per interface), vlan7's own run
+/// fails with OVS's words, and the foreign bridge is untouched.
+#[test]
+fn ovs_refusing_a_named_port_fails_it_alone() -> Result<(), LabError> {
+    let (host, _wire) = lab("batch-refused", &config())?;
+    host.vsctl(&[
+        "add-br",
+        "vlan7",
+        "--",
+        "set",
+        "bridge",
+        "vlan7",
+        "datapath_type=netdev",
+    ])?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(!up.success(), "ifup -a should report the failure: {up:?}");
+    let ours = our_lines(&up);
+    assert_eq!(ours.len(), 1, "{}", up.stderr);
+    assert!(
+        ours[0].contains("vlan7") && ours[0].contains("local port for bridge vlan7"),
+        "{}",
+        ours[0]
+    );
+    only_vlan7_failed(&host, &up)?;
+    assert_eq!(
+        next_cfg(&host)? - before,
+        2,
+        "the batch without vlan7 and p30's own, not one per interface"
+    );
+    assert_eq!(vsctl_lines(&host, &["list-ports", "vlan7"])?.len(), 0);
+    assert!(host.vsctl(&["list-br"])?.lines().any(|b| b == "vlan7"));
+    Ok(())
+}
+
+/// OVS refuses the batch without naming an interface of it (vlan7's
+/// `ovs_extra` sets a row that does not exist): the batch finds vlan7 by
+/// halving, within a few transactions; the rest comes up, vlan7 fails alone.
+/// Through the init script's `ifup --allow=ovs NAME...` and Debian 12's `ifup
+/// -a --read-environment`, which batch the same way.
+#[test]
+fn ovs_refusing_without_a_name_is_found_by_halving() -> Result<(), LabError> {
+    let text = config().replace(
+        "ovs_options tag=7\n",
+        "ovs_options tag=7\n    ovs_extra set port no-such-port tag=7\n",
+    );
+    let list_text = text.replace("auto ", "allow-ovs ");
+    for (name, boot) in [("batch-halve-list", true), ("batch-halve-env", false)] {
+        let (host, _wire, names) = if boot {
+            init_script_lab(name, &list_text)?
+        } else {
+            let (h, w) = lab(name, &text)?;
+            (h, w, Vec::new())
+        };
+        let before = next_cfg(&host)?;
+        let up = if boot {
+            ifup_list(&host, &[], &names)?
+        } else {
+            host.run(&["ifup", "-a", "--read-environment"])?
+        };
+        assert!(!up.success(), "ifup should report the failure: {up:?}");
+        let ours = our_lines(&up);
+        assert_eq!(ours.len(), 1, "{}", up.stderr);
+        assert!(
+            ours[0].contains("vlan7") && ours[0].contains("no row \"no-such-port\""),
+            "{}",
+            ours[0]
+        );
+        only_vlan7_failed(&host, &up)?;
+        let writes = next_cfg(&host)? - before;
+        assert!(
+            (2..=8).contains(&writes),
+            "{writes} write transactions: the halves that passed and p30's own"
+        );
+    }
+    Ok(())
+}
+
+/// Debian's layout, `ifup --allow=ovs br0`, the bridge bringing up its
+/// `allow-br0` ports: one of them has a value OVS refuses (`ovs_options
+/// lacp=sometimes`, the issue's typo, which took the whole bridge down; whether
+/// `check` or OVS refuses it, it fails alone). The bridge and its other ports
+/// come up, in one transaction; the broken port is not in OVS.
+#[test]
+fn a_broken_port_of_a_bridge_fails_alone_at_the_bridges_ifup() -> Result<(), LabError> {
+    let text = debian_layout().replace(
+        "    ovs_tag 7\n",
+        "    ovs_tag 7\n    ovs_options lacp=sometimes\n",
+    );
+    let (host, _wire) = lab("batch-bridge-bad", &text)?;
+    let up = host.run(&["ifup", "--allow=ovs", "br0"])?;
+    // the bridge's nested `ifup --allow=br0 PORTS` failed for vlan7: a warning
+    // of br0 (as Debian's hook), and br0 is up
+    let ours = our_lines(&up);
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("vlan7") && l.contains("sometimes")),
+        "{}",
+        up.stderr
+    );
+    let warning = "ifupdown-ovs: warning: br0: `ifup --allow=br0 ";
+    assert!(
+        ours.iter()
+            .all(|l| l.contains("vlan7: ") || l.starts_with(warning)),
+        "{}",
+        up.stderr
+    );
+    assert!(
+        up.stderr.contains("failed to bring up vlan7"),
+        "{}",
+        up.stderr
+    );
+    let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
+    assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+    assert_eq!(ports.len(), VLANS as usize, "eth0 and 19 VLANs: {ports:?}");
+    let st = ifstate(&host)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+    assert_eq!(st.len(), 1 + VLANS as usize, "br0, eth0, 19 VLANs: {st:?}");
+    Ok(())
+}

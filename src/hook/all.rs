@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 
 mod alone;
 
+pub(super) use alone::blame;
+
 use super::env;
 use super::error::{BatchError, HookError};
 use super::execute::{answering, failing, run_step};

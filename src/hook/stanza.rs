@@ -255,6 +255,7 @@ impl Stanza<'_> {
         }
         .map_err(|e| self.plan_error(e))?;
         execute(&plan, &self.vsctl, self.h.verbose(), &self.h.iface)
+            .map_err(|e| super::all::blame(&self.scene, name, e))
     }
 
     /// Whether ifupdown has `name` configured.

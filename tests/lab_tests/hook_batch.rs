@@ -800,6 +800,29 @@ fn only_vlan7_failed(host: &Lab, up: &Output) -> Result<(), LabError> {
     Ok(())
 }
 
+/// `ifupdown-ovs: FILE:LINE: vlan7: OPTION: Open vSwitch refused it: `, the
+/// start of the error of vlan7's own run, LINE that of the first line from
+/// vlan7's stanza on that starts with `option` (the stanza's when "iface").
+fn refused_vlan7(text: &str, option: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("iface vlan7 "))
+        .expect("vlan7's stanza");
+    let at = lines[start..]
+        .iter()
+        .position(|l| l.trim_start().starts_with(option))
+        .expect("the option")
+        + start
+        + 1;
+    let shown = if option == "iface" {
+        "iface vlan7"
+    } else {
+        option
+    };
+    format!("ifupdown-ovs: /etc/network/interfaces:{at}: vlan7: {shown}: Open vSwitch refused it: ")
+}
+
 /// The lines of ours in `out`'s stderr.
 fn our_lines(out: &Output) -> Vec<&str> {
     out.stderr
@@ -814,7 +837,8 @@ fn our_lines(out: &Output) -> Vec<&str> {
 /// fails with OVS's words, and the foreign bridge is untouched.
 #[test]
 fn ovs_refusing_a_named_port_fails_it_alone() -> Result<(), LabError> {
-    let (host, _wire) = lab("batch-refused", &config())?;
+    let text = config();
+    let (host, _wire) = lab("batch-refused", &text)?;
     host.vsctl(&[
         "add-br",
         "vlan7",
@@ -830,7 +854,8 @@ fn ovs_refusing_a_named_port_fails_it_alone() -> Result<(), LabError> {
     let ours = our_lines(&up);
     assert_eq!(ours.len(), 1, "{}", up.stderr);
     assert!(
-        ours[0].contains("vlan7") && ours[0].contains("local port for bridge vlan7"),
+        ours[0].starts_with(&refused_vlan7(&text, "iface"))
+            && ours[0].contains("local port for bridge vlan7"),
         "{}",
         ours[0]
     );
@@ -874,7 +899,8 @@ fn ovs_refusing_without_a_name_is_found_by_halving() -> Result<(), LabError> {
         let ours = our_lines(&up);
         assert_eq!(ours.len(), 1, "{}", up.stderr);
         assert!(
-            ours[0].contains("vlan7") && ours[0].contains("no row \"no-such-port\""),
+            ours[0].starts_with(&refused_vlan7(&text, "ovs_extra"))
+                && ours[0].contains("no row \"no-such-port\""),
             "{}",
             ours[0]
         );
@@ -913,6 +939,14 @@ fn a_broken_port_of_a_bridge_fails_alone_at_the_bridges_ifup() -> Result<(), Lab
             argv.extend_from_slice(args);
             let up = host.run(&argv)?;
             broken_port_failed_alone(&host, &up, word)?;
+            if kind == "ovs" {
+                let said = refused_vlan7(&text, "ovs_options");
+                assert!(
+                    our_lines(&up).iter().any(|l| l.starts_with(&said)),
+                    "{said}\n{}",
+                    up.stderr
+                );
+            }
         }
     }
     Ok(())

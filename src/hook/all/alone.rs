@@ -11,10 +11,16 @@
 //! holds it. Bounded: at most N + 1
 //! transactions for N interfaces (one fault costs about 2·log2 N); past that,
 //! the rest is left to their own runs.
+//!
+//! The refused interface's own run then fails with OVS's words; [`blame`] adds
+//! the option of its stanza the refusal is about (FILE:LINE).
 
-use crate::hook::error::BatchError;
+use crate::hook::error::{BatchError, HookError, Refused};
+use crate::interfaces::Position;
+use crate::ovsdb::refusal::Refusal;
 use crate::ovsdb::vsctl::{Transaction, VsctlError};
 use crate::plan::phases::{BatchUp, Covered};
+use crate::plan::scene::Scene;
 
 /// What the search needs from the batch: plan, apply, tell.
 pub(super) trait Tries {
@@ -118,6 +124,55 @@ pub(super) fn apply_alone(
         }
     }
     Ok(done)
+}
+
+/// A transaction of interface `logical` that OVS refused, as the option of its
+/// stanza the refusal is about: the one holding the refused value (`lacp=X` for
+/// `X is not one of the allowed values`), or the record it names; the stanza
+/// itself when it names the interface. Other errors are returned unchanged.
+pub(in crate::hook) fn blame(scene: &Scene, logical: &str, e: HookError) -> HookError {
+    let HookError::Transaction { iface, source } = e else {
+        return e;
+    };
+    let found = source
+        .refusal()
+        .filter(Refusal::refused)
+        .and_then(|r| blamed_option(scene, logical, &r));
+    match found {
+        Some((at, option)) => HookError::Refused(Box::new(Refused {
+            iface,
+            at,
+            option,
+            source,
+        })),
+        None => HookError::Transaction { iface, source },
+    }
+}
+
+/// Where in the stanzas of `logical` the refusal `r` comes from, and the
+/// option's name (`iface NAME` for the stanza itself).
+fn blamed_option(scene: &Scene, logical: &str, r: &Refusal) -> Option<(Position, String)> {
+    let word = match r {
+        Refusal::Constraint { detail } => detail.split(" is ").next()?.to_string(),
+        _ => r.record()?.to_string(),
+    };
+    let config = scene.config.as_ref()?;
+    let stanzas: Vec<_> = config.stanzas(logical).collect();
+    for st in &stanzas {
+        for o in config.resolved_options(st) {
+            let hit = o.name.starts_with("ovs_")
+                && o.value.split_whitespace().any(|w| {
+                    w == word
+                        || w.ends_with(&format!("={word}"))
+                        || w.ends_with(&format!(":{word}"))
+                });
+            if hit {
+                return Some((o.pos, o.name));
+            }
+        }
+    }
+    let first = stanzas.first()?;
+    (word == logical).then(|| (first.pos.clone(), format!("iface {logical}")))
 }
 
 /// The first half of `n` (at least 1).
@@ -238,6 +293,39 @@ mod tests {
             let left = f.left.borrow();
             assert_eq!(done.len() + left.len(), n, "{done:?} {left:?}");
         }
+    }
+
+    #[test]
+    fn a_refusal_is_blamed_on_the_option_holding_its_value() {
+        let text = "iface p1 inet manual\n  ovs_type OVSIntPort\n  ovs_bridge br0\n\
+                    iface p1 inet6 manual\n  ovs_options lacp=sometimes\n\
+                    \x20 ovs_extra set port no-such-port tag=7\n";
+        let c = crate::interfaces::Config::parse_str(text, std::path::Path::new("/e/i")).unwrap();
+        let scene = Scene::new(None, Some(c), None, "start", "pre-up");
+        let refused = |message: &str| {
+            let e = HookError::Transaction {
+                iface: "p1".into(),
+                source: VsctlError::Failed {
+                    message: message.into(),
+                },
+            };
+            blame(&scene, "p1", e).to_string()
+        };
+        let m =
+            refused("ovs-vsctl: constraint violation: sometimes is not one of the allowed values");
+        assert!(
+            m.starts_with("/e/i:5: p1: ovs_options: Open vSwitch refused it: "),
+            "{m}"
+        );
+        let m = refused("ovs-vsctl: no row \"no-such-port\" in table Port");
+        assert!(m.starts_with("/e/i:6: p1: ovs_extra: "), "{m}");
+        let m = refused(
+            "ovs-vsctl: cannot create a port named p1 because a bridge named p1 already exists",
+        );
+        assert!(m.starts_with("/e/i:1: p1: iface p1: "), "{m}");
+        // nothing to blame: as it was
+        let m = refused("ovs-vsctl: something else");
+        assert!(m.starts_with("p1: ovs-vsctl failed: "), "{m}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 mod alone;
 
-pub(super) use alone::blame;
+pub(super) use alone::{blame, bridge_alone};
 
 use super::env;
 use super::error::{BatchError, HookError};

@@ -42,7 +42,7 @@ use crate::ovsdb::vsctl::Vsctl;
 use crate::plan::error::PlanError;
 use crate::plan::phases::{self, Inputs, Phase};
 use crate::plan::scene::{HookEnv, Scene, env_fingerprint};
-use crate::plan::steps::Step;
+use crate::plan::steps::{Plan, Step};
 
 /// One hook run for stanza `h` in `phase`.
 pub(super) fn run(
@@ -254,8 +254,12 @@ impl Stanza<'_> {
             Phase::PostDown => phases::routes_down(&inputs, name),
         }
         .map_err(|e| self.plan_error(e))?;
-        execute(&plan, &self.vsctl, self.h.verbose(), &self.h.iface)
-            .map_err(|e| super::all::blame(&self.scene, name, e))
+        let run = |plan: &Plan| execute(plan, &self.vsctl, self.h.verbose(), &self.h.iface);
+        match run(&plan) {
+            Err(e) if self.phase == Phase::PreUp => all::bridge_alone(&inputs, name, e, &run),
+            r => r,
+        }
+        .map_err(|e| all::blame(&self.scene, name, e))
     }
 
     /// Whether ifupdown has `name` configured.

@@ -13,14 +13,18 @@
 //! the rest is left to their own runs.
 //!
 //! The refused interface's own run then fails with OVS's words; [`blame`] adds
-//! the option of its stanza the refusal is about (FILE:LINE).
+//! the option of its stanza the refusal is about (FILE:LINE). A bridge's own
+//! run (not batched: `ifup -o …`) adds its `allow-BRIDGE` ports in its
+//! transaction; when OVS refuses that, [`bridge_alone`] sets the bridge up
+//! without them, and each port's own run adds it.
 
 use crate::hook::error::{BatchError, HookError, Refused};
 use crate::interfaces::Position;
 use crate::ovsdb::refusal::Refusal;
 use crate::ovsdb::vsctl::{Transaction, VsctlError};
-use crate::plan::phases::{BatchUp, Covered};
+use crate::plan::phases::{self, BatchUp, Covered, Inputs};
 use crate::plan::scene::Scene;
+use crate::plan::steps::Plan;
 
 /// What the search needs from the batch: plan, apply, tell.
 pub(super) trait Tries {
@@ -124,6 +128,31 @@ pub(super) fn apply_alone(
         }
     }
     Ok(done)
+}
+
+/// The pre-up of bridge `name` failed with `e`: when OVS refused its transaction
+/// with its `allow-BRIDGE` ports, set it up without them (`run` runs a plan);
+/// their own runs, in its `ifup --allow=BRIDGE`, add them, and only the broken
+/// one fails. Else `e`.
+pub(in crate::hook) fn bridge_alone(
+    inp: &Inputs,
+    name: &str,
+    e: HookError,
+    run: &dyn Fn(&Plan) -> Result<(), HookError>,
+) -> Result<(), HookError> {
+    let HookError::Transaction { source, .. } = &e else {
+        return Err(e);
+    };
+    if !source.refusal().is_some_and(|r| r.refused()) {
+        return Err(e);
+    }
+    let Some(Ok(plan)) = phases::pre_up_without_ports(inp, name) else {
+        return Err(e);
+    };
+    eprintln!(
+        "ifupdown-ovs: warning: {name}: Open vSwitch refused it with its ports ({source}); set up without them, each port by its own run"
+    );
+    run(&plan)
 }
 
 /// A transaction of interface `logical` that OVS refused, as the option of its

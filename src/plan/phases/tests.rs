@@ -481,3 +481,31 @@ fn new_inputs_read_this_host() {
         .is_ok_and(|v| v.trim() == "1");
     assert_eq!(inp.ipv6_default, want);
 }
+
+/// A bridge whose transaction with its `allow-BRIDGE` ports OVS refused: the
+/// same without those ports (a port without a stanza stays).
+#[test]
+fn bridge_pre_up_without_its_ports() {
+    let s = scene();
+    let o = Observed::default();
+    let inp = fake_inputs(&s, &o, &|_| false, &|d| d == "eth0");
+    let plan = pre_up_without_ports(&inp, "br0")
+        .expect("br0 has ports")
+        .expect("a plan");
+    let Some(Step::Vsctl(tx)) = plan.steps.iter().find(|s| matches!(s, Step::Vsctl(_))) else {
+        panic!("no transaction: {plan:?}");
+    };
+    let tx = crate::sys::words::shell_line(&tx.argv(10));
+    assert!(tx.contains("add-port br0 tap9"), "{tx}");
+    assert!(
+        !tx.contains("vlan100") && !tx.contains("add-port br0 eth0"),
+        "{tx}"
+    );
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| matches!(s, Step::Ifupdown(a) if a.contains(&"vlan100".to_string()))),
+        "{plan:?}"
+    );
+    assert!(pre_up_without_ports(&inp, "v2").is_none());
+}

@@ -82,7 +82,28 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
 
 /// pre-up: see the module documentation.
 pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
-    let p = up_parts(inp, name)?;
+    plan_of(inp, up_parts(inp, name)?)
+}
+
+/// pre-up of bridge `name` without its `allow-BRIDGE` ports (the ports with a
+/// stanza it adds with it; their own runs, in its `ifup --allow=BRIDGE`, add
+/// them): for when OVS refused its transaction with them. None when it has no
+/// such port.
+pub fn pre_up_without_ports(inp: &Inputs, name: &str) -> Option<Result<Plan, PlanError>> {
+    let mut p = match up_parts(inp, name) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let (own, before) = (p.own, p.nodes.len());
+    let mut i = 0;
+    p.nodes.retain(|n| {
+        i += 1;
+        i - 1 <= own || !inp.scene.has_stanza(&n.name)
+    });
+    (p.nodes.len() < before).then(|| plan_of(inp, p))
+}
+
+fn plan_of(inp: &Inputs, p: UpParts) -> Result<Plan, PlanError> {
     let tx = converge::up(&p.nodes, inp.observed)?;
     let mut plan = Plan::new(inp.timeout);
     for w in p.warnings {

@@ -39,7 +39,7 @@ pub(super) use alone::{blame, bridge_alone};
 
 use super::env;
 use super::error::{BatchError, HookError};
-use super::execute::{answering, failing, run_step};
+use super::execute::{answering, failing, run_step, undo_added};
 use super::invocation::{Caller, IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
@@ -254,18 +254,20 @@ impl<'a> UpBatch<'a> {
         }
         self.start_ovs()?;
         answering(self.records, Some(self.session))?;
+        let before = Observed::read(&self.vsctl)?;
         let applied = alone::apply_alone(
             &mut Try {
                 batch: self,
                 scene: &scene,
                 configured: &configured,
+                before: Some(&before),
             },
             &targets,
         )?;
         if applied.is_empty() {
             return Ok(());
         }
-        let done = self.working(&applied)?;
+        let done = self.working(&applied, &before)?;
         self.kernel(&done)?;
         if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
             return Err(BatchError::Stopped(why));
@@ -336,7 +338,11 @@ impl<'a> UpBatch<'a> {
 
     /// The interfaces of `covered` that OVS set up, with all they need; the others
     /// are left to their own hook run.
-    fn working<'c>(&self, covered: &'c [Covered]) -> Result<Vec<&'c Covered>, BatchError> {
+    fn working<'c>(
+        &self,
+        covered: &'c [Covered],
+        before: &Observed,
+    ) -> Result<Vec<&'c Covered>, BatchError> {
         let mut check: Vec<String> = Vec::new();
         for n in covered.iter().flat_map(|c| c.check.iter()) {
             if !check.contains(n) {
@@ -350,10 +356,15 @@ impl<'a> UpBatch<'a> {
                 f.name().to_string()
             })
             .collect();
-        Ok(covered
+        let (done, left): (Vec<&Covered>, Vec<&Covered>) = covered
             .iter()
-            .filter(|c| !c.check.iter().any(|n| failed.contains(n)))
-            .collect())
+            .partition(|c| !c.check.iter().any(|n| failed.contains(n)));
+        // what the batch added for them goes again (their own runs retry)
+        let left: BTreeSet<String> = left.iter().map(|c| c.name.clone()).collect();
+        if !left.is_empty() {
+            undo_added(&self.vsctl, before, &left, "ifup -a", self.verbose);
+        }
+        Ok(done)
     }
 
     /// Their sysctls, then their links up with one `ip -batch`.
@@ -423,6 +434,8 @@ struct Try<'a, 'b> {
     batch: &'a UpBatch<'b>,
     scene: &'a Scene,
     configured: &'a dyn Fn(&str) -> bool,
+    /// OVSDB as read before the first try (taken by it; later tries read again).
+    before: Option<&'a Observed>,
 }
 
 impl alone::Tries for Try<'_, '_> {
@@ -433,8 +446,15 @@ impl alone::Tries for Try<'_, '_> {
         later: &[String],
     ) -> Result<BatchUp, BatchError> {
         let vsctl = &self.batch.vsctl;
-        let observed = Observed::read(vsctl)?;
-        let inputs = Inputs::new(self.scene, &observed, vsctl.timeout, self.configured);
+        let read;
+        let observed = match self.before.take() {
+            Some(o) => o,
+            None => {
+                read = Observed::read(vsctl)?;
+                &read
+            }
+        };
+        let inputs = Inputs::new(self.scene, observed, vsctl.timeout, self.configured);
         Ok(phases::pre_up_batch(&inputs, names, refused, later))
     }
 
@@ -552,9 +572,12 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
     }
     let names = || targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
-        if h.verbose() {
-            eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
-        }
+        // they stay in OVS's database (and, with ovs-vswitchd alive, live)
+        eprintln!(
+            "ifupdown-ovs: ifdown -a: {why}; not removed from OVS: {} (they come back when it \
+             starts: then `ifdown --force` them, or `ifup -a` to have them up again)",
+            names().join(" ")
+        );
         return Ok(());
     }
     answering(records, Some(session)).map_err(|source| HookError::DownAllUnanswered {

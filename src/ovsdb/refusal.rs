@@ -41,7 +41,10 @@ impl Refusal {
     /// Read ovs-vsctl's error line (with or without its `ovs-vsctl: ` prefix).
     pub fn parse(message: &str) -> Refusal {
         let m = message.trim();
-        if m.contains("database connection failed") {
+        if ["database connection failed", "connection attempt failed"]
+            .iter()
+            .any(|t| m.contains(t))
+        {
             return Refusal::NoConnection {
                 message: m.to_string(),
             };
@@ -195,6 +198,10 @@ mod tests {
         assert_eq!(Refusal::parse("ovs-vsctl: something else").record(), None);
         let r = Refusal::parse(
             "ovs-vsctl: unix:/run/openvswitch/db.sock: database connection failed (No such file or directory)",
+        );
+        assert!(!r.refused(), "{r:?}");
+        let r = Refusal::parse(
+            "2026-12-07T01:46:40Z|00002|reconnect|WARN|unix:/run/openvswitch/db.sock: connection attempt failed (Connection refused)",
         );
         assert!(!r.refused(), "{r:?}");
     }

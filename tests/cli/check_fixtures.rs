@@ -20,12 +20,15 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// (exit status, stdout lines) of `ifupdown-ovs check -i FILE`.
+/// (exit status, stdout lines) of `ifupdown-ovs check -i FILE`, with the copy of
+/// the OVS schema in fixtures/schema/ (not the host's).
 fn check(file: &Path) -> (i32, Vec<String>) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schema/vswitch.ovsschema");
     let out = Command::new(env!("CARGO_BIN_EXE_ifupdown-ovs"))
         .arg("check")
         .arg("-i")
         .arg(file)
+        .env("IFUPDOWN_OVS_SCHEMA", schema)
         .env_remove("IFACE")
         .env_remove("PHASE")
         .env_remove("MODE")

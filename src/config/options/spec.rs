@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::RawOption;
 use super::diag::{Diag, Kind, short_pos};
-use super::values::{check_ifname, did_you_mean};
+use super::values::check_ifname;
 use crate::config::model::{OvsType, ValueError};
+use crate::config::suggest::did_you_mean;
 use crate::interfaces::Position;
 
 /// How repeated values of one option combine.

@@ -1,0 +1,127 @@
+//! Schema-checked options in the lab (issue 11, build 3): a word of `ovs_options`
+//! that the OVS schema rejects (`lacp=sometimes` on a bond) is refused by the
+//! bond's own hook run before any OVS transaction, with the option's FILE:LINE;
+//! `ifup -a` leaves it out of its batch, so OVS never sees it (before, the whole
+//! bridge's transaction failed); `check` names the bond and the line. Needs root
+//! and the packages of `.ci/run`.
+
+use crate::hook_util::*;
+use crate::lab::{Lab, LabError};
+
+const CONFIG: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0 bond0 vlan5
+    ovs_datapath_type netdev
+
+auto eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+
+auto bond0
+iface bond0 inet manual
+    ovs_type OVSBond
+    ovs_bridge br0
+    ovs_bonds eth1 eth2
+    ovs_options bond_mode=active-backup lacp=sometimes
+
+auto vlan5
+iface vlan5 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 5
+";
+
+/// The line of `lacp=sometimes` in [`CONFIG`].
+const LINE: usize = 17;
+
+fn message() -> String {
+    format!(
+        "ifupdown-ovs: /etc/network/interfaces:{LINE}: error: ovs_options: `lacp=sometimes`: \
+         Port column lacp: `sometimes` is not one of active, passive, off"
+    )
+}
+
+fn next_cfg(l: &Lab) -> Result<i64, LabError> {
+    Ok(get(l, &["Open_vSwitch", ".", "next_cfg"])?
+        .parse()
+        .unwrap_or(-1))
+}
+
+fn lab(name: &str) -> Result<(Lab, Lab), LabError> {
+    let host = Lab::new(name)?;
+    let wire = Lab::peer(&format!("{name}-wire"))?;
+    for nic in ["eth0", "eth1", "eth2"] {
+        host.add_veth(nic, &wire, nic)?;
+    }
+    host.start_ovs()?;
+    host.write_interfaces(CONFIG)?;
+    Ok((host, wire))
+}
+
+#[test]
+fn a_bond_with_a_bad_lacp_is_refused_before_any_transaction() -> Result<(), LabError> {
+    assert_eq!(
+        CONFIG.lines().nth(LINE - 1).map(str::trim),
+        Some("ovs_options bond_mode=active-backup lacp=sometimes")
+    );
+    let (host, _wire) = lab("schema-lacp")?;
+
+    // check: the bond, its FILE:LINE, the option
+    let check = host.run(&["ifupdown-ovs", "check"])?;
+    assert_eq!(check.status.code(), Some(1), "{check:?}");
+    assert_eq!(
+        check.stdout.trim(),
+        format!(
+            "/etc/network/interfaces:{LINE}: error: bond0: ovs_options: `lacp=sometimes`: \
+             Port column lacp: `sometimes` is not one of active, passive, off"
+        )
+    );
+
+    // ifup bond0 alone: refused in pre-up, no OVSDB write at all
+    host.ifup(&["br0"])?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "bond0"])?;
+    assert!(!up.success(), "{up:?}");
+    let ours: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect();
+    assert_eq!(ours, [message()], "{}", up.stderr);
+    assert!(
+        up.stderr.contains("failed to bring up bond0"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(
+        next_cfg(&host)?,
+        before,
+        "no transaction for the refused bond"
+    );
+    host.ifdown(&["-a"])?;
+
+    // ifup -a: the bond fails alone, before OVS sees it; the others come up
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(!up.success(), "ifup -a should report the failure: {up:?}");
+    let ours: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect();
+    assert_eq!(ours, [message()], "{}", up.stderr);
+    assert!(
+        up.stderr.contains("failed to bring up bond0"),
+        "{}",
+        up.stderr
+    );
+    let ports = vsctl_lines(&host, &["list-ports", "br0"])?;
+    assert_eq!(ports, ["eth0", "vlan5"], "{}", up.stderr);
+    let rows = host.vsctl(&["--bare", "--columns=name", "find", "Port", "name=bond0"])?;
+    assert_eq!(rows.trim(), "", "OVS never saw the bond");
+    let log = host.ok(&["cat", "/var/log/openvswitch/ovsdb-server.log"])?;
+    assert!(!log.contains("sometimes"), "{log}");
+    Ok(())
+}

@@ -125,3 +125,35 @@ fn a_bond_with_a_bad_lacp_is_refused_before_any_transaction() -> Result<(), LabE
     assert!(!log.contains("sometimes"), "{log}");
     Ok(())
 }
+
+/// A schema that cannot be parsed (here: an empty file bound over it, inside the
+/// lab's own mount namespace, after OVS started) is not a failure: a port without
+/// `ovs_options` comes up silently, and one with `ovs_options` comes up with its
+/// options and one warning, from its pre-up, saying they were not checked.
+#[test]
+fn an_unreadable_schema_is_a_warning_not_a_failure() -> Result<(), LabError> {
+    let (host, _wire) = lab("schema-unreadable")?;
+    let schema = "/usr/share/openvswitch/vswitch.ovsschema";
+    host.ok(&["mount", "--bind", "/dev/null", schema])?;
+    host.ifup(&["br0"])?;
+    let up = host.run(&["ifup", "eth0"])?;
+    assert!(up.success(), "{up:?}");
+    let warning = format!("ifupdown-ovs: eth0: warning: {schema}: is not a valid OVS schema");
+    let lines: Vec<&str> = up.stderr.lines().collect();
+    assert_eq!(lines.len(), 0, "eth0 has no words to check: {}", up.stderr);
+    host.write_interfaces(&CONFIG.replace(
+        "ovs_bridge br0\n\nauto bond0",
+        "ovs_bridge br0\n    ovs_options other_config:stp-enable=false\n\nauto bond0",
+    ))?;
+    host.ifdown(&["eth0"])?;
+    let up = host.run(&["ifup", "eth0"])?;
+    assert!(up.success(), "{up:?}");
+    let lines: Vec<&str> = up.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", up.stderr);
+    assert!(lines[0].starts_with(&warning), "{}", up.stderr);
+    assert_eq!(
+        get(&host, &["Port", "eth0", "other_config:stp-enable"])?,
+        "\"false\""
+    );
+    Ok(())
+}

@@ -58,7 +58,7 @@ pub(super) fn build(
     let mut options = o.raw("ovs_options");
     let extra = o.raw("ovs_extra");
     let words = split_text(iface_name, &o, "ovs_options", Text::Columns, d);
-    let extra_words = split_text(iface_name, &o, "ovs_extra", Text::Commands, d);
+    split_text(iface_name, &o, "ovs_extra", Text::Commands, d);
     let mut b = Builder {
         name: iface_name,
         ovs_type,
@@ -84,9 +84,9 @@ pub(super) fn build(
             _ => ("Port", VLAN_COLUMNS),
         };
         column_checks(&o, "ovs_options", &words, table, d);
-        ovsdb_words::columns(&o, "ovs_options", &words, table, skip, d);
+        ovsdb_words::columns(iface_name, &o, "ovs_options", table, skip, d);
     }
-    ovsdb_words::commands(&o, &extra_words, d);
+    ovsdb_words::commands(iface_name, &o, d);
     Built {
         kind: Some(ovs_type),
         iface: kind.map(|kind| OvsIface {
@@ -252,7 +252,7 @@ impl Builder<'_, '_> {
         let tunnel_options = o.raw("ovs_tunnel_options");
         let tunnel_words = split_text(self.name, o, "ovs_tunnel_options", Text::Columns, d);
         column_checks(o, "ovs_tunnel_options", &tunnel_words, "Interface", d);
-        ovsdb_words::columns(o, "ovs_tunnel_options", &tunnel_words, "Interface", &[], d);
+        ovsdb_words::columns(self.name, o, "ovs_tunnel_options", "Interface", &[], d);
         if let Some(tt) = &tunnel_type
             && !TUNNEL_TYPES.contains(&tt.as_str())
         {

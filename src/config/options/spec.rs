@@ -96,6 +96,8 @@ pub(super) struct Given {
     pub text: String,
     pub words: Vec<String>,
     pub lines: Vec<String>,
+    /// Where each of `lines` was given.
+    pub line_pos: Vec<Option<Position>>,
     pub pos: Option<Position>,
 }
 
@@ -119,12 +121,14 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
             text: String::new(),
             words: Vec::new(),
             lines: Vec::new(),
+            line_pos: Vec::new(),
             pos: raw.pos.clone(),
         });
         match spec.multi {
             Multi::Single if entry.lines.is_empty() => {
                 entry.text = value.to_string();
                 entry.lines.push(value.to_string());
+                entry.line_pos.push(raw.pos.clone());
             }
             Multi::Single => {
                 if entry.text != value {
@@ -153,6 +157,7 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
             Multi::Join(_) | Multi::Lines => {
                 if !value.is_empty() && !entry.lines.iter().any(|x| x == value) {
                     entry.lines.push(value.to_string());
+                    entry.line_pos.push(raw.pos.clone());
                 }
             }
         }

@@ -1224,3 +1224,29 @@ fn schema_warnings() {
         "{w:?}"
     );
 }
+
+/// Each line of a repeated `ovs_extra` / `ovs_options` is reported at its own line.
+#[test]
+fn schema_errors_at_their_own_line() {
+    let e = errors(
+        "br0",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_extra set Bridge ${IFACE} stp_enable=true",
+            "ovs_extra set Bridge ${IFACE} stp_enable=maybe",
+            "ovs_options fail_mode=secure",
+            "ovs_options fail_mode=open",
+        ],
+    );
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e[0].starts_with(&format!("{F}:6: error: ovs_options: `fail_mode=open`")),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with(&format!(
+            "{F}:4: error: ovs_extra: `set Bridge br0 stp_enable=maybe`: `stp_enable=maybe`"
+        )),
+        "{e:?}"
+    );
+}

@@ -2,8 +2,9 @@
 //! a known command, only the options it has, as many arguments as it takes, and for
 //! the database commands (`set`, `add`, `remove`, `clear`, `get`, `create`, ...)
 //! the table, columns, keys and values against the schema. Command names,
-//! options and argument counts are those of ovs-vsctl(8) of Open vSwitch 3.1 (its
-//! `vsctl_commands` table and the database commands of `db-ctl-base`).
+//! options and argument counts are those of ovs-vsctl(8) of Open vSwitch 3.1, as
+//! `ovs-vsctl --commands` lists them (its `vsctl_commands` table and the database
+//! commands of `db-ctl-base`).
 //!
 //! Words only a hook run knows (`$VAR`, `$(...)`) may expand to any number of
 //! words, so in a command holding one the fixed positions (table, record,
@@ -86,13 +87,13 @@ const COMMANDS: &[Command] = &[
     ("list-dp-cap", 1, Some(1), NONE, Args::Plain),
     ("get-controller", 1, Some(1), NONE, Args::Plain),
     ("del-controller", 1, Some(1), NONE, Args::Plain),
-    ("set-controller", 1, ANY, NONE, Args::Plain),
+    ("set-controller", 1, ANY, &["--inactivity-probe"], Args::Plain),
     ("get-fail-mode", 1, Some(1), NONE, Args::Plain),
     ("del-fail-mode", 1, Some(1), NONE, Args::Plain),
     ("set-fail-mode", 2, Some(2), NONE, Args::FailMode),
     ("get-manager", 0, Some(0), NONE, Args::Plain),
     ("del-manager", 0, Some(0), NONE, Args::Plain),
-    ("set-manager", 1, ANY, NONE, Args::Plain),
+    ("set-manager", 1, ANY, &["--inactivity-probe"], Args::Plain),
     ("get-ssl", 0, Some(0), NONE, Args::Plain),
     ("del-ssl", 0, Some(0), NONE, Args::Plain),
     ("set-ssl", 3, Some(3), &["--bootstrap"], Args::Plain),

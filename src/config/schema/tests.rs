@@ -192,6 +192,9 @@ fn values_follow_ovs_vsctl_syntax() {
     assert!(one_error("Port", "trunks=1,1").contains("`1` is given twice"));
     assert!(one_error("Bridge", "protocols=[OpenFlow10").contains("a `]` is missing"));
     assert!(one_error("Port", "qos=nope").contains("`nope` is not a UUID or @name"));
+    // quoted, a value is a string (as ovs-vsctl reads it)
+    assert!(one_error("Bridge", "stp_enable=\"true\"").contains("`\"true\"` is not true or false"));
+    assert!(one_error("Port", "trunks=\"1\"").contains("`\"1\"` is not an integer"));
     assert!(one_error("Port", "name=x").contains("cannot be changed"));
     assert!(one_error("Port", "lacp:x=y").contains("Port column lacp is not a map"));
     let (e, _) = columns("Port", "bond_updelay=");

@@ -206,7 +206,7 @@ pub fn parse(text: &str, ty: &Type) -> Result<Vec<(String, Option<String>)>, Val
                 }
                 keys.extend((from..=to).map(|n| n.to_string()));
             }
-            _ => keys.push(atom(&key.text, &ty.key)?),
+            _ => keys.push(token_atom(&key, &ty.key)?),
         }
         let value = match &ty.value {
             Some(vb) => {
@@ -215,7 +215,7 @@ pub fn parse(text: &str, ty: &Type) -> Result<Vec<(String, Option<String>)>, Val
                     return Err(c.syntax("`=` is missing after a map key"));
                 }
                 let v = c.token()?;
-                Some(atom(&v.text, vb)?)
+                Some(token_atom(&v, vb)?)
             }
             None => None,
         };
@@ -265,8 +265,19 @@ fn range_of(t: &Token) -> Option<(i64, i64)> {
     Some((format!("{neg}{a}").parse().ok()?, b.parse().ok()?))
 }
 
-/// One atom of base type `base` (its text, without quotes: ovs-vsctl judges the
-/// text, quoted or not).
+/// A token as an atom of `base`: a quoted token is a string, never a number, a
+/// boolean or a UUID (ovs-vsctl: `"\"1\"" is not a valid integer`).
+fn token_atom(t: &Token, base: &Base) -> Result<String, ValueProblem> {
+    if t.quoted && base.atomic != Atomic::String {
+        return Err(ValueProblem::NotAtom {
+            token: format!("\"{}\"", t.text),
+            atomic: base.atomic,
+        });
+    }
+    atom(&t.text, base)
+}
+
+/// One atom of base type `base`, from its text (a string's without its quotes).
 pub fn atom(text: &str, base: &Base) -> Result<String, ValueProblem> {
     let not = || ValueProblem::NotAtom {
         token: text.to_string(),

@@ -157,3 +157,101 @@ fn an_unreadable_schema_is_a_warning_not_a_failure() -> Result<(), LabError> {
     );
     Ok(())
 }
+
+/// The checks agree with ovs-vsctl itself: each command below, given to the real
+/// ovs-vsctl against the lab's OVSDB, fails exactly when `check` reports an error
+/// for it as an `ovs_extra`. (The typed keys of ovs-vswitchd.conf.db(5) are left
+/// out: OVSDB takes any string there, and `check` is stricter on purpose.)
+#[test]
+fn checks_agree_with_ovs_vsctl() -> Result<(), LabError> {
+    let host = Lab::new("schema-vsctl")?;
+    host.start_ovs()?;
+    host.vsctl(&[
+        "add-br",
+        "br0",
+        "--",
+        "set",
+        "Bridge",
+        "br0",
+        "datapath_type=netdev",
+    ])?;
+    host.vsctl(&[
+        "add-port",
+        "br0",
+        "p0",
+        "--",
+        "set",
+        "Interface",
+        "p0",
+        "type=internal",
+    ])?;
+    let commands = [
+        "set Bridge br0 stp_enable=maybe",
+        "set Bridge br0 stp_enable=true",
+        "set Bridge br0 fail_mode=open",
+        "set Bridge br0 fail_mode=secure",
+        "set Bridge br0 stp_enabled=true",
+        "set Bridge br0 stp=false",
+        "set Bridge br0 protocols=OpenFlow10,OpenFlow99",
+        "set Bridge br0 protocols=OpenFlow10,OpenFlow13",
+        "set Bridge br0 protocols=[OpenFlow10",
+        "set Bridge br0 flood_vlans=1-10",
+        "set Bridge br0 flood_vlans=10-1",
+        "set Bridge br0 flood_vlans=1,5000",
+        "set Bridge br0 name=x",
+        "set brige br0 stp_enable=true",
+        "set Port p0 lacp=sometimes",
+        "set Port p0 lacp=active,passive",
+        "set Port p0 tag=4096",
+        "set Port p0 tag=-1",
+        "set Port p0 bond_mode=balance-fast",
+        "set Port p0 bond_mode=balance-slb",
+        "set Port p0 bond_updelay=abc",
+        "set Port p0 qos=nope",
+        "set Port p0 lacp:x=y",
+        "set Port p0 bond=x",
+        "set Port p0 mtu_request=1500",
+        "set Interface p0 mtu_request=-5",
+        "set Interface p0 mtu_request=9000",
+        "set Interface p0 ofport_request=70000",
+        "set Interface p0 ingress_policing_rate=-1",
+        "set Interface p0 cfm_mpid=x",
+        "add Port p0 trunks 5000",
+        "add Port p0 trunks 5",
+        "add Port p0 other_config lacp-time",
+        "remove Port p0 trunks 5",
+        "clear Port p0 interfaces",
+        "clear Bridge br0 stp_enable",
+        "clear Port p0 tag",
+        "get Bridge br0 stp_enable:x",
+        "set-fail-mode br0 open",
+        "set-fail-mode br0 standalone",
+        "set Bridge br0",
+        "frobnicate br0",
+        "add-prt br0 p1",
+        "--may-exist set Bridge br0 stp_enable=true",
+        "find Port lacpp=active",
+        "list Brige",
+        "br-set-external-id br0 k v",
+    ];
+    let mut differ = Vec::new();
+    for cmd in commands {
+        let argv: Vec<&str> = cmd.split_whitespace().collect();
+        let ovs = host.run(&[&["ovs-vsctl", "--no-wait", "--timeout=5"][..], &argv].concat())?;
+        host.write_interfaces(&format!(
+            "iface br9 inet manual\n    ovs_type OVSBridge\n    ovs_extra {cmd}\n"
+        ))?;
+        let check = host.run(&["ifupdown-ovs", "check"])?;
+        let ours = check.stdout.contains(": error: ");
+        if ours == ovs.success() {
+            differ.push(format!(
+                "{cmd}: ovs-vsctl {}: {} / check: {}",
+                if ovs.success() { "accepts" } else { "refuses" },
+                ovs.stderr.trim(),
+                check.stdout.trim()
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    Ok(())
+}

@@ -31,6 +31,7 @@ mod hook_compat;
 mod hook_debian;
 mod hook_lifecycle;
 mod hook_routing;
+mod hook_schema;
 mod hook_seed;
 mod lab_smoke;
 mod ocf_agent;

@@ -20,6 +20,7 @@
 //! announce.
 
 use std::fs;
+use std::net::{IpAddr, Ipv6Addr};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::observe::{LinkAddr, read_link};
+use super::observe::{LinkAddr, LinkState, read_link};
 use super::params::Params;
 use crate::sys::rundir::{self, RunDirError};
 
@@ -346,50 +347,185 @@ pub fn stop(run_dir: &Path, iface: &str) {
     let _ = fs::remove_file(&lf);
 }
 
-/// The announcer's body (`OVSPort announce IFACE`): announce, bounded, then exit.
-/// Returns the process exit code (always 0: failures are logged).
-pub fn run_announcer(run_dir: &Path, params: &Params) -> i32 {
+/// How long the announcer waits for the addresses it expects to appear (start
+/// spawns it before `ifup`) and for IPv6 duplicate address detection to end.
+pub const WAIT_FOR_ADDRESSES: Duration = Duration::from_secs(10);
+/// How often it looks at the link meanwhile.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The addresses of `link` that can be announced now and were not yet: global,
+/// not failed DAD, and for IPv6 no longer tentative (RFC 4429 forbids
+/// advertisements that override caches for an optimistic address; the kernel's
+/// own DAD probes already show the MAC to the switches meanwhile).
+fn ready<'a>(link: &'a [LinkAddr], done: &[IpAddr]) -> Vec<&'a LinkAddr> {
+    link.iter()
+        .filter(|a| a.global && !a.dadfailed && (a.ip.is_ipv4() || !a.tentative))
+        .filter(|a| !done.contains(&a.ip))
+        .collect()
+}
+
+/// IPv6 addresses of `link` in optimistic DAD (usable, DAD still running) not yet
+/// advertised early.
+fn optimistic<'a>(link: &'a [LinkAddr], early: &[IpAddr]) -> Vec<&'a LinkAddr> {
+    link.iter()
+        .filter(|a| a.global && !a.dadfailed && a.tentative && a.optimistic)
+        .filter(|a| a.ip.is_ipv6() && !early.contains(&a.ip))
+        .collect()
+}
+
+/// The ICMPv6 body of an unsolicited neighbour advertisement for `target` with
+/// `mac` as target link-layer address, Router, Solicited and **Override clear**
+/// (RFC 4429 3.3: an optimistic address must not override caches; with the
+/// floating MAC unchanged a host only needs to learn that the address answers
+/// again, which O=0 does for an entry waiting on resolution, RFC 4861 7.2.5).
+/// The kernel fills in the checksum.
+fn na_body(target: Ipv6Addr, mac: [u8; 6]) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[0] = 136; // neighbour advertisement
+    b[8..24].copy_from_slice(&target.octets());
+    b[24] = 2; // target link-layer address option
+    b[25] = 1; // 8 octets
+    b[26..32].copy_from_slice(&mac);
+    b
+}
+
+/// Parse `aa:bb:cc:dd:ee:ff`.
+fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
+
+/// Send one unsolicited neighbour advertisement for the optimistic `target` to all
+/// nodes on `iface`, from `target` itself, hop limit 255 (raw ICMPv6 socket; no
+/// process, no shell).
+fn send_optimistic_na(iface: &str, target: Ipv6Addr, mac: [u8; 6]) -> nix::Result<()> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockProtocol, SockType, SockaddrIn6, bind, sendto, setsockopt,
+        socket, sockopt,
+    };
+    use std::net::SocketAddrV6;
+    let fd = socket(
+        AddressFamily::Inet6,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::IcmpV6,
+    )?;
+    setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(iface))?;
+    setsockopt(&fd, sockopt::Ipv6MulticastHops, &255)?;
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn6::from(SocketAddrV6::new(target, 0, 0, 0)),
+    )?;
+    let index = nix::net::if_::if_nametoindex(iface)?;
+    let all_nodes = SockaddrIn6::from(SocketAddrV6::new(
+        Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1),
+        0,
+        0,
+        index,
+    ));
+    sendto(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &na_body(target, mac),
+        &all_nodes,
+        nix::sys::socket::MsgFlags::empty(),
+    )?;
+    Ok(())
+}
+
+/// Advertise each optimistic address of `link` once, at once (the full
+/// announcement with `send_ua` follows when DAD is over).
+fn advertise_optimistic(iface: &str, link: &LinkState, early: &mut Vec<IpAddr>, since: Instant) {
+    let Some(mac) = link.mac.as_deref().and_then(parse_mac) else {
+        return;
+    };
+    for a in optimistic(&link.addresses, early) {
+        early.push(a.ip);
+        let IpAddr::V6(ip) = a.ip else { continue };
+        match send_optimistic_na(iface, ip, mac) {
+            Ok(()) => eprintln!(
+                "{iface}: {ip} is optimistic: neighbour advertisement (override clear) sent {} ms \
+                 after the announcer started",
+                since.elapsed().as_millis()
+            ),
+            Err(e) => eprintln!("warning: {iface}: cannot advertise {ip} early: {e}"),
+        }
+    }
+}
+
+/// Every expected address is announced or failed DAD (nothing left to wait for).
+/// With nothing expected: as soon as anything was announced.
+fn settled(link: &[LinkAddr], expected: &[IpAddr], done: &[IpAddr]) -> bool {
+    if expected.is_empty() {
+        return !done.is_empty();
+    }
+    expected
+        .iter()
+        .all(|ip| done.contains(ip) || link.iter().any(|a| a.ip == *ip && a.dadfailed))
+}
+
+/// The announcer's body (`OVSPort announce IFACE`): wait (bounded) for the
+/// addresses to appear on the link, announce each one as soon as it can be, then
+/// exit. `expected`: the stanza's static addresses (empty: announce what the link
+/// has). Returns the process exit code (always 0: failures are logged).
+pub fn run_announcer(run_dir: &Path, params: &Params, expected: &[IpAddr]) -> i32 {
     let iface = &params.interface;
     let started = Instant::now();
-    let link = match read_link(iface) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            eprintln!("warning: {iface}: no such device, nothing announced");
-            return finish(run_dir, iface);
-        }
-        Err(e) => {
-            eprintln!("warning: {iface}: {e}; nothing announced");
-            return finish(run_dir, iface);
-        }
-    };
     let tools = Tools::find();
-    let (cmds, notes) = commands(
-        iface,
-        &link.addresses,
-        params.arp_count,
-        params.arp_interval_ms,
-        &tools,
-    );
-    for n in &notes {
-        eprintln!("warning: {iface}: {n}");
-    }
     let per = Duration::from_millis(u64::from(params.arp_interval_ms.max(1000)));
     let limit = per * params.arp_count + Duration::from_secs(5);
-    let mut running: Vec<(Vec<String>, Child)> = Vec::new();
-    for argv in cmds {
-        let mut c = Command::new(&argv[0]);
-        c.args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        match c.spawn() {
-            Ok(child) => running.push((argv, child)),
-            Err(e) => eprintln!("warning: {iface}: cannot run {}: {e}", argv[0]),
+    let mut running: Vec<(Vec<String>, Child, Instant)> = Vec::new();
+    let mut done: Vec<IpAddr> = Vec::new();
+    let mut early: Vec<IpAddr> = Vec::new();
+    let mut last_error = None;
+    loop {
+        match read_link(iface) {
+            Ok(Some(link)) => {
+                advertise_optimistic(iface, &link, &mut early, started);
+                let now = ready(&link.addresses, &done);
+                if !now.is_empty() {
+                    let owned: Vec<LinkAddr> = now.into_iter().cloned().collect();
+                    done.extend(owned.iter().map(|a| a.ip));
+                    if running.is_empty() {
+                        eprintln!(
+                            "{iface}: first announcement {} ms after the announcer started",
+                            started.elapsed().as_millis()
+                        );
+                    }
+                    launch(iface, &owned, params, &tools, &mut running);
+                }
+                if settled(&link.addresses, expected, &done) {
+                    break;
+                }
+            }
+            Ok(None) => last_error = Some("no such device".to_string()),
+            Err(e) => last_error = Some(e.to_string()),
         }
+        if started.elapsed() >= WAIT_FOR_ADDRESSES {
+            let missing: Vec<String> = expected
+                .iter()
+                .filter(|ip| !done.contains(ip))
+                .map(IpAddr::to_string)
+                .collect();
+            eprintln!(
+                "warning: {iface}: after {} s, not announced: {}{}",
+                WAIT_FOR_ADDRESSES.as_secs(),
+                if missing.is_empty() {
+                    "-".to_string()
+                } else {
+                    missing.join(" ")
+                },
+                last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+            );
+            break;
+        }
+        std::thread::sleep(POLL);
     }
     let mut sent = 0;
-    for (argv, mut child) in running {
-        let left = limit.saturating_sub(started.elapsed());
+    for (argv, mut child, since) in running {
+        let left = limit.saturating_sub(since.elapsed());
         let status = wait_until(&mut child, left);
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -416,6 +552,38 @@ pub fn run_announcer(run_dir: &Path, params: &Params) -> i32 {
         started.elapsed().as_millis()
     );
     finish(run_dir, iface)
+}
+
+/// Start the commands announcing `addrs` (they run in parallel, each bounded by
+/// the announcer's limit from its own start).
+fn launch(
+    iface: &str,
+    addrs: &[LinkAddr],
+    params: &Params,
+    tools: &Tools,
+    running: &mut Vec<(Vec<String>, Child, Instant)>,
+) {
+    let (cmds, notes) = commands(
+        iface,
+        addrs,
+        params.arp_count,
+        params.arp_interval_ms,
+        tools,
+    );
+    for n in &notes {
+        eprintln!("warning: {iface}: {n}");
+    }
+    for argv in cmds {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        match c.spawn() {
+            Ok(child) => running.push((argv, child, Instant::now())),
+            Err(e) => eprintln!("warning: {iface}: cannot run {}: {e}", argv[0]),
+        }
+    }
 }
 
 /// Wait for `child` at most `left`; kill it then. The exit code (None: killed).
@@ -454,6 +622,7 @@ mod tests {
             prefix,
             dadfailed: false,
             tentative: false,
+            optimistic: false,
             global: !ip.starts_with("fe80"),
         }
     }
@@ -605,5 +774,47 @@ mod tests {
         let e = spawn(Path::new("/dev/null/run"), &params).unwrap_err();
         assert!(matches!(e, SpawnError::File { .. }), "{e}");
         assert!(e.to_string().starts_with("/dev/null/run: "), "{e}");
+    }
+
+    #[test]
+    fn neighbour_advertisement_without_override() {
+        let b = na_body("2001:db8::50".parse().unwrap(), [2, 0, 0, 0, 0, 1]);
+        assert_eq!(b[0], 136);
+        assert_eq!(&b[4..8], &[0, 0, 0, 0], "R, S and O clear");
+        assert_eq!(b[8], 0x20);
+        assert_eq!(b[23], 0x50);
+        assert_eq!(&b[24..32], &[2, 1, 2, 0, 0, 0, 0, 1]);
+        assert_eq!(parse_mac("02:00:00:00:00:0a"), Some([2, 0, 0, 0, 0, 10]));
+        assert_eq!(parse_mac("02:00:00"), None);
+        let mut six = addr("2001:db8::50", 64);
+        six.tentative = true;
+        assert!(optimistic(std::slice::from_ref(&six), &[]).is_empty());
+        six.optimistic = true;
+        assert_eq!(optimistic(std::slice::from_ref(&six), &[]).len(), 1);
+        assert!(optimistic(std::slice::from_ref(&six), &[six.ip]).is_empty());
+    }
+
+    #[test]
+    fn announces_each_address_once_when_it_can() {
+        let mut six = addr("2001:db8::50", 64);
+        six.tentative = true;
+        let link = vec![addr("192.0.2.50", 24), six.clone(), addr("fe80::1", 64)];
+        let now: Vec<IpAddr> = ready(&link, &[]).iter().map(|a| a.ip).collect();
+        assert_eq!(now, ["192.0.2.50".parse::<IpAddr>().unwrap()]);
+        let done = now.clone();
+        assert!(ready(&link, &done).is_empty());
+        let expected: Vec<IpAddr> = vec!["192.0.2.50".parse().unwrap(), six.ip];
+        assert!(!settled(&link, &expected, &done));
+        // DAD over: the IPv6 address goes out too, and nothing is left to wait for
+        let mut link2 = link.clone();
+        link2[1].tentative = false;
+        let more: Vec<IpAddr> = ready(&link2, &done).iter().map(|a| a.ip).collect();
+        assert_eq!(more, [six.ip]);
+        assert!(settled(&link2, &expected, &[done[0], six.ip]));
+        // a failed DAD ends the wait without announcing
+        let mut link3 = link;
+        link3[1].dadfailed = true;
+        assert!(settled(&link3, &expected, &done));
+        assert!(!settled(&[], &[], &[]));
     }
 }

@@ -35,6 +35,7 @@ mod ocf_agent;
 mod ocf_cycles;
 mod ocf_tester;
 mod pacemaker_cluster;
+mod pacemaker_failover;
 mod pacemaker_resource;
 mod seed_dhcp;
 mod status;

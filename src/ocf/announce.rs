@@ -435,22 +435,89 @@ fn send_optimistic_na(iface: &str, target: Ipv6Addr, mac: [u8; 6]) -> nix::Resul
     Ok(())
 }
 
-/// Advertise each optimistic address of `link` once, at once (the full
-/// announcement with `send_ua` follows when DAD is over).
-fn advertise_optimistic(iface: &str, link: &LinkState, early: &mut Vec<IpAddr>, since: Instant) {
+/// Advertise each optimistic address of `link` at once, and again every
+/// `period` while it stays optimistic (DAD takes about a second; the full
+/// announcement with `send_ua` follows when it is over). Repeating matters: Linux
+/// ignores an advertisement while its entry is FAILED, and takes it while the
+/// entry waits on resolution again. `early`: when each address was last
+/// advertised.
+fn advertise_optimistic(
+    iface: &str,
+    link: &LinkState,
+    early: &mut Vec<(IpAddr, Instant)>,
+    period: Duration,
+    since: Instant,
+) {
     let Some(mac) = link.mac.as_deref().and_then(parse_mac) else {
         return;
     };
-    for a in optimistic(&link.addresses, early) {
-        early.push(a.ip);
+    let recent: Vec<IpAddr> = early
+        .iter()
+        .filter(|(_, at)| at.elapsed() < period)
+        .map(|(ip, _)| *ip)
+        .collect();
+    for a in optimistic(&link.addresses, &recent) {
         let IpAddr::V6(ip) = a.ip else { continue };
+        let first = !early.iter().any(|(e, _)| *e == a.ip);
+        early.retain(|(e, _)| *e != a.ip);
+        early.push((a.ip, Instant::now()));
         match send_optimistic_na(iface, ip, mac) {
-            Ok(()) => eprintln!(
+            Ok(()) if first => eprintln!(
                 "{iface}: {ip} is optimistic: neighbour advertisement (override clear) sent {} ms \
-                 after the announcer started",
+                 after the announcer started, repeated every {} ms while DAD runs",
+                since.elapsed().as_millis(),
+                period.as_millis()
+            ),
+            Ok(()) => {}
+            Err(e) => eprintln!("warning: {iface}: cannot advertise {ip} early: {e}"),
+        }
+    }
+}
+
+/// The link-local addresses of `link` still in (non-optimistic) DAD.
+fn tentative_link_local(link: &[LinkAddr]) -> Vec<&LinkAddr> {
+    link.iter()
+        .filter(|a| !a.global && a.ip.is_ipv6() && a.tentative && !a.optimistic && !a.dadfailed)
+        .collect()
+}
+
+/// Make the port's link-local addresses usable at once: add each one again with
+/// `nodad` (`ip -6 addr del`, then `add ... nodad`). Without a link-local address
+/// that passed DAD, Linux sends no neighbour solicitation (an optimistic global
+/// address may not be its source, RFC 4429 3.3), so the node cannot find the
+/// MAC of a host it must answer; worse, while that neighbour entry is incomplete
+/// Linux sends replies from an optimistic source to the default router instead
+/// (`ip6_dst_lookup_tail`), so they wait for the next solicitation, a second
+/// after the link-local DAD. This loses no duplicate detection: the link-local address is
+/// made from the floating MAC, which is only ever twice on the link when the
+/// port runs on two nodes, and then the global addresses' own DAD (still run,
+/// optimistically) fails and monitor reports it.
+fn settle_link_local(iface: &str, link: &[LinkAddr], since: Instant) {
+    for a in tentative_link_local(link) {
+        let addr = format!("{}/{}", a.ip, a.prefix);
+        let run = |words: &[&str]| {
+            crate::sys::process::run_bounded(
+                Command::new("ip").args(["-6", "addr"]).args(words),
+                Duration::from_secs(2),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                if f.success() {
+                    Ok(())
+                } else {
+                    Err(f.stderr.trim().to_string())
+                }
+            })
+        };
+        let result = run(&["del", &addr, "dev", iface])
+            .and_then(|()| run(&["add", &addr, "dev", iface, "nodad"]));
+        match result {
+            Ok(()) => eprintln!(
+                "{iface}: link-local {addr} added again without DAD {} ms after the announcer \
+                 started",
                 since.elapsed().as_millis()
             ),
-            Err(e) => eprintln!("warning: {iface}: cannot advertise {ip} early: {e}"),
+            Err(e) => eprintln!("warning: {iface}: link-local {addr}: {e}"),
         }
     }
 }
@@ -478,12 +545,26 @@ pub fn run_announcer(run_dir: &Path, params: &Params, expected: &[IpAddr]) -> i3
     let limit = per * params.arp_count + Duration::from_secs(5);
     let mut running: Vec<(Vec<String>, Child, Instant)> = Vec::new();
     let mut done: Vec<IpAddr> = Vec::new();
-    let mut early: Vec<IpAddr> = Vec::new();
+    let mut early: Vec<(IpAddr, Instant)> = Vec::new();
+    let period = Duration::from_millis(u64::from(params.arp_interval_ms.max(20)));
+    let mut ll_done = false;
     let mut last_error = None;
     loop {
         match read_link(iface) {
             Ok(Some(link)) => {
-                advertise_optimistic(iface, &link, &mut early, started);
+                if expected.iter().any(IpAddr::is_ipv6) && !ll_done {
+                    // as soon as the link-local address exists (the link is up),
+                    // before the global address arrives and with it the first
+                    // packets to answer
+                    let ll = |a: &&LinkAddr| !a.global && a.ip.is_ipv6();
+                    if !tentative_link_local(&link.addresses).is_empty() {
+                        settle_link_local(iface, &link.addresses, started);
+                        ll_done = true;
+                    } else if link.addresses.iter().filter(ll).any(|a| !a.tentative) {
+                        ll_done = true;
+                    }
+                }
+                advertise_optimistic(iface, &link, &mut early, period, started);
                 let now = ready(&link.addresses, &done);
                 if !now.is_empty() {
                     let owned: Vec<LinkAddr> = now.into_iter().cloned().collect();
@@ -792,6 +873,19 @@ mod tests {
         six.optimistic = true;
         assert_eq!(optimistic(std::slice::from_ref(&six), &[]).len(), 1);
         assert!(optimistic(std::slice::from_ref(&six), &[six.ip]).is_empty());
+    }
+
+    #[test]
+    fn only_a_tentative_link_local_is_settled() {
+        let mut ll = addr("fe80::ff:fe00:1", 64);
+        assert!(tentative_link_local(std::slice::from_ref(&ll)).is_empty());
+        ll.tentative = true;
+        assert_eq!(tentative_link_local(std::slice::from_ref(&ll)).len(), 1);
+        ll.optimistic = true;
+        assert!(tentative_link_local(std::slice::from_ref(&ll)).is_empty());
+        let mut global = addr("2001:db8::50", 64);
+        global.tentative = true;
+        assert!(tentative_link_local(&[global]).is_empty());
     }
 
     #[test]

@@ -251,6 +251,12 @@ fn node_crash_gaps() -> Result<(), LabError> {
             survivor.name(),
             took.as_secs_f64()
         );
+        let log = survivor
+            .run(&["cat", "/run/ifupdown-ovs/ovsbr0p1.announce.log"])?
+            .stdout;
+        for line in log.lines().filter(|l| !l.contains("announcement command")) {
+            eprintln!("    announcer on {}: {}", survivor.name(), line.trim());
+        }
         gaps4.push(g4);
         gaps6.push(g6);
         if i < CRASHES {
@@ -285,7 +291,7 @@ fn node_crash_gaps() -> Result<(), LabError> {
 #[test]
 #[ignore = "a benchmark: scripts/bench failover"]
 fn start_breakdown() -> Result<(), LabError> {
-    let (h, _peer) = ha_pair("pcmk-fo-start")?;
+    let (h, peer) = ha_pair("pcmk-fo-start")?;
     // every address change, with its flags and time (the first start only)
     h.ok(&[
         "sh",
@@ -293,7 +299,10 @@ fn start_breakdown() -> Result<(), LabError> {
         "ip -ts -o monitor address >/run/addr.log 2>&1 </dev/null & echo $! >/run/addr.pid",
     ])?;
     for i in 1..=CRASHES {
+        // the peer pings both addresses every 20 ms while the port starts
+        start_pings(&peer)?;
         let t = Instant::now();
+        let t0 = now();
         let out = agent(
             &h,
             "start",
@@ -325,14 +334,27 @@ fn start_breakdown() -> Result<(), LabError> {
             line.trim()
         );
         expect(&h, "monitor", 0)?;
+        stop_pings(&peer);
+        let first = |fam: &str| -> Result<String, LabError> {
+            let log = peer.read_file(&format!("/tmp/ping{fam}.log"))?;
+            Ok(reply_times(&log)
+                .into_iter()
+                .find(|t| *t > t0)
+                .map(|t| format!("{:.0} ms", (t - t0) * 1000.0))
+                .unwrap_or_else(|| "none".into()))
+        };
+        println!(
+            "    first reply from the peer's pings after start began: IPv4 {}, IPv6 {}",
+            first("4")?,
+            first("6")?
+        );
         // the announcer's first line: when the first address was on the link
         let log = h
             .run(&["cat", "/run/ifupdown-ovs/ovsbr0p1.announce.log"])?
             .stdout;
-        for line in log
-            .lines()
-            .filter(|l| l.contains("first announcement") || l.contains("optimistic"))
-        {
+        for line in log.lines().filter(|l| {
+            l.contains("first announcement") || l.contains("optimistic") || l.contains("link-local")
+        }) {
             println!("    announcer: {}", line.trim());
         }
         expect(&h, "stop", 0)?;

@@ -38,6 +38,7 @@ mod ocf_agent;
 mod ocf_cycles;
 mod ocf_tester;
 mod pacemaker_cluster;
+mod pacemaker_failover;
 mod pacemaker_resource;
 mod reload_live;
 mod seed_dhcp;

@@ -5,13 +5,15 @@
 //! up are new ([`decide`]).
 //!
 //! An option is "ours" when its name is `ovs_*`: those are converged in place, and
-//! so are the `address`/`netmask` of a `static` stanza ([`IN_PLACE_OPTIONS`]: new
-//! addresses added, then old ones removed). Everything else ifupdown acts on
-//! (family, method, `gateway`, `up`/`down` commands, any other option) is an
+//! so are the `address`/`netmask`/`gateway` of a `static` stanza
+//! ([`IN_PLACE_OPTIONS`]: new addresses added, then old ones removed; the default
+//! route replaced). Everything else ifupdown acts on
+//! (family, method, `metric`, `up`/`down` commands, any other option) is an
 //! ifupdown-level change: the interface goes down with its old stanza and up with
 //! the new one. Class lines (`auto`,
 //! `allow-*`) do not count: ifupdown never takes an interface down for them.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::config::options::canonical_name;
@@ -30,6 +32,10 @@ pub enum Change {
     Restart(String),
     /// No stanza in the new file: ifdown with the old stanza.
     Dropped,
+    /// A bridge's port no longer in any bridge's `ovs_ports` (the bridge named)
+    /// and not in class `auto`/`allow-hotplug`: `ifup -a` would leave it down, so
+    /// it is taken down with its old stanza although its stanza stays.
+    Unlisted(String),
 }
 
 /// One stanza split into what ifupdown acts on and what we do.
@@ -126,8 +132,9 @@ pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
 }
 
 /// Options of a `static` stanza that a reload changes in place (addresses are
-/// added before the old ones are removed: an address that stays is never gone).
-pub const IN_PLACE_OPTIONS: &[&str] = &["address", "netmask"];
+/// added before the old ones are removed: an address that stays is never gone;
+/// the default route via `gateway` is replaced, never deleted first).
+pub const IN_PLACE_OPTIONS: &[&str] = &["address", "netmask", "gateway"];
 
 /// When the stanzas differ at ifupdown's level only in [`IN_PLACE_OPTIONS`] of
 /// `static` stanzas: the names of those that differ.
@@ -198,6 +205,44 @@ fn ifupdown_difference(a: &[Split], b: &[Split]) -> String {
     "the order of its options changed".into()
 }
 
+/// `ovs_ports` of every stanza of `config`: port (logical name) to bridge.
+pub fn listed_ports(config: &Config) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for name in config.names() {
+        for st in config.stanzas(name) {
+            for o in config.resolved_options(st) {
+                if canonical_name(&o.name) == "ovs_ports" {
+                    for port in o.value.split_whitespace() {
+                        out.entry(port.to_string())
+                            .or_insert_with(|| name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `change` becomes [`Change::Unlisted`]: the port `logical` was in a
+/// bridge's `ovs_ports` when applied (`old`: port to bridge), is in no bridge's
+/// now (`new`), and `ifup -a` would not take it otherwise (`classed`: in the new
+/// file's `auto` or `allow-hotplug`).
+pub fn unlisted(
+    change: Change,
+    logical: &str,
+    old: &HashMap<String, String>,
+    new: &HashMap<String, String>,
+    classed: bool,
+) -> Change {
+    match (&change, old.get(logical)) {
+        (Change::Dropped, _) | (_, None) => change,
+        (_, Some(bridge)) if !classed && !new.contains_key(logical) => {
+            Change::Unlisted(bridge.clone())
+        }
+        _ => change,
+    }
+}
+
 /// One interface ifupdown has up: its physical name (as in `ifdown NAME`), its
 /// logical name, and how it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,6 +303,14 @@ pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool
             Change::Dropped => {
                 d.notes
                     .push(format!("{}: no longer in the file: ifdown", it.iface));
+                d.down.push(it.iface.clone());
+            }
+            Change::Unlisted(bridge) => {
+                d.notes.push(format!(
+                    "{}: no longer in {bridge}'s ovs_ports nor auto: ifdown (as ifup -a \
+                     would leave it)",
+                    it.iface
+                ));
                 d.down.push(it.iface.clone());
             }
         }
@@ -353,6 +406,34 @@ mod tests {
         assert_eq!(classify(&old, &new, "lo"), Change::Unchanged);
         let subst = cfg(&OLD.replace("ovs_mtu 1500", "ovs_extra set Bridge br0 x=$(echo 1)"));
         assert!(matches!(classify(&old, &subst, "br0"), Change::Restart(_)));
+    }
+
+    #[test]
+    fn a_port_out_of_every_ovs_ports_goes_down() {
+        let old = cfg(
+            "iface br0 inet manual\n    ovs_type OVSBridge\n    ovs_ports p1 p2\n\
+            iface p1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n\
+            iface p2 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n",
+        );
+        let new = cfg(
+            "iface br0 inet manual\n    ovs_type OVSBridge\n    ovs_ports p1\n\
+            iface p1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n\
+            iface p2 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n",
+        );
+        let (was, now) = (listed_ports(&old), listed_ports(&new));
+        let u = |n: &str, classed: bool| unlisted(Change::Unchanged, n, &was, &now, classed);
+        assert_eq!(u("p2", false), Change::Unlisted("br0".into()));
+        assert_eq!(u("p2", true), Change::Unchanged);
+        assert_eq!(u("p1", false), Change::Unchanged);
+        assert_eq!(u("br0", false), Change::Unchanged);
+        let dropped = unlisted(Change::Dropped, "p2", &was, &now, false);
+        assert_eq!(dropped, Change::Dropped);
+        let gw = cfg("iface p inet static\n    address 192.0.2.1/24\n    gateway 192.0.2.9\n");
+        let gw2 = cfg("iface p inet static\n    address 192.0.2.1/24\n    gateway 192.0.2.8\n");
+        assert_eq!(
+            classify(&gw, &gw2, "p"),
+            Change::Ovs(vec!["gateway".into()])
+        );
     }
 
     #[test]

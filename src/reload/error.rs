@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::hook::error::HookError;
 use crate::interfaces::ParseError;
-use crate::ovsdb::daemon::NotRunning;
+use crate::ovsdb::daemon::{Hung, NotRunning};
 use crate::ovsdb::state::StateError;
 use crate::plan::error::PlanError;
 use crate::sys::process::ProcessError;
@@ -46,6 +46,9 @@ pub enum ReloadError {
     /// OVS is not running and could not be started.
     #[error("{0}")]
     NotRunning(#[source] NotRunning),
+    /// OVS runs but does not answer (asked before anything is changed).
+    #[error("{0}; nothing was changed")]
+    Hung(#[source] Hung),
     #[error("cannot read OVSDB: {0}")]
     ReadOvsdb(#[source] StateError),
     /// An interface cannot be converged in place.

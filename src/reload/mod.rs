@@ -105,6 +105,8 @@ pub fn load_checked(file: &Path) -> Result<Config, ReloadError> {
 struct Compared {
     decision: diff::Decision,
     old_text: String,
+    /// `old_text` parsed (named as the file given to `ifdown -i`).
+    old_config: Config,
     /// Interfaces compared with the file for want of a record (recorded after).
     unrecorded: Vec<(String, String)>,
 }
@@ -112,7 +114,7 @@ struct Compared {
 fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compared, ReloadError> {
     let state_dir = Path::new(STATE_DIR);
     let store = applied::dir();
-    let mut items = Vec::new();
+    let mut items: Vec<diff::Item> = Vec::new();
     let mut old_text = String::new();
     let mut seen: Vec<String> = Vec::new();
     let mut unrecorded = Vec::new();
@@ -147,13 +149,31 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
             unrecorded: !was_recorded && !text.is_empty(),
         });
     }
+    let old_config = Config::parse_str(&old_text, &old_file()).unwrap_or_default();
     let auto = config.list("auto");
+    unlisted_ports(&mut items, &old_config, config, &auto);
     let configured = |n: &str| is_configured(state_dir, n);
     Ok(Compared {
         decision: diff::decide(&items, &auto, &configured),
         old_text,
+        old_config,
         unrecorded,
     })
+}
+
+/// Ports taken out of every bridge's `ovs_ports` whose stanza stays: down, as
+/// `ifup -a` would leave them, unless `auto` or `allow-hotplug` keeps them.
+fn unlisted_ports(items: &mut [diff::Item], old: &Config, new: &Config, auto: &[String]) {
+    let (was, now) = (diff::listed_ports(old), diff::listed_ports(new));
+    if was.is_empty() {
+        return;
+    }
+    let hotplug = new.list("allow-hotplug");
+    for it in items.iter_mut() {
+        let classed = auto.contains(&it.iface) || hotplug.contains(&it.iface);
+        let change = std::mem::replace(&mut it.change, diff::Change::Unchanged);
+        it.change = diff::unlisted(change, &it.logical, &was, &now, classed);
+    }
 }
 
 fn read_observed(vsctl: &Vsctl) -> Result<(Observed, Option<String>), ReloadError> {
@@ -185,6 +205,9 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         // as the hook's pre-up would: OVS started if it is not running
         daemon::ensure_running(Path::new(daemon::RUNDIR), daemon::START_LIMIT, None)
             .map_err(ReloadError::NotRunning)?;
+        // a hung daemon stops the reload here, bounded, before any part ran
+        daemon::answers(Path::new(daemon::RUNDIR), daemon::PROBE_LIMIT)
+            .map_err(ReloadError::Hung)?;
     }
     let (observed, down) = read_observed(&vsctl)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
@@ -192,7 +215,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
     let new_scene = scene(config.clone(), shown);
     let compared = compare(config, &observed, &new_scene)?;
     let old_path = old_file();
-    let old_config = Config::parse_str(&compared.old_text, &old_path).unwrap_or_default();
+    let old_config = compared.old_config.clone();
     let r = Run {
         file,
         config,

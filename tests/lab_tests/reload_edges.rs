@@ -1,0 +1,246 @@
+//! `ifupdown-ovs reload` on the edits its first version left to the user
+//! (docs/reload.md, "Limitations"): a port taken out of a bridge's `ovs_ports`
+//! while its stanza stays (down, as `ifup -a` would leave it) and a port moved to
+//! another bridge (moved in place); a `gateway` changed in place under traffic
+//! (the default route replaced, same ifindex, no reply lost); and a reload with
+//! ovs-vswitchd stopped (SIGSTOP): bounded, non-zero, a clear message, nothing
+//! recorded, and the next reload converges. Needs root and the packages of
+//! `.ci/run`.
+
+use std::time::{Duration, Instant};
+
+use crate::lab::{Lab, LabError, LabOptions};
+use crate::reload_live::{ifindex, ping_result, start_ping};
+
+/// What a reload prints when the host already matches the file.
+const NOTHING: &str = "0 converged in place, 0 taken down, 0 brought up";
+
+const PORTS: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth1 eth2
+    ovs_datapath_type netdev
+
+auto br1
+iface br1 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+allow-br0 eth1
+iface eth1 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+
+allow-br0 eth2
+iface eth2 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+";
+
+/// eth1 moved to br1, eth2 out of br0's `ovs_ports` (its stanza stays).
+fn ports_edited() -> String {
+    PORTS
+        .replace("    ovs_ports eth1 eth2\n", "")
+        .replace(
+            "    ovs_type OVSBridge\n    ovs_datapath_type netdev\n\nallow-br0 eth1",
+            "    ovs_type OVSBridge\n    ovs_ports eth1\n    ovs_datapath_type netdev\n\n\
+             allow-br1 eth1",
+        )
+        .replace(
+            "eth1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0",
+            "eth1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br1",
+        )
+}
+
+fn sorted_state(l: &Lab) -> Result<Vec<String>, LabError> {
+    let mut v: Vec<String> = l
+        .ok(&["ifquery", "--state"])?
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+#[test]
+fn ports_taken_out_of_ovs_ports_or_moved_match_the_file() -> Result<(), LabError> {
+    let h = Lab::new("reload-ports")?;
+    for dev in ["eth1", "eth2"] {
+        h.ok(&[
+            "ip",
+            "link",
+            "add",
+            dev,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &format!("{dev}p"),
+        ])?;
+    }
+    h.start_ovs()?;
+    h.write_interfaces(PORTS)?;
+    h.ifup(&["-a"])?;
+    assert_eq!(h.vsctl(&["port-to-br", "eth2"])?.trim(), "br0");
+    let index = ifindex(&h, "eth1")?;
+    let edited = ports_edited();
+    h.write_interfaces(&edited)?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(
+        out.contains("eth2: no longer in br0's ovs_ports nor auto: ifdown"),
+        "{out}"
+    );
+    assert!(out.contains("eth1 (ovs_bridge)"), "{out}");
+    // eth1 moved in place (same device), eth2 down and out of OVS
+    assert_eq!(h.vsctl(&["port-to-br", "eth1"])?.trim(), "br1");
+    assert_eq!(ifindex(&h, "eth1")?, index, "eth1 was recreated");
+    assert!(!h.run(&["ovs-vsctl", "port-to-br", "eth2"])?.success());
+    let state = sorted_state(&h)?;
+    assert_eq!(
+        state,
+        ["br0=br0", "br1=br1", "eth1=eth1", "lo=lo"],
+        "{state:?}"
+    );
+    // the host is what `ifup -a` of the new file leaves: nothing more to do
+    let again = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(again.contains(NOTHING), "{again}");
+    let status = h.run(&["ifupdown-ovs", "status"])?;
+    assert!(status.success(), "{}\n{}", status.stdout, status.stderr);
+    h.ifdown(&["-a"])?;
+    assert_eq!(sorted_state(&h)?, Vec::<String>::new());
+    Ok(())
+}
+
+const GATEWAY: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0
+    ovs_datapath_type netdev
+
+allow-br0 eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+
+auto mgmt0
+iface mgmt0 inet static
+    address 192.0.2.1/24
+    gateway 192.0.2.254
+    ovs_type OVSIntPort
+    ovs_bridge br0
+";
+
+fn default_routes(l: &Lab) -> Result<String, LabError> {
+    Ok(l.ok(&["ip", "-4", "route", "show", "default"])?
+        .trim()
+        .to_string())
+}
+
+#[test]
+fn a_gateway_changes_in_place_under_traffic() -> Result<(), LabError> {
+    let h = Lab::new("reload-gw")?;
+    let sw = Lab::peer("reload-gw-sw")?;
+    h.add_veth("eth0", &sw, "eth0")?;
+    sw.ok(&["ip", "addr", "add", "192.0.2.2/24", "dev", "eth0"])?;
+    sw.ok(&["ip", "link", "set", "eth0", "up"])?;
+    h.start_ovs()?;
+    h.write_interfaces(GATEWAY)?;
+    h.ifup(&["-a"])?;
+    sw.ok(&["ping", "-c", "1", "-W", "5", "192.0.2.1"])?;
+    let index = ifindex(&h, "mgmt0")?;
+    assert!(default_routes(&h)?.contains("via 192.0.2.254 dev mgmt0"));
+    let ping = start_ping(&sw, "192.0.2.1", "40")?;
+    std::thread::sleep(Duration::from_millis(300));
+    h.write_interfaces(&GATEWAY.replace("192.0.2.254", "192.0.2.253"))?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("converged in place: mgmt0 (gateway)"), "{out}");
+    let (sent, got, text) = ping_result(ping)?;
+    assert!(sent > 0 && sent == got, "lost replies: {text}");
+    assert_eq!(ifindex(&h, "mgmt0")?, index, "mgmt0 was recreated");
+    let routes = default_routes(&h)?;
+    assert_eq!(routes.lines().count(), 1, "{routes}");
+    assert!(routes.contains("via 192.0.2.253 dev mgmt0"), "{routes}");
+    // removed: no default route; then ifdown with the record works
+    h.write_interfaces(&GATEWAY.replace("    gateway 192.0.2.254\n", ""))?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("mgmt0 (gateway)"), "{out}");
+    assert_eq!(default_routes(&h)?, "");
+    assert_eq!(ifindex(&h, "mgmt0")?, index);
+    h.write_interfaces(GATEWAY)?;
+    h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(default_routes(&h)?.contains("via 192.0.2.254 dev mgmt0"));
+    h.ifdown(&["mgmt0"])?;
+    assert_eq!(default_routes(&h)?, "");
+    Ok(())
+}
+
+/// ovs-vswitchd continued (SIGCONT) when dropped, even when the test fails.
+struct Stopped<'a>(&'a Lab, String);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["kill", "-CONT", &self.1]);
+    }
+}
+
+#[test]
+fn a_reload_with_ovs_vswitchd_stopped_is_bounded_and_converges_later() -> Result<(), LabError> {
+    const CONF: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+auto vlan1
+iface vlan1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 1
+";
+    let options = LabOptions {
+        timeout: Duration::from_secs(300),
+        ..LabOptions::default()
+    };
+    let h = Lab::with_options("reload-hang", options)?;
+    h.start_ovs()?;
+    h.write_interfaces(CONF)?;
+    h.ifup(&["-a"])?;
+    h.write_interfaces(&CONF.replace("ovs_tag 1", "ovs_tag 7"))?;
+    let pid = h
+        .read_file("/run/openvswitch/ovs-vswitchd.pid")?
+        .trim()
+        .to_string();
+    h.ok(&["kill", "-STOP", &pid])?;
+    let stopped = Stopped(&h, pid);
+    let start = Instant::now();
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    let took = start.elapsed();
+    eprintln!(
+        "reload with ovs-vswitchd stopped: {took:?}\n{}\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(took < Duration::from_secs(30), "reload took {took:?}");
+    assert_eq!(out.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Open vSwitch does not answer: ovs-vswitchd")
+            && out.stderr.contains("nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("reloaded "), "{}", out.stdout);
+    // not recorded as applied: the next reload still sees the change
+    assert!(
+        h.read_file("/run/ifupdown-ovs-applied/vlan1")?
+            .contains("ovs_tag 1")
+    );
+    drop(stopped);
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("vlan1 (ovs_tag)"), "{out}");
+    assert_eq!(h.vsctl(&["get", "Port", "vlan1", "tag"])?.trim(), "7");
+    let again = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(again.contains(NOTHING), "{again}");
+    Ok(())
+}

@@ -54,6 +54,9 @@ pub enum ReloadError {
     /// An interface cannot be converged in place.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The in-place part cannot be planned (found before any part ran).
+    #[error("{0}; nothing was changed")]
+    NotPlanned(#[source] PlanError),
     /// Converging in place failed.
     #[error(transparent)]
     Apply(#[from] HookError),

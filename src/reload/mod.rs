@@ -212,7 +212,10 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
     let (observed, down) = read_observed(&vsctl)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
     let scene = |c: Config, f: Option<PathBuf>| Scene::new(f, Some(c), None, "start", "pre-up");
-    let new_scene = scene(config.clone(), shown);
+    let mut new_scene = scene(config.clone(), shown);
+    // `$(...)` in ovs_extra run as the hook's batch runs them (once each,
+    // bounded); --dry-run prints them as written, as `plan` does
+    new_scene.run_substitutions = !dry_run;
     let compared = compare(config, &observed, &new_scene)?;
     let old_path = old_file();
     let old_config = compared.old_config.clone();
@@ -232,7 +235,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         }
         return print_plan(&r, &observed);
     }
-    apply_all(&r)
+    apply_all(&r, &observed)
 }
 
 /// `--dry-run`: every part, as it would run now.
@@ -275,12 +278,13 @@ fn print_plan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
 
 /// Run the parts in order; a failing part does not stop the others (a second
 /// reload completes them). The last failure is the error, the others printed.
-fn apply_all(r: &Run) -> Result<(), ReloadError> {
+fn apply_all(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
     let d = &r.compared.decision;
     print!("{d}");
     if let Some(line) = d.converge_line() {
         println!("{line}");
     }
+    preplan(r, observed)?;
     let mut failures: Vec<ReloadError> = Vec::new();
     if !d.down.is_empty() {
         rundir::ensure_dir(Path::new(records::DIR)).map_err(ReloadError::Store)?;
@@ -324,6 +328,32 @@ fn apply_all(r: &Run) -> Result<(), ReloadError> {
             );
             Ok(())
         }
+    }
+}
+
+/// The in-place part planned once before any part runs, so that what only
+/// planning finds (a failing `$(...)` in ovs_extra, which runs here and is not
+/// run again) refuses the reload with nothing changed instead of after the
+/// ifdown part.
+fn preplan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
+    let d = &r.compared.decision;
+    if d.converge.is_empty() {
+        return Ok(());
+    }
+    let state_dir = Path::new(STATE_DIR);
+    let configured = |n: &str| is_configured(state_dir, n);
+    let (new, old) = (&r.new_scene, &r.old_scene);
+    match apply::in_place(
+        new,
+        old,
+        observed,
+        r.vsctl.timeout,
+        &d.converge,
+        &configured,
+    ) {
+        Ok(_) => Ok(()),
+        Err(ReloadError::Plan(e)) => Err(ReloadError::NotPlanned(e)),
+        Err(e) => Err(e),
     }
 }
 

@@ -244,3 +244,72 @@ iface vlan1 inet manual
     assert!(again.contains(NOTHING), "{again}");
     Ok(())
 }
+
+const SUBST: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+    ovs_extra set Bridge br0 external-ids:site=$(echo one-$IFACE)
+
+auto p1
+iface p1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+
+auto p2
+iface p2 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+";
+
+fn site_id(l: &Lab) -> Result<String, LabError> {
+    Ok(l.vsctl(&["get", "Bridge", "br0", "external-ids:site"])?
+        .trim()
+        .trim_matches('"')
+        .to_string())
+}
+
+#[test]
+fn a_substitution_in_ovs_extra_changes_in_place_or_changes_nothing() -> Result<(), LabError> {
+    let h = Lab::new("reload-subst")?;
+    h.start_ovs()?;
+    h.write_interfaces(SUBST)?;
+    h.ifup(&["-a"])?;
+    assert_eq!(site_id(&h)?, "one-br0");
+    let index = ifindex(&h, "br0")?;
+    // changed: run once, as the hook runs it, in place (same device)
+    let two = SUBST.replace("$(echo one-$IFACE)", "$(echo two-$IFACE)");
+    h.write_interfaces(&two)?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("converged in place: br0 (ovs_extra)"), "{out}");
+    assert_eq!(site_id(&h)?, "two-br0");
+    assert_eq!(ifindex(&h, "br0")?, index, "br0 was recreated");
+    // --dry-run prints it as written and runs nothing
+    let dry = SUBST.replace("$(echo one-$IFACE)", "$(touch /run/ran; echo x)");
+    h.write_interfaces(&dry)?;
+    let out = h.ok(&["ifupdown-ovs", "reload", "--dry-run"])?;
+    assert!(out.contains("$(touch /run/ran; echo x)"), "{out}");
+    assert!(!h.exists("/run/ran")?);
+    // failing, with p2 dropped in the same edit: refused, nothing changed
+    let bad = SUBST
+        .replace("$(echo one-$IFACE)", "$(echo x; exit 3)")
+        .replace(
+            "\nauto p2\niface p2 inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n",
+            "",
+        );
+    h.write_interfaces(&bad)?;
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    assert_eq!(out.code(), Some(1), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    assert!(out.stderr.contains("exit 3"), "{}", out.stderr);
+    assert!(h.ok(&["ifquery", "--state"])?.contains("p2=p2"));
+    assert_eq!(site_id(&h)?, "two-br0");
+    // fixed: the next reload converges
+    h.write_interfaces(&bad.replace("$(echo x; exit 3)", "$(echo three)"))?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("p2: no longer in the file"), "{out}");
+    assert_eq!(site_id(&h)?, "three");
+    assert!(!h.ok(&["ifquery", "--state"])?.contains("p2=p2"));
+    Ok(())
+}

@@ -269,7 +269,8 @@ impl Decision {
 /// `configured` tells whether ifupdown has an interface up.
 pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool) -> Decision {
     let mut d = Decision::default();
-    let mut restart: Vec<String> = Vec::new();
+    // (physical name, what `ifup` is given: `PHYS=LOGICAL` for a mapped one)
+    let mut restart: Vec<(String, String)> = Vec::new();
     for it in items {
         if it.unrecorded {
             d.notes.push(format!(
@@ -285,7 +286,11 @@ pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool
                 d.notes
                     .push(format!("{}: ifdown and ifup again: {why}", it.iface));
                 d.down.push(it.iface.clone());
-                restart.push(it.iface.clone());
+                let arg = match it.iface == it.logical {
+                    true => it.iface.clone(),
+                    false => format!("{}={}", it.iface, it.logical),
+                };
+                restart.push((it.iface.clone(), arg));
             }
             Change::Dropped => {
                 d.notes
@@ -303,17 +308,18 @@ pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool
         }
     }
     d.down.reverse();
+    let restarted = |name: &str| restart.iter().find(|(p, _)| p == name);
     for name in auto {
-        if restart.contains(name) || !configured(name) {
-            if !restart.contains(name) {
-                d.notes.push(format!("{name}: new (auto): ifup"));
-            }
+        if let Some((_, arg)) = restarted(name) {
+            d.up.push(arg.clone());
+        } else if !configured(name) {
+            d.notes.push(format!("{name}: new (auto): ifup"));
             d.up.push(name.clone());
         }
     }
-    for name in restart {
-        if !d.up.contains(&name) {
-            d.up.push(name);
+    for (_, arg) in &restart {
+        if !d.up.contains(arg) {
+            d.up.push(arg.clone());
         }
     }
     d
@@ -452,5 +458,15 @@ mod tests {
         assert_eq!(d.up, ["v20", "p1"]);
         assert_eq!(d.unchanged, ["lo"]);
         assert!(!d.is_empty());
+        // a mapped one comes up again as ifupdown had it: `ifup PHYS=LOGICAL`
+        let mapped = Item {
+            logical: "home".into(),
+            ..item("p9", Change::Restart("mapped to home".into()))
+        };
+        let d = decide(&[mapped], &[], &|_| true);
+        assert_eq!(
+            (d.down, d.up),
+            (vec!["p9".to_string()], vec!["p9=home".to_string()])
+        );
     }
 }

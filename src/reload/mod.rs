@@ -127,7 +127,8 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
         let old = Config::parse_str(&text, &store.join(&phys)).unwrap_or_default();
         let mut change = diff::classify(&old, config, &logical);
         if change == diff::Change::Unchanged && scene.entry(&logical).ok().flatten().is_some() {
-            let in_ovsdb = observed.bridge(&logical).is_some() || observed.port(&logical).is_some();
+            // OVS rows are named as ifupdown names the interface (IFACE)
+            let in_ovsdb = observed.bridge(&phys).is_some() || observed.port(&phys).is_some();
             if !in_ovsdb {
                 change = diff::Change::Ovs(vec!["missing in OVSDB".into()]);
             }

@@ -313,3 +313,40 @@ fn a_substitution_in_ovs_extra_changes_in_place_or_changes_nothing() -> Result<(
     assert!(!h.ok(&["ifquery", "--state"])?.contains("p2=p2"));
     Ok(())
 }
+
+const MAPPED: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+iface home inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 5
+";
+
+#[test]
+fn a_mapped_interface_is_left_alone_unless_changed() -> Result<(), LabError> {
+    let h = Lab::new("reload-mapped")?;
+    h.start_ovs()?;
+    h.write_interfaces(MAPPED)?;
+    h.ifup(&["-a"])?;
+    h.ifup(&["p9=home"])?;
+    assert_eq!(h.vsctl(&["get", "Port", "p9", "tag"])?.trim(), "5");
+    let index = ifindex(&h, "p9")?;
+    // unchanged: not touched
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains(NOTHING), "{out}");
+    assert_eq!(ifindex(&h, "p9")?, index);
+    // changed: restarted with the new stanza (docs/reload.md, "Limitations")
+    h.write_interfaces(&MAPPED.replace("ovs_tag 5", "ovs_tag 6"))?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(
+        out.contains("p9: ifdown and ifup again: mapped to home"),
+        "{out}"
+    );
+    assert_eq!(h.vsctl(&["get", "Port", "p9", "tag"])?.trim(), "6");
+    assert!(h.ok(&["ifquery", "--state"])?.contains("p9=home"));
+    Ok(())
+}

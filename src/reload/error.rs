@@ -63,6 +63,13 @@ pub enum ReloadError {
     /// `ifup` or `ifdown` could not run.
     #[error("{0}")]
     Run(#[from] ProcessError),
+    /// Some parts failed (each printed before); the others ran.
+    #[error(
+        "reload of {} incomplete: {failed} part(s) failed (printed above); what succeeded \
+         stays applied; run `ifupdown-ovs reload` again once the cause is fixed",
+        file.display()
+    )]
+    Incomplete { file: PathBuf, failed: usize },
     /// `ifup` or `ifdown` failed for some interfaces (its output was printed).
     #[error("`{command}` failed ({status})")]
     Ifupdown { command: String, status: String },

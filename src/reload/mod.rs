@@ -278,7 +278,7 @@ fn print_plan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
 }
 
 /// Run the parts in order; a failing part does not stop the others (a second
-/// reload completes them). The last failure is the error, the others printed.
+/// reload completes them). Each failure is printed, then [`ReloadError::Incomplete`].
 fn apply_all(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
     let d = &r.compared.decision;
     print!("{d}");
@@ -312,24 +312,24 @@ fn apply_all(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
             log::warn!("{phys}: not recorded: {e}");
         }
     }
-    let last = failures.pop();
-    for e in failures {
-        eprintln!("ifupdown-ovs: {e}");
-    }
-    match last {
-        Some(e) => Err(e),
-        None => {
-            println!(
-                "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
-                r.file.display(),
-                d.converge.len(),
-                d.down.len(),
-                d.up.len(),
-                d.unchanged.len()
-            );
-            Ok(())
+    if !failures.is_empty() {
+        for e in &failures {
+            eprintln!("ifupdown-ovs: {e}");
         }
+        return Err(ReloadError::Incomplete {
+            file: r.file.to_path_buf(),
+            failed: failures.len(),
+        });
     }
+    println!(
+        "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
+        r.file.display(),
+        d.converge.len(),
+        d.down.len(),
+        d.up.len(),
+        d.unchanged.len()
+    );
+    Ok(())
 }
 
 /// The in-place part planned once before any part runs, so that what only

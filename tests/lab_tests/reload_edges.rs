@@ -350,3 +350,60 @@ fn a_mapped_interface_is_left_alone_unless_changed() -> Result<(), LabError> {
     assert!(h.ok(&["ifquery", "--state"])?.contains("p9=home"));
     Ok(())
 }
+
+const PARTS: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+auto p1
+iface p1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 1
+
+auto p2
+iface p2 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    up true
+";
+
+#[test]
+fn a_failing_part_says_so_and_the_next_reload_completes() -> Result<(), LabError> {
+    let h = Lab::new("reload-parts")?;
+    h.start_ovs()?;
+    h.write_interfaces(PARTS)?;
+    h.ifup(&["-a"])?;
+    // p1 converges in place; p2's new `up` command fails
+    h.write_interfaces(
+        &PARTS
+            .replace("ovs_tag 1", "ovs_tag 2")
+            .replace("up true", "up false"),
+    )?;
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    assert_eq!(out.code(), Some(1), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("`ifup -i /etc/network/interfaces p2` failed")
+            && out
+                .stderr
+                .contains("reload of /etc/network/interfaces incomplete: 1 part(s)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("reloaded "), "{}", out.stdout);
+    assert_eq!(h.vsctl(&["get", "Port", "p1", "tag"])?.trim(), "2");
+    assert!(!h.ok(&["ifquery", "--state"])?.contains("p2="));
+    // the cause fixed: the next reload brings p2 up and leaves p1 alone
+    h.write_interfaces(&PARTS.replace("ovs_tag 1", "ovs_tag 2"))?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("p2: new (auto): ifup"), "{out}");
+    assert!(
+        out.contains("0 converged in place, 0 taken down, 1 brought up"),
+        "{out}"
+    );
+    assert!(h.ok(&["ifquery", "--state"])?.contains("p2=p2"));
+    Ok(())
+}

@@ -10,7 +10,8 @@
 //!    longer want, create what is new; foreign ports and columns untouched), the
 //!    check, sysctls and links; their source routing is replaced (the old stanza's
 //!    removed, the new one's installed) only when an `ovs_route*` option changed.
-//!    Changed addresses of `static` stanzas are added before the old ones go, and
+//!    Changed addresses of `static` stanzas are added before the old ones go, a
+//!    changed `gateway` replaces the default route (`gateways`), and
 //!    the kernel settings of removed options (`ovs_arp_*`, `ovs_disable_ipv6`) go
 //!    back to the defaults. Nothing goes down: no flap, same ifindex. A bridge's new `allow-BRIDGE` ports
 //!    come up with `ifup --allow=BRIDGE PORTS` afterwards, as in its pre-up;

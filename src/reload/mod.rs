@@ -7,15 +7,20 @@
 //!
 //! 1. the new file must pass `check` (its errors are printed, FILE:LINE), else
 //!    nothing happens;
-//! 2. one reload at a time (`lock`);
+//! 2. one reload at a time (`lock`); OVS started if it is not running, and asked
+//!    a bounded question: a hung daemon stops the reload before anything changed;
 //! 3. each interface ifupdown has up (its state directory) is compared between
 //!    applied and new (`diff`): unchanged (not touched), `ovs_*` changed
 //!    (converged in place), ifupdown-level change (ifdown with the old stanza,
 //!    ifup with the new), dropped (ifdown with the old stanza); `auto`
-//!    interfaces ifupdown does not have up are new (ifup). An OVS interface that
+//!    interfaces ifupdown does not have up are new (ifup). A port taken out of
+//!    every bridge's `ovs_ports`, not `auto`, goes down as `ifup -a` would leave
+//!    it (its stanza may stay). An OVS interface that
 //!    is unchanged but missing in OVSDB (a killed reload, a hand-made deletion) is
 //!    converged too;
-//! 4. the parts run in that order (`apply`): ifdown, the in-place converge in one
+//! 4. the in-place part is planned first (what only planning finds, a failing
+//!    `$(...)`, refuses the reload with nothing changed), then the parts run in
+//!    that order (`apply`): ifdown, the in-place converge in one
 //!    OVS transaction under ifupdown's lock of each interface, ifup. The records
 //!    of converged interfaces are updated; ifup/ifdown update theirs through the
 //!    hook. `--dry-run` prints all of it and changes nothing.

@@ -130,6 +130,11 @@ iface mgmt0 inet static
     gateway 192.0.2.254
     ovs_type OVSIntPort
     ovs_bridge br0
+
+iface mgmt0 inet6 static
+    address 2001:db8::1/64
+    gateway 2001:db8::fe
+    dad-attempts 0
 ";
 
 fn default_routes(l: &Lab) -> Result<String, LabError> {
@@ -153,7 +158,11 @@ fn a_gateway_changes_in_place_under_traffic() -> Result<(), LabError> {
     assert!(default_routes(&h)?.contains("via 192.0.2.254 dev mgmt0"));
     let ping = start_ping(&sw, "192.0.2.1", "40")?;
     std::thread::sleep(Duration::from_millis(300));
-    h.write_interfaces(&GATEWAY.replace("192.0.2.254", "192.0.2.253"))?;
+    h.write_interfaces(
+        &GATEWAY
+            .replace("192.0.2.254", "192.0.2.253")
+            .replace("2001:db8::fe", "2001:db8::fd"),
+    )?;
     let out = h.ok(&["ifupdown-ovs", "reload"])?;
     assert!(out.contains("converged in place: mgmt0 (gateway)"), "{out}");
     let (sent, got, text) = ping_result(ping)?;
@@ -162,6 +171,10 @@ fn a_gateway_changes_in_place_under_traffic() -> Result<(), LabError> {
     let routes = default_routes(&h)?;
     assert_eq!(routes.lines().count(), 1, "{routes}");
     assert!(routes.contains("via 192.0.2.253 dev mgmt0"), "{routes}");
+    // inet6: replaced too, in the same converge
+    let routes6 = h.ok(&["ip", "-6", "route", "show", "default"])?;
+    assert_eq!(routes6.trim().lines().count(), 1, "{routes6}");
+    assert!(routes6.contains("via 2001:db8::fd dev mgmt0"), "{routes6}");
     // removed: no default route; then ifdown with the record works
     h.write_interfaces(&GATEWAY.replace("    gateway 192.0.2.254\n", ""))?;
     let out = h.ok(&["ifupdown-ovs", "reload"])?;

@@ -40,6 +40,7 @@ mod ocf_tester;
 mod pacemaker_cluster;
 mod pacemaker_failover;
 mod pacemaker_resource;
+mod reload_edges;
 mod reload_live;
 mod seed_dhcp;
 mod status;

@@ -24,7 +24,7 @@ use std::time::Duration;
 use super::diff::IN_PLACE_OPTIONS;
 use super::error::ReloadError;
 use crate::config::options::canonical_name;
-use crate::net::addr::{Family, StaticConfig, parse_static};
+use crate::net::addr::{Family, StaticConfig};
 use crate::net::sysctl::{Reset, Sysctl};
 use crate::ovsdb::state::Observed;
 use crate::plan::error::PlanError;
@@ -138,19 +138,7 @@ fn statics(s: &Scene, name: &str) -> Result<Vec<StaticConfig>, PlanError> {
                 .map(|o| o.value.clone())
                 .collect()
         };
-        let first = |k: &str| all(k).into_iter().next();
-        let sc = parse_static(
-            family,
-            &all("address").join("\n"),
-            first("netmask").as_deref(),
-            first("gateway").as_deref(),
-        )
-        .map_err(|source| PlanError::Static {
-            name: name.into(),
-            family,
-            source,
-        })?;
-        out.push(sc);
+        out.push(phases::static_config(name, family, &all)?);
     }
     Ok(out)
 }

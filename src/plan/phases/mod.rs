@@ -47,7 +47,7 @@ mod routing;
 mod up;
 
 pub use down::{post_down, post_down_deferred, pre_down};
-pub use routing::{post_up, routes_down};
+pub use routing::{post_up, routes_down, static_config};
 pub use up::{BatchUp, Covered, port_ifup, pre_up, pre_up_batch, pre_up_without_ports};
 
 /// The four hook phases.

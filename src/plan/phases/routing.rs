@@ -11,6 +11,28 @@ use crate::net::route::{self, Change, Direction, SourceRouting};
 use crate::plan::error::PlanError;
 use crate::plan::steps::{Plan, Step};
 
+/// The static configuration of one stanza of `name`: its `address` lines, first
+/// `netmask` and `gateway`, as `get` gives an option's values (from the
+/// environment in a hook run, from the file otherwise).
+pub fn static_config(
+    name: &str,
+    family: Family,
+    get: &dyn Fn(&str) -> Vec<String>,
+) -> Result<StaticConfig, PlanError> {
+    let first = |k: &str| get(k).into_iter().next();
+    parse_static(
+        family,
+        &get("address").join("\n"),
+        first("netmask").as_deref(),
+        first("gateway").as_deref(),
+    )
+    .map_err(|source| PlanError::Static {
+        name: name.into(),
+        family,
+        source,
+    })
+}
+
 /// post-up: source routing for the stanza's static addresses.
 pub fn post_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
     let mut plan = Plan::new(inp.timeout);
@@ -46,19 +68,7 @@ fn statics(inp: &Inputs, name: &str) -> Result<(Vec<StaticConfig>, Vec<Family>),
             without.push(family);
             return Ok(());
         }
-        let first = |k: &str| get(k).into_iter().next();
-        let c = parse_static(
-            family,
-            &address,
-            first("netmask").as_deref(),
-            first("gateway").as_deref(),
-        )
-        .map_err(|source| PlanError::Static {
-            name: name.into(),
-            family,
-            source,
-        })?;
-        found.push(c);
+        found.push(static_config(name, family, get)?);
         Ok::<(), PlanError>(())
     };
     if s.current.as_deref() == Some(name) {

@@ -435,16 +435,7 @@ iface plain inet manual
 ";
 
     fn lines(observed: &Observed) -> Vec<String> {
-        let config = Config::parse_str(CONFIG, Path::new("interfaces")).unwrap();
-        report(&config, observed, &Context::default(), &|_| None)
-            .iter()
-            .map(|l| {
-                l.to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect()
+        lines_with(observed, &|_| None)
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! interface of the node).
 //! Needs root and the packages of `.ci/run`.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::ocf_util::{now, reply_times};
 
 use crate::hook_util::*;
 use crate::lab::{Lab, LabError, Output};
@@ -170,22 +172,6 @@ fn frames(sw: &Lab, cookie: u32) -> Result<u64, LabError> {
         .filter_map(|w| w.strip_prefix("n_packets="))
         .filter_map(|n| n.parse::<u64>().ok())
         .sum())
-}
-
-/// Seconds since the epoch (the namespaces share the clock; `ping -D` prints it).
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
-}
-
-/// Reply timestamps in a `ping -D` log.
-fn reply_times(log: &str) -> Vec<f64> {
-    log.lines()
-        .filter(|l| l.contains("bytes from"))
-        .filter_map(|l| l.strip_prefix('[')?.split(']').next()?.parse().ok())
-        .collect()
 }
 
 #[test]

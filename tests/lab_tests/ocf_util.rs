@@ -180,3 +180,19 @@ fn scrub(text: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// Seconds since the epoch (the namespaces share the clock; `ping -D` prints it).
+pub(crate) fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// Reply timestamps in a `ping -D` log.
+pub(crate) fn reply_times(log: &str) -> Vec<f64> {
+    log.lines()
+        .filter(|l| l.contains("bytes from"))
+        .filter_map(|l| l.strip_prefix('[')?.split(']').next()?.parse().ok())
+        .collect()
+}

@@ -56,6 +56,12 @@ logging {{
 }
 
 fn primitive() -> String {
+    port_primitive("", "2s")
+}
+
+/// The OVSPort resource of the lab: `extra_meta` (nvpair elements) added to its
+/// meta attributes, a monitor every `monitor_interval`.
+pub(crate) fn port_primitive(extra_meta: &str, monitor_interval: &str) -> String {
     format!(
         "<primitive id=\"port\" class=\"ocf\" provider=\"ifupdown-ovs\" type=\"OVSPort\">\
          <instance_attributes id=\"port-ia\">\
@@ -64,12 +70,12 @@ fn primitive() -> String {
          <nvpair id=\"port-m\" name=\"mac\" value=\"{MAC}\"/>\
          </instance_attributes>\
          <meta_attributes id=\"port-meta\">\
-         <nvpair id=\"port-mt\" name=\"migration-threshold\" value=\"1\"/>\
+         <nvpair id=\"port-mt\" name=\"migration-threshold\" value=\"1\"/>{extra_meta}\
          </meta_attributes>\
          <operations>\
          <op id=\"port-start\" name=\"start\" interval=\"0\" timeout=\"60s\"/>\
          <op id=\"port-stop\" name=\"stop\" interval=\"0\" timeout=\"60s\"/>\
-         <op id=\"port-mon\" name=\"monitor\" interval=\"2s\" timeout=\"20s\"/>\
+         <op id=\"port-mon\" name=\"monitor\" interval=\"{monitor_interval}\" timeout=\"20s\"/>\
          </operations>\
          </primitive>"
     )
@@ -203,6 +209,39 @@ impl Drop for Cluster {
     }
 }
 
+/// Two nodes (not started) on the switch `sw`: eth0 a port of its sw0, `ifup -a`
+/// run, and corosync's own link ha0 between them with the ring addresses.
+pub(crate) fn two_nodes(sw: &Lab) -> Result<Cluster, LabError> {
+    let n1 = node(NODES[0])?;
+    let n2 = node(NODES[1])?;
+    for (i, n) in [&n1, &n2].iter().enumerate() {
+        let sw_port = format!("n{}p", i + 1);
+        n.add_veth("eth0", sw, &sw_port)?;
+        sw.vsctl(&["add-port", "sw0", &sw_port])?;
+        n.ok(&["ifup", "-a"])?;
+    }
+    n1.add_veth("ha0", &n2, "ha0")?;
+    n1.ok(&["ip", "link", "set", "dev", "ha0", "up"])?;
+    for (n, ring) in [(&n1, RING[0]), (&n2, RING[1])] {
+        n.ok(&["ip", "addr", "add", &format!("{ring}/24"), "dev", "ha0"])?;
+    }
+    Ok(Cluster {
+        nodes: vec![n1, n2],
+        passed: false,
+    })
+}
+
+/// Waits (90 s at most) until `n`'s `crm_mon` shows both nodes online.
+pub(crate) fn wait_both_online(n: &Lab, what: &str) -> Result<(), LabError> {
+    n.wait_for(what, Duration::from_secs(90), || {
+        let out = n.run(&["crm_mon", "-1"])?;
+        Ok(out
+            .stdout
+            .lines()
+            .any(|l| l.contains("Online:") && NODES.iter().all(|x| l.contains(x))))
+    })
+}
+
 pub(crate) fn port_here(n: &Lab) -> Result<bool, LabError> {
     n.link_exists(PORT)
 }
@@ -226,53 +265,16 @@ fn two_node_failover() -> Result<(), LabError> {
     let t0 = Instant::now();
     let sw = crate::hook_util::switch("pcmk-sw")?;
     let client = Lab::peer("pcmk-client")?;
-    let n1 = node(NODES[0])?;
-    let n2 = node(NODES[1])?;
-    for (i, n) in [&n1, &n2].iter().enumerate() {
-        let sw_port = format!("n{}p", i + 1);
-        n.add_veth("eth0", &sw, &sw_port)?;
-        sw.vsctl(&["add-port", "sw0", &sw_port])?;
-        n.ok(&["ifup", "-a"])?;
-    }
     sw.add_veth("cl0", &client, "eth0")?;
     sw.ok(&["ip", "link", "set", "dev", "cl0", "up"])?;
     sw.vsctl(&["add-port", "sw0", "cl0"])?;
     client.ok(&["ip", "addr", "add", &format!("{PEER_V4}/24"), "dev", "eth0"])?;
-    // corosync's own link
-    n1.add_veth("ha0", &n2, "ha0")?;
-    n1.ok(&["ip", "link", "set", "dev", "ha0", "up"])?;
-    n1.ok(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{}/24", RING[0]),
-        "dev",
-        "ha0",
-    ])?;
-    n2.ok(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{}/24", RING[1]),
-        "dev",
-        "ha0",
-    ])?;
-
-    let mut cluster = Cluster {
-        nodes: vec![n1, n2],
-        passed: false,
-    };
+    let mut cluster = two_nodes(&sw)?;
     let [n1, n2] = [&cluster.nodes[0], &cluster.nodes[1]];
     start_cluster(n1)?;
     start_cluster(n2)?;
     let t = Instant::now();
-    n1.wait_for("both nodes online", Duration::from_secs(90), || {
-        let out = n1.run(&["crm_mon", "-1"])?;
-        Ok(out
-            .stdout
-            .lines()
-            .any(|l| l.contains("Online:") && NODES.iter().all(|n| l.contains(n))))
-    })?;
+    wait_both_online(n1, "both nodes online")?;
     eprintln!("both nodes online after {:.1} s", t.elapsed().as_secs_f64());
 
     // the resource: probes on both nodes (7), then a start on one

@@ -16,7 +16,7 @@
 //! `start_breakdown`: the agent's own start on one host, five times, with its
 //! timing line (`start of IFACE: ... ms`), to show where start spends its time.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::lab::{Lab, LabError};
 use crate::ocf_util::*;
@@ -27,40 +27,10 @@ const CRASHES: usize = 5;
 const INTERVAL: &str = "0.02";
 
 fn primitive() -> String {
-    format!(
-        "<primitive id=\"port\" class=\"ocf\" provider=\"ifupdown-ovs\" type=\"OVSPort\">\
-         <instance_attributes id=\"port-ia\">\
-         <nvpair id=\"port-i\" name=\"interface\" value=\"{PORT}\"/>\
-         <nvpair id=\"port-b\" name=\"bridge\" value=\"{BRIDGE}\"/>\
-         <nvpair id=\"port-m\" name=\"mac\" value=\"{MAC}\"/>\
-         </instance_attributes>\
-         <meta_attributes id=\"port-meta\">\
-         <nvpair id=\"port-mt\" name=\"migration-threshold\" value=\"1\"/>\
-         <nvpair id=\"port-st\" name=\"resource-stickiness\" value=\"100\"/>\
-         </meta_attributes>\
-         <operations>\
-         <op id=\"port-start\" name=\"start\" interval=\"0\" timeout=\"60s\"/>\
-         <op id=\"port-stop\" name=\"stop\" interval=\"0\" timeout=\"60s\"/>\
-         <op id=\"port-mon\" name=\"monitor\" interval=\"10s\" timeout=\"20s\"/>\
-         </operations>\
-         </primitive>"
+    port_primitive(
+        "<nvpair id=\"port-st\" name=\"resource-stickiness\" value=\"100\"/>",
+        "10s",
     )
-}
-
-/// Seconds since the epoch (the namespaces share the clock; `ping -D` prints it).
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
-}
-
-/// Reply timestamps in a `ping -D` log.
-fn reply_times(log: &str) -> Vec<f64> {
-    log.lines()
-        .filter(|l| l.contains("bytes from"))
-        .filter_map(|l| l.strip_prefix('[')?.split(']').next()?.parse().ok())
-        .collect()
 }
 
 /// The longest silence between two replies that spans `t` (the crash), if
@@ -158,13 +128,7 @@ fn reboot(n: &Lab, survivor: &Lab) -> Result<(), LabError> {
     n.ok(&["ip", "link", "set", "dev", "eth0", "up"])?;
     n.ok(&["ip", "link", "set", "dev", "ha0", "up"])?;
     start_cluster(n)?;
-    survivor.wait_for("both nodes online again", Duration::from_secs(90), || {
-        let out = survivor.run(&["crm_mon", "-1"])?;
-        Ok(out
-            .stdout
-            .lines()
-            .any(|l| l.contains("Online:") && NODES.iter().all(|x| l.contains(x))))
-    })?;
+    wait_both_online(survivor, "both nodes online again")?;
     // the rejoined node's probe, and a quiet moment before the next crash
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
@@ -181,34 +145,12 @@ fn node_crash_gaps() -> Result<(), LabError> {
     require_cluster_tools();
     let sw = crate::hook_util::switch("pcmk-fo-sw")?;
     let client = client(&sw)?;
-    let n1 = node(NODES[0])?;
-    let n2 = node(NODES[1])?;
-    for (i, n) in [&n1, &n2].iter().enumerate() {
-        let sw_port = format!("n{}p", i + 1);
-        n.add_veth("eth0", &sw, &sw_port)?;
-        sw.vsctl(&["add-port", "sw0", &sw_port])?;
-        n.ok(&["ifup", "-a"])?;
-    }
-    n1.add_veth("ha0", &n2, "ha0")?;
-    n1.ok(&["ip", "link", "set", "dev", "ha0", "up"])?;
-    for (n, ring) in [(&n1, RING[0]), (&n2, RING[1])] {
-        n.ok(&["ip", "addr", "add", &format!("{ring}/24"), "dev", "ha0"])?;
-    }
-    let mut cluster = Cluster {
-        nodes: vec![n1, n2],
-        passed: false,
-    };
+    let mut cluster = two_nodes(&sw)?;
     let nodes = [&cluster.nodes[0], &cluster.nodes[1]];
     for n in nodes {
         start_cluster(n)?;
     }
-    nodes[0].wait_for("both nodes online", Duration::from_secs(90), || {
-        let out = nodes[0].run(&["crm_mon", "-1"])?;
-        Ok(out
-            .stdout
-            .lines()
-            .any(|l| l.contains("Online:") && NODES.iter().all(|n| l.contains(n))))
-    })?;
+    wait_both_online(nodes[0], "both nodes online")?;
     nodes[0].ok(&["cibadmin", "-C", "-o", "resources", "-X", &primitive()])?;
     nodes[0].wait_for("port started", Duration::from_secs(60), || {
         Ok(location(nodes[0])?.is_some())

@@ -33,6 +33,10 @@ pub enum Command {
     Hook(HookArgs),
     /// Run as the OVSPort OCF resource agent
     Ocf(OcfArgs),
+    /// Keep the file applied by `reload --try` (cancel its revert)
+    Commit(CommitArgs),
+    /// Revert the file applied by `reload --try` now
+    Rollback(RollbackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,4 +93,17 @@ pub struct HookArgs {
 pub struct OcfArgs {
     /// OCF action (start, stop, monitor, validate-all, meta-data)
     pub action: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// (the revert timer) wait until this time, seconds since the epoch
+    #[arg(long, hide = true, requires = "id", value_name = "DEADLINE")]
+    pub at: Option<u64>,
+    /// (the revert timer) the try it reverts
+    #[arg(long, hide = true, requires = "at")]
+    pub id: Option<String>,
 }

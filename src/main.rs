@@ -5,7 +5,7 @@
 use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
-use ifupdown_ovs::commands::{check, plan, query, status};
+use ifupdown_ovs::commands::{check, plan, query, status, trial};
 use ifupdown_ovs::{error, hook, ocf};
 
 fn main() {
@@ -43,5 +43,7 @@ fn run() -> Result<i32, error::Error> {
         Command::Status(args) => status::run(args),
         Command::Hook(args) => hook::run_cli(args),
         Command::Ocf(args) => ocf::run(&args.action),
+        Command::Commit(args) => trial::run_commit(args),
+        Command::Rollback(args) => trial::run_rollback(args),
     }
 }

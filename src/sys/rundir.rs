@@ -232,6 +232,14 @@ pub fn read_trusted(path: &Path) -> Result<String, RunDirError> {
     Ok(text)
 }
 
+/// [`read_trusted`] for bytes that need not be UTF-8 (a copy of an interfaces file).
+pub fn read_trusted_bytes(path: &Path) -> Result<Vec<u8>, RunDirError> {
+    let f = open_trusted(path, false)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_READ).read_to_end(&mut bytes).map_err(io(path))?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

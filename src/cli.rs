@@ -107,3 +107,16 @@ pub struct RollbackArgs {
     #[arg(long, hide = true, requires = "at")]
     pub id: Option<String>,
 }
+
+/// `reload --try SECONDS` (flattened into the reload's arguments).
+#[derive(Debug, Args)]
+pub struct TryArgs {
+    /// Apply the file given with -i for SECONDS, then revert unless
+    /// `ifupdown-ovs commit` comes first (see also `ifupdown-ovs rollback`)
+    #[arg(
+        long = "try",
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub seconds: Option<u64>,
+}

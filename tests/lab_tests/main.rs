@@ -36,5 +36,6 @@ mod ocf_cycles;
 mod ocf_tester;
 mod pacemaker_cluster;
 mod pacemaker_resource;
+mod reload_try;
 mod seed_dhcp;
 mod status;

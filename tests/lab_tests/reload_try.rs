@@ -1,0 +1,201 @@
+//! `ifupdown-ovs reload --try SECONDS`, `commit` and `rollback` in the lab
+//! (docs/reload.md, "Try, commit, rollback"): the revert happens at the deadline
+//! even when the session that asked is hung up and its process group SIGKILLed;
+//! `commit` keeps the new state past the deadline; `rollback` reverts at once;
+//! `commit` or `rollback` with nothing pending fail. The host state is checked in
+//! OVSDB (a port's tag, the ports of the bridge), the files in /etc/network.
+//! Needs root and the packages of `.ci/run`.
+
+use std::time::Duration;
+
+use crate::lab::{Lab, LabError};
+
+const OLD: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports p1
+    ovs_datapath_type netdev
+
+auto p1
+iface p1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 10
+";
+
+/// p1 moves to VLAN 20 and p2 is new.
+const NEW: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports p1 p2
+    ovs_datapath_type netdev
+
+auto p1
+iface p1 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 20
+
+auto p2
+iface p2 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+";
+
+const CANDIDATE: &str = "/etc/network/interfaces.new";
+
+/// A lab with OLD applied by `ifup -a` and NEW waiting in [`CANDIDATE`].
+fn lab(name: &str) -> Result<Lab, LabError> {
+    let l = Lab::new(name)?;
+    l.start_ovs()?;
+    l.write_interfaces(OLD)?;
+    l.ifup(&["-a"])?;
+    l.write_file(CANDIDATE, NEW)?;
+    assert!(is(state(&l)?, OLD_STATE));
+    Ok(l)
+}
+
+const OLD_STATE: (&str, &str) = ("10", "p1");
+const NEW_STATE: (&str, &str) = ("20", "p1 p2");
+
+/// p1's tag and the ports of br0.
+fn state(l: &Lab) -> Result<(String, String), LabError> {
+    let tag = l.vsctl(&["get", "Port", "p1", "tag"])?.trim().to_string();
+    let ports = l.vsctl(&["list-ports", "br0"])?;
+    Ok((tag, ports.split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
+fn is(state: (String, String), want: (&str, &str)) -> bool {
+    state.0 == want.0 && state.1 == want.1
+}
+
+/// The rejected copies beside the interfaces file.
+fn rejected(l: &Lab) -> Result<Vec<String>, LabError> {
+    let out = l.ok(&["ls", "/etc/network"])?;
+    Ok(out
+        .lines()
+        .filter(|n| n.starts_with("interfaces.rejected-"))
+        .map(|n| format!("/etc/network/{n}"))
+        .collect())
+}
+
+/// The timer's pid from the try's message (`revert timer: pid N`).
+fn timer_pid(out: &str) -> Option<String> {
+    let rest = &out[out.find("revert timer: pid ")? + "revert timer: pid ".len()..];
+    Some(rest.chars().take_while(char::is_ascii_digit).collect())
+}
+
+#[test]
+fn try_reverts_after_the_asking_session_is_killed() -> Result<(), LabError> {
+    let l = lab("try-killed")?;
+    // The asking "SSH session": a session leader running the try, then waiting.
+    l.ok(&[
+        "setsid",
+        "-f",
+        "sh",
+        "-c",
+        "echo $$ >/tmp/asker.pid; exec >/tmp/asker.out 2>&1 </dev/null; \
+         ifupdown-ovs reload --try 4 -i /etc/network/interfaces.new; exec sleep 600",
+    ])?;
+    l.wait_for("the try to return", Duration::from_secs(60), || {
+        Ok(l.read_file("/tmp/asker.out")?
+            .contains("ifupdown-ovs commit"))
+    })?;
+    let out = l.read_file("/tmp/asker.out")?;
+    assert!(is(state(&l)?, NEW_STATE), "{out}");
+    assert_eq!(l.read_file("/etc/network/interfaces")?, NEW);
+    // the session hangs up, then its whole process group is killed
+    let asker = l.read_file("/tmp/asker.pid")?.trim().to_string();
+    l.ok(&["kill", "-HUP", "--", &format!("-{asker}")])?;
+    l.ok(&["kill", "-KILL", "--", &format!("-{asker}")])?;
+    let timer = timer_pid(&out).unwrap_or_default();
+    assert!(
+        l.exists(&format!("/proc/{timer}"))?,
+        "the timer died with the session: {out}"
+    );
+    // the deadline is 4 s after the reload; allow for the revert's own reload
+    l.wait_for("the revert", Duration::from_secs(4 + 30), || {
+        Ok(is(state(&l)?, OLD_STATE) && l.read_file("/etc/network/interfaces")? == OLD)
+    })?;
+    let kept = rejected(&l)?;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(l.read_file(&kept[0])?, NEW);
+    let log = l.read_file("/run/ifupdown-ovs/try.log")?;
+    assert!(
+        log.contains(&kept[0]),
+        "the log names the rejected copy: {log}"
+    );
+    // nothing pending any more; commit says what happened
+    let c = l.run(&["ifupdown-ovs", "commit"])?;
+    assert_eq!(c.code(), Some(1), "{c:?}");
+    assert!(c.stderr.contains("nothing to commit"), "{}", c.stderr);
+    assert!(c.stderr.contains(&kept[0]), "{}", c.stderr);
+    Ok(())
+}
+
+#[test]
+fn try_then_commit_keeps_the_new_state_past_the_deadline() -> Result<(), LabError> {
+    let l = lab("try-commit")?;
+    let out = l.ok(&["ifupdown-ovs", "reload", "--try", "3", "-i", CANDIDATE])?;
+    assert!(is(state(&l)?, NEW_STATE), "{out}");
+    // one try at a time
+    let second = l.run(&["ifupdown-ovs", "reload", "--try", "3", "-i", CANDIDATE])?;
+    assert_eq!(second.code(), Some(1), "{second:?}");
+    assert!(
+        second.stderr.contains("already pending"),
+        "{}",
+        second.stderr
+    );
+    let c = l.ok(&["ifupdown-ovs", "commit"])?;
+    assert!(c.contains("committed"), "{c}");
+    let timer = timer_pid(&out).unwrap_or_default();
+    l.wait_for("the timer to end", Duration::from_secs(5), || {
+        Ok(!l.exists(&format!("/proc/{timer}"))?
+            || !l
+                .read_file(&format!("/proc/{timer}/cmdline"))?
+                .contains("rollback"))
+    })?;
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(is(state(&l)?, NEW_STATE));
+    assert_eq!(l.read_file("/etc/network/interfaces")?, NEW);
+    assert!(rejected(&l)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> {
+    let l = lab("try-rollback")?;
+    for cmd in ["commit", "rollback"] {
+        let r = l.run(&["ifupdown-ovs", cmd])?;
+        assert_eq!(r.code(), Some(1), "{r:?}");
+        assert!(
+            r.stderr.contains("no `reload --try` is pending"),
+            "{}",
+            r.stderr
+        );
+    }
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
+    assert!(is(state(&l)?, NEW_STATE));
+    let out = l.ok(&["ifupdown-ovs", "rollback"])?;
+    assert!(is(state(&l)?, OLD_STATE), "{out}");
+    assert_eq!(l.read_file("/etc/network/interfaces")?, OLD);
+    let kept = rejected(&l)?;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(
+        out.contains(&kept[0]),
+        "rollback prints the rejected copy: {out}"
+    );
+    assert_eq!(l.read_file(&kept[0])?, NEW);
+    assert_eq!(l.run(&["ifupdown-ovs", "rollback"])?.code(), Some(1));
+    // the interfaces file in place is no candidate
+    let r = l.run(&["ifupdown-ovs", "reload", "--try", "30"])?;
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert!(
+        r.stderr.contains("give the new version with -i FILE"),
+        "{}",
+        r.stderr
+    );
+    Ok(())
+}

@@ -100,8 +100,8 @@ fn try_reverts_after_the_asking_session_is_killed() -> Result<(), LabError> {
          ifupdown-ovs reload --try 4 -i /etc/network/interfaces.new; exec sleep 600",
     ])?;
     l.wait_for("the try to return", Duration::from_secs(60), || {
-        Ok(l.read_file("/tmp/asker.out")?
-            .contains("ifupdown-ovs commit"))
+        let out = l.run(&["cat", "--", "/tmp/asker.out"])?;
+        Ok(out.stdout.contains("ifupdown-ovs commit"))
     })?;
     let out = l.read_file("/tmp/asker.out")?;
     assert!(is(state(&l)?, NEW_STATE), "{out}");
@@ -109,7 +109,11 @@ fn try_reverts_after_the_asking_session_is_killed() -> Result<(), LabError> {
     // the session hangs up, then its whole process group is killed
     let asker = l.read_file("/tmp/asker.pid")?.trim().to_string();
     l.ok(&["kill", "-HUP", "--", &format!("-{asker}")])?;
-    l.ok(&["kill", "-KILL", "--", &format!("-{asker}")])?;
+    // (SIGHUP may have ended it already: the try's timer must not care either way)
+    l.run(&["kill", "-KILL", "--", &format!("-{asker}")])?;
+    l.wait_for("the asking session to die", Duration::from_secs(5), || {
+        Ok(!l.exists(&format!("/proc/{asker}"))?)
+    })?;
     let timer = timer_pid(&out).unwrap_or_default();
     assert!(
         l.exists(&format!("/proc/{timer}"))?,

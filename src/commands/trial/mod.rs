@@ -332,8 +332,14 @@ pub fn run_timer(env: &Env, host: &dyn Host, id: &str, at: u64) -> i32 {
                 }
                 Wake::Revert => {
                     let p = rec.ok_or_else(|| nothing_pending(env, "revert"))?;
-                    revert(env, host, &lock, &p, "reverted at the deadline (no commit)")
-                        .map(|_| Some(0))
+                    revert(
+                        env,
+                        host,
+                        &lock,
+                        &p,
+                        "reverted (no commit before the deadline)",
+                    )
+                    .map(|_| Some(0))
                 }
             }
         });

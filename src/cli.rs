@@ -33,6 +33,8 @@ pub enum Command {
     Hook(HookArgs),
     /// Run as the OVSPort OCF resource agent
     Ocf(OcfArgs),
+    /// Apply an edited interfaces file to the running host, touching only what changed
+    Reload(ReloadArgs),
     /// Keep the file applied by `reload --try` (cancel its revert)
     Commit(CommitArgs),
     /// Revert the file applied by `reload --try` now
@@ -96,6 +98,18 @@ pub struct OcfArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReloadArgs {
+    #[command(flatten)]
+    pub file: InterfacesFile,
+    /// Print what the reload would do (the ifdown/ifup runs, the ovs-vsctl
+    /// transaction, the ip steps) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub trial: TryArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CommitArgs {}
 
 #[derive(Debug, Args)]
@@ -116,6 +130,7 @@ pub struct TryArgs {
     #[arg(
         long = "try",
         value_name = "SECONDS",
+        conflicts_with = "dry_run",
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub seconds: Option<u64>,

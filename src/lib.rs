@@ -5,7 +5,7 @@
 //!
 //! | layer | modules | what it may use |
 //! |---|---|---|
-//! | entry points | [`cli`], [`commands`], [`hook`], [`ocf`], [`error`] | everything below, and each other without a cycle |
+//! | entry points | [`cli`], [`commands`], [`hook`], [`ocf`], [`reload`], [`error`] | everything below, and each other without a cycle |
 //! | planning | [`plan`] | every layer below |
 //! | configuration | [`config`] | every layer below (from `net`: routing-table names) |
 //! | OVSDB and kernel | [`net`], [`ovsdb`] | the language and system layers, not each other |
@@ -26,4 +26,5 @@ pub mod net;
 pub mod ocf;
 pub mod ovsdb;
 pub mod plan;
+pub mod reload;
 pub mod sys;

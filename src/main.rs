@@ -6,7 +6,7 @@ use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
 use ifupdown_ovs::commands::{check, plan, query, status, trial};
-use ifupdown_ovs::{error, hook, ocf};
+use ifupdown_ovs::{error, hook, ocf, reload};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -43,6 +43,13 @@ fn run() -> Result<i32, error::Error> {
         Command::Status(args) => status::run(args),
         Command::Hook(args) => hook::run_cli(args),
         Command::Ocf(args) => ocf::run(&args.action),
+        Command::Reload(args) => match args.trial.seconds {
+            Some(seconds) => trial::run_try(&args.file.interfaces, seconds),
+            None => reload::run(args).or_else(|e| {
+                eprintln!("ifupdown-ovs: {e}");
+                Ok(1)
+            }),
+        },
         Command::Commit(args) => trial::run_commit(args),
         Command::Rollback(args) => trial::run_rollback(args),
     }

@@ -29,7 +29,9 @@
 //! - `all`: the `IFACE=--all` runs; uses `invocation`, `records`, `execute`;
 //! - [`records`]: what the runs of one `ifup -a` / `ifdown -a` share, on disk;
 //! - `execute`: runs a plan's steps and checks what OVS did; `ovsdb`, `net`;
-//! - [`error`]: why a run fails, as data.
+//! - [`error`]: why a run fails, as data;
+//! - [`applied`]: the applied-stanza store (what each ifup applied, until its
+//!   ifdown), read by `crate::reload`; `invocation`, `records`.
 
 use std::path::PathBuf;
 
@@ -39,6 +41,7 @@ use crate::plan::phases::Phase;
 use crate::plan::scene::HookEnv;
 
 mod all;
+pub mod applied;
 pub mod env;
 pub mod error;
 mod execute;
@@ -90,7 +93,22 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), error::HookEr
     if h.iface == "--all" {
         return all::run(h, phase, invocation::Invocation::find(file_override));
     }
-    stanza::run(h, phase, file_override)
+    let r = stanza::run(h, phase, file_override.clone());
+    if r.is_ok() {
+        applied::record(h, phase, file_override);
+    }
+    r
+}
+
+/// Run a plan's steps in order as the hook does, stopping at the first failure
+/// (for `crate::reload`, which converges interfaces in place).
+pub fn execute_plan(
+    plan: &crate::plan::steps::Plan,
+    vsctl: &crate::ovsdb::vsctl::Vsctl,
+    verbose: bool,
+    iface: &str,
+) -> Result<(), error::HookError> {
+    execute::execute(plan, vsctl, verbose, iface)
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 /// The layers, top first. A module may import modules of lower layers; within the
 /// entry layer, modules may use each other as long as there is no cycle.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("entry points", &["cli", "commands", "error", "hook", "ocf"]),
+    (
+        "entry points",
+        &["cli", "commands", "error", "hook", "ocf", "reload"],
+    ),
     ("planning", &["plan"]),
     ("configuration", &["config"]),
     ("OVSDB and kernel", &["net", "ovsdb"]),

@@ -1,0 +1,172 @@
+//! The applied-stanza store: what each successful `ifup` applied, kept in
+//! `/run/ifupdown-ovs/applied/IFACE` until the `ifdown` of that interface.
+//!
+//! Why: ifupdown keeps no copy of the stanza it brought an interface up with. After
+//! an edit of the interfaces file, `ifdown` takes the NEW stanza (wrong `down`
+//! commands, wrong addresses), and `ifupdown-ovs reload` cannot tell what changed.
+//! So the hook's post-up run writes the stanzas of the logical interface, as the
+//! file had them at that moment, and its post-down run removes them
+//! ([`record`], one call from `crate::hook`). `reload` compares them with the new
+//! file and writes them all into one temporary interfaces file for `ifdown -i`
+//! (docs/reload.md).
+//!
+//! The format is interfaces(5) text: the `auto`/`allow-CLASS` lines naming the
+//! interface, then each stanza as `iface NAME FAMILY METHOD` with its options after
+//! `inherits` (templates resolved), so that the file can be parsed again and handed
+//! to ifupdown. Files are written with `sys::rundir` (directory 0700, files 0600, no
+//! symlink followed, trusted only when root's). A failure to record is logged, never
+//! an error of the hook: the interface is up either way, and `reload` falls back to
+//! the current file for an interface without a record (and says so).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::invocation::Invocation;
+use super::records::{self, storable};
+use crate::cli::DEFAULT_INTERFACES;
+use crate::interfaces::Config;
+use crate::plan::phases::Phase;
+use crate::plan::scene::HookEnv;
+use crate::sys::rundir::{self, RunDirError};
+
+/// The store's directory, below [`records::DIR`].
+pub fn dir() -> PathBuf {
+    Path::new(records::DIR).join("applied")
+}
+
+/// At the end of an up (post-up: the stanza was applied) record the interface's
+/// stanzas from the file of the ifup that runs us; at the end of a down (post-down)
+/// remove the record. Other phases do nothing.
+pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
+    if !storable(&h.iface) {
+        return;
+    }
+    let done = match phase {
+        Phase::PostUp => {
+            let file = Invocation::find(file_override)
+                .file
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+            match Config::load(&file) {
+                Ok(c) => match render(&c, &h.logical) {
+                    Some(text) => write(&dir(), &h.iface, &text),
+                    None => Ok(()),
+                },
+                Err(e) => {
+                    log::debug!("{}: not recorded: {e}", h.iface);
+                    Ok(())
+                }
+            }
+        }
+        Phase::PostDown => remove(&dir(), &h.iface),
+        _ => Ok(()),
+    };
+    if let Err(e) = done {
+        log::warn!("{}: the applied stanza is not recorded: {e}", h.iface);
+    }
+}
+
+/// The stanzas of logical interface `logical` in `config` as interfaces(5) text
+/// (see the module documentation); None when the file has none.
+pub fn render(config: &Config, logical: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut classes: Vec<&str> = Vec::new();
+    for (class, name, _) in &config.allow {
+        if name == logical && !classes.contains(&class.as_str()) {
+            classes.push(class);
+        }
+    }
+    for c in classes {
+        if c == "auto" {
+            let _ = writeln!(out, "auto {logical}");
+        } else {
+            let _ = writeln!(out, "allow-{c} {logical}");
+        }
+    }
+    let mut any = false;
+    for st in config.stanzas(logical) {
+        any = true;
+        let _ = writeln!(out, "iface {} {} {}", st.name, st.family, st.method);
+        for o in config.resolved_options(st) {
+            let _ = writeln!(out, "    {} {}", o.name, o.value);
+        }
+    }
+    any.then_some(out)
+}
+
+/// Write the record of `iface` into `dir` (created if needed).
+pub fn write(dir: &Path, iface: &str, text: &str) -> Result<(), RunDirError> {
+    rundir::ensure_dir(dir)?;
+    rundir::write_atomic(&dir.join(iface), text.as_bytes())
+}
+
+/// The record of `iface` in `dir`: None when there is none; an error when it
+/// exists but cannot be trusted or read.
+pub fn read(dir: &Path, iface: &str) -> Result<Option<String>, RunDirError> {
+    if !storable(iface) {
+        return Ok(None);
+    }
+    match rundir::check_dir(dir) {
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        r => r?,
+    }
+    match rundir::read_trusted(&dir.join(iface)) {
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        r => r.map(Some),
+    }
+}
+
+/// Remove the record of `iface` in `dir` (none is fine).
+pub fn remove(dir: &Path, iface: &str) -> Result<(), RunDirError> {
+    let p = dir.join(iface);
+    match std::fs::remove_file(&p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(RunDirError::Io { path: p, source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_resolves_templates_and_keeps_classes() {
+        let c = Config::parse_str(
+            "auto br0\nallow-hotplug br0\niface tmpl inet manual\n    mtu 9000\n\
+             iface br0 inet static inherits tmpl\n    address 192.0.2.1/24\n    up true\n\
+             iface br0 inet6 manual\n    ovs_type OVSBridge\n",
+            Path::new("/x"),
+        )
+        .unwrap();
+        assert_eq!(
+            render(&c, "br0").unwrap(),
+            "auto br0\nallow-hotplug br0\niface br0 inet static\n    mtu 9000\n    \
+             address 192.0.2.1/24\n    up true\niface br0 inet6 manual\n    ovs_type OVSBridge\n"
+        );
+        assert_eq!(render(&c, "eth9"), None);
+        // the text parses again to the same stanzas
+        let again = Config::parse_str(&render(&c, "br0").unwrap(), Path::new("/y")).unwrap();
+        assert_eq!(render(&again, "br0"), render(&c, "br0"));
+    }
+
+    #[test]
+    fn write_read_remove() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("applied");
+        assert_eq!(read(&dir, "eth0").unwrap(), None);
+        write(&dir, "eth0", "iface eth0 inet manual\n").unwrap();
+        assert_eq!(
+            read(&dir, "eth0").unwrap().as_deref(),
+            Some("iface eth0 inet manual\n")
+        );
+        assert_eq!(read(&dir, "../eth0").unwrap(), None);
+        remove(&dir, "eth0").unwrap();
+        remove(&dir, "eth0").unwrap();
+        assert_eq!(read(&dir, "eth0").unwrap(), None);
+    }
+}

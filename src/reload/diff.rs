@@ -1,0 +1,324 @@
+//! What a reload does, decided without touching anything: each interface ifupdown
+//! has up is compared, stanza by stanza, between what its `ifup` applied (the
+//! `hook::applied` record, else the new file with a note) and the new file
+//! ([`classify`]), and the interfaces of class `auto` that ifupdown does not have
+//! up are new ([`decide`]).
+//!
+//! An option is "ours" when its name is `ovs_*`: those are converged in place.
+//! Everything else ifupdown acts on (family, method, `address`, `up`/`down`
+//! commands, any other option) is an ifupdown-level change: the interface goes
+//! down with its old stanza and up with the new one. Class lines (`auto`,
+//! `allow-*`) do not count: ifupdown never takes an interface down for them.
+
+use std::fmt;
+
+use crate::config::options::canonical_name;
+use crate::interfaces::Config;
+
+/// How one interface that ifupdown has up differs between applied and new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing to do: not touched at all.
+    Unchanged,
+    /// Only `ovs_*` options differ (named): converged in place, no flap.
+    Ovs(Vec<String>),
+    /// ifupdown-level settings differ (what, for the user): ifdown with the old
+    /// stanza, ifup with the new.
+    Restart(String),
+    /// No stanza in the new file: ifdown with the old stanza.
+    Dropped,
+}
+
+/// One stanza split into what ifupdown acts on and what we do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Split {
+    family: String,
+    method: String,
+    /// Options other than `ovs_*`, in order.
+    ifupdown: Vec<(String, String)>,
+    /// `ovs_*` options (canonical names), in order.
+    ovs: Vec<(String, String)>,
+}
+
+fn split(config: &Config, logical: &str) -> Vec<Split> {
+    config
+        .stanzas(logical)
+        .map(|st| {
+            let mut s = Split {
+                family: st.family.clone(),
+                method: st.method.clone(),
+                ifupdown: Vec::new(),
+                ovs: Vec::new(),
+            };
+            for o in config.resolved_options(st) {
+                let c = canonical_name(&o.name);
+                if c.starts_with("ovs_") {
+                    s.ovs.push((c, o.value));
+                } else {
+                    s.ifupdown.push((o.name, o.value));
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// Whether a value runs a command substitution (which the hook runs and a reload
+/// in place does not: such an interface is restarted instead).
+fn substitutes(v: &str) -> bool {
+    v.contains("$(") || v.contains('`')
+}
+
+/// Compare logical interface `logical` between the `old` (applied) and `new`
+/// configurations.
+pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
+    let (a, b) = (split(old, logical), split(new, logical));
+    if b.is_empty() {
+        return if a.is_empty() || new.has_logical(logical) {
+            Change::Unchanged
+        } else {
+            Change::Dropped
+        };
+    }
+    let shape = |v: &[Split]| -> Vec<Split> {
+        v.iter()
+            .map(|s| Split {
+                ovs: Vec::new(),
+                ..s.clone()
+            })
+            .collect()
+    };
+    if shape(&a) != shape(&b) {
+        return Change::Restart(ifupdown_difference(&a, &b));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (x, y) in a.iter().zip(&b) {
+        for (n, _) in x.ovs.iter().chain(&y.ovs) {
+            let values = |s: &Split| -> Vec<String> {
+                s.ovs
+                    .iter()
+                    .filter(|(m, _)| m == n)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            };
+            if values(x) != values(y) && !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        return Change::Unchanged;
+    }
+    let subst = b
+        .iter()
+        .flat_map(|s| &s.ovs)
+        .any(|(n, v)| n == "ovs_extra" && substitutes(v));
+    if subst {
+        return Change::Restart("ovs_extra runs a command substitution".into());
+    }
+    Change::Ovs(names)
+}
+
+/// What differs at ifupdown's level, in a few words.
+fn ifupdown_difference(a: &[Split], b: &[Split]) -> String {
+    if a.len() != b.len() {
+        return "its stanzas were added or removed".into();
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x.family != y.family || x.method != y.method {
+            return format!("{} {} became {} {}", x.family, x.method, y.family, y.method);
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (n, _) in x.ifupdown.iter().chain(&y.ifupdown) {
+            let get = |s: &Split| -> Vec<String> {
+                s.ifupdown
+                    .iter()
+                    .filter(|(m, _)| m == n)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            };
+            if get(x) != get(y) && !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+        if !names.is_empty() {
+            return format!("{} ({}) changed", names.join(", "), x.family);
+        }
+    }
+    "the order of its options changed".into()
+}
+
+/// One interface ifupdown has up: its physical name (as in `ifdown NAME`), its
+/// logical name, and how it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub iface: String,
+    pub logical: String,
+    pub change: Change,
+    /// No record of what its ifup applied: compared with the new file.
+    pub unrecorded: bool,
+}
+
+/// The whole reload, in the order it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// `ifdown` with the applied stanzas: dropped and restarted interfaces, in the
+    /// reverse of the order ifupdown brought them up.
+    pub down: Vec<String>,
+    /// Converged in place, in the order ifupdown brought them up, with the options
+    /// that changed.
+    pub converge: Vec<(String, Vec<String>)>,
+    /// `ifup` with the new file: restarted ones and new `auto` ones, in file order.
+    pub up: Vec<String>,
+    /// Interfaces with nothing to do.
+    pub unchanged: Vec<String>,
+    /// For the user: why each down/up, and which interfaces have no record.
+    pub notes: Vec<String>,
+}
+
+impl Decision {
+    pub fn is_empty(&self) -> bool {
+        self.down.is_empty() && self.converge.is_empty() && self.up.is_empty()
+    }
+}
+
+/// Build the decision from the interfaces ifupdown has up (`items`, in its order)
+/// and the new file's `auto` interfaces (`auto`, physical names, file order);
+/// `configured` tells whether ifupdown has an interface up.
+pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool) -> Decision {
+    let mut d = Decision::default();
+    let mut restart: Vec<String> = Vec::new();
+    for it in items {
+        if it.unrecorded {
+            d.notes.push(format!(
+                "{}: no record of what its ifup applied (brought up before ifupdown-ovs kept \
+                 them); compared with the file and the live state",
+                it.iface
+            ));
+        }
+        match &it.change {
+            Change::Unchanged => d.unchanged.push(it.iface.clone()),
+            Change::Ovs(names) => d.converge.push((it.iface.clone(), names.clone())),
+            Change::Restart(why) => {
+                d.notes
+                    .push(format!("{}: ifdown and ifup again: {why}", it.iface));
+                d.down.push(it.iface.clone());
+                restart.push(it.iface.clone());
+            }
+            Change::Dropped => {
+                d.notes
+                    .push(format!("{}: no longer in the file: ifdown", it.iface));
+                d.down.push(it.iface.clone());
+            }
+        }
+    }
+    d.down.reverse();
+    for name in auto {
+        if restart.contains(name) || !configured(name) {
+            if !restart.contains(name) {
+                d.notes.push(format!("{name}: new (auto): ifup"));
+            }
+            d.up.push(name.clone());
+        }
+    }
+    for name in restart {
+        if !d.up.contains(&name) {
+            d.up.push(name);
+        }
+    }
+    d
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for n in &self.notes {
+            writeln!(f, "# {n}")?;
+        }
+        if !self.converge.is_empty() {
+            let list: Vec<String> = self
+                .converge
+                .iter()
+                .map(|(n, opts)| format!("{n} ({})", opts.join(", ")))
+                .collect();
+            writeln!(f, "# converged in place: {}", list.join(", "))?;
+        }
+        if !self.unchanged.is_empty() {
+            writeln!(f, "# unchanged: {}", self.unchanged.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn cfg(text: &str) -> Config {
+        Config::parse_str(text, Path::new("/x")).unwrap()
+    }
+
+    const OLD: &str = "auto br0\niface br0 inet manual\n    ovs_type OVSBridge\n    ovs_mtu 1500\n\
+        auto p1\niface p1 inet static\n    address 192.0.2.1/24\n    ovs_type OVSIntPort\n    \
+        ovs_bridge br0\n    up true\n";
+
+    #[test]
+    fn classifies() {
+        let old = cfg(OLD);
+        assert_eq!(classify(&old, &old, "br0"), Change::Unchanged);
+        assert_eq!(classify(&old, &old, "p1"), Change::Unchanged);
+        let new = cfg(&OLD.replace("ovs_mtu 1500", "ovs_mtu 9000"));
+        assert_eq!(
+            classify(&old, &new, "br0"),
+            Change::Ovs(vec!["ovs_mtu".into()])
+        );
+        let new = cfg(&OLD.replace("up true", "up false"));
+        assert_eq!(
+            classify(&old, &new, "p1"),
+            Change::Restart("up (inet) changed".into())
+        );
+        let new = cfg(&OLD.replace("inet static", "inet manual"));
+        assert_eq!(
+            classify(&old, &new, "p1"),
+            Change::Restart("inet static became inet manual".into())
+        );
+        let new = cfg("auto br0\niface br0 inet manual\n    ovs_type OVSBridge\n");
+        assert_eq!(classify(&old, &new, "p1"), Change::Dropped);
+        assert_eq!(
+            classify(&old, &new, "br0"),
+            Change::Ovs(vec!["ovs_mtu".into()])
+        );
+        // the implicit lo is never dropped
+        assert_eq!(classify(&old, &new, "lo"), Change::Unchanged);
+        let subst = cfg(&OLD.replace("ovs_mtu 1500", "ovs_extra set Bridge br0 x=$(echo 1)"));
+        assert!(matches!(classify(&old, &subst, "br0"), Change::Restart(_)));
+    }
+
+    #[test]
+    fn decides_in_order() {
+        let item = |n: &str, change: Change| Item {
+            iface: n.into(),
+            logical: n.into(),
+            change,
+            unrecorded: false,
+        };
+        let items = [
+            item("lo", Change::Unchanged),
+            item("br0", Change::Ovs(vec!["ovs_mtu".into()])),
+            item("p1", Change::Restart("up (inet) changed".into())),
+            item("v10", Change::Dropped),
+        ];
+        let auto: Vec<String> = ["lo", "br0", "v20", "p1"].map(String::from).to_vec();
+        let up = ["lo", "br0", "p1", "v10"];
+        let d = decide(&items, &auto, &|n| up.contains(&n));
+        assert_eq!(d.down, ["v10", "p1"]);
+        assert_eq!(
+            d.converge,
+            [("br0".to_string(), vec!["ovs_mtu".to_string()])]
+        );
+        assert_eq!(d.up, ["v20", "p1"]);
+        assert_eq!(d.unchanged, ["lo"]);
+        assert!(!d.is_empty());
+    }
+}

@@ -1,0 +1,59 @@
+//! Why a reload does not start or does not finish, as data. The entry point
+//! prints it as `ifupdown-ovs: MESSAGE` and exits 1.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::hook::error::HookError;
+use crate::interfaces::ParseError;
+use crate::ovsdb::state::StateError;
+use crate::plan::error::PlanError;
+use crate::sys::process::ProcessError;
+use crate::sys::rundir::RunDirError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The new file fails `check` (its diagnostics were printed).
+    #[error(
+        "reload refused: {} fails check ({errors} error(s), printed above); nothing was changed",
+        file.display()
+    )]
+    Refused { file: PathBuf, errors: usize },
+    /// The new file cannot be read.
+    #[error(transparent)]
+    Load(ParseError),
+    /// Another reload runs.
+    #[error("another reload is running (it holds {}); try again when it is done", path.display())]
+    Busy { path: PathBuf },
+    /// ifupdown works on the interface and did not let go in time.
+    #[error(
+        "{iface}: ifup or ifdown is working on it (it holds {}) for more than {} s; \
+         nothing of it was changed",
+        path.display(),
+        waited.as_secs()
+    )]
+    IfaceBusy {
+        iface: String,
+        path: PathBuf,
+        waited: Duration,
+    },
+    #[error("cannot take the reload lock: {0}")]
+    Lock(#[source] std::io::Error),
+    /// The applied-stanza store or the file of the applied stanzas.
+    #[error("the applied stanzas: {0}")]
+    Store(#[source] RunDirError),
+    #[error("cannot read OVSDB: {0}")]
+    ReadOvsdb(#[source] StateError),
+    /// An interface cannot be converged in place.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Converging in place failed.
+    #[error(transparent)]
+    Apply(#[from] HookError),
+    /// `ifup` or `ifdown` could not run.
+    #[error("{0}")]
+    Run(#[from] ProcessError),
+    /// `ifup` or `ifdown` failed for some interfaces (its output was printed).
+    #[error("`{command}` failed ({status})")]
+    Ifupdown { command: String, status: String },
+}

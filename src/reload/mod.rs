@@ -1,0 +1,309 @@
+//! `ifupdown-ovs reload [-i FILE] [--dry-run]`: make the running host match an
+//! edited interfaces file, touching only what changed (docs/reload.md).
+//!
+//! Classic ifupdown has no reload: `ifup` of a configured interface does nothing,
+//! and `ifdown` after an edit uses the new stanza. A reload therefore needs to know
+//! what each `ifup` applied: the hook keeps it (`hook::applied`). Then:
+//!
+//! 1. the new file must pass `check` (its errors are printed, FILE:LINE), else
+//!    nothing happens;
+//! 2. one reload at a time (`lock`);
+//! 3. each interface ifupdown has up (its state directory) is compared between
+//!    applied and new (`diff`): unchanged (not touched), `ovs_*` changed
+//!    (converged in place), ifupdown-level change (ifdown with the old stanza,
+//!    ifup with the new), dropped (ifdown with the old stanza); `auto`
+//!    interfaces ifupdown does not have up are new (ifup). An OVS interface that
+//!    is unchanged but missing in OVSDB (a killed reload, a hand-made deletion) is
+//!    converged too;
+//! 4. the parts run in that order (`apply`): ifdown, the in-place converge in one
+//!    OVS transaction under ifupdown's lock of each interface, ifup. The records
+//!    of converged interfaces are updated; ifup/ifdown update theirs through the
+//!    hook. `--dry-run` prints all of it and changes nothing.
+//!
+//! Submodules: `diff` (pure: what changed, what to do), `apply` (the parts,
+//! planned by `plan::phases`, run by `hook::execute_plan` and the real
+//! ifup/ifdown), `lock` (the reload lock and ifupdown's per-interface lock),
+//! `error` (`ReloadError`).
+//!
+//! An entry point: it uses `hook` (the store, the state directory, the executor),
+//! `plan`, `config`, `ovsdb`, `interfaces`, `sys`.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{DEFAULT_INTERFACES, ReloadArgs};
+use crate::config::lint::{self, CheckEnv, Severity};
+use crate::hook::{STATE_DIR, applied, is_configured, records};
+use crate::interfaces::{Config, ParseError};
+use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::state::Observed;
+use crate::ovsdb::vsctl::Vsctl;
+use crate::plan::scene::Scene;
+use crate::sys::rundir;
+
+pub mod apply;
+pub mod diff;
+pub mod error;
+pub mod lock;
+
+pub use error::ReloadError;
+
+/// The reload lock file.
+pub fn lock_path() -> PathBuf {
+    Path::new(records::DIR).join("reload.lock")
+}
+
+/// The interfaces file of the applied stanzas, for `ifdown -i`.
+pub fn old_file() -> PathBuf {
+    Path::new(records::DIR).join("reload.applied.interfaces")
+}
+
+/// Entry point of `ifupdown-ovs reload`: 0 when the host now matches the file;
+/// an error (printed by `main` as `ifupdown-ovs: MESSAGE`, exit 1) otherwise.
+pub fn run(args: &ReloadArgs) -> Result<i32, ReloadError> {
+    let file = args.file.interfaces.clone();
+    let config = load_checked(&file)?;
+    let _lock = match args.dry_run {
+        true => None,
+        false => Some(lock::ReloadLock::take(&lock_path())?),
+    };
+    reload(&file, &config, args.dry_run)?;
+    Ok(0)
+}
+
+/// Load `file` and run `check` on it: errors (and warnings) printed on stderr,
+/// and any error refuses the reload.
+pub fn load_checked(file: &Path) -> Result<Config, ReloadError> {
+    let config = match Config::load(file) {
+        Ok(c) => c,
+        Err(ParseError::Syntax { pos, message }) => {
+            eprintln!("{pos}: error: {message}");
+            return Err(ReloadError::Refused {
+                file: file.to_path_buf(),
+                errors: 1,
+            });
+        }
+        Err(e) => return Err(ReloadError::Load(e)),
+    };
+    let diags = lint::check_config(&config, &CheckEnv::default());
+    for d in &diags {
+        eprintln!("{d}");
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if errors > 0 {
+        return Err(ReloadError::Refused {
+            file: file.to_path_buf(),
+            errors,
+        });
+    }
+    Ok(config)
+}
+
+/// The interfaces ifupdown has up, from its state directory: (physical name,
+/// logical name), in the order of its `ifstate` file.
+pub fn configured_interfaces(state_dir: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(state_dir.join("ifstate")).unwrap_or_default();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (phys, logical) = line.split_once('=').unwrap_or((line, line));
+        if is_configured(state_dir, phys) && !out.iter().any(|(p, _)| p == phys) {
+            out.push((phys.to_string(), logical.to_string()));
+        }
+    }
+    out
+}
+
+/// What the comparison found: the decision and the text of the applied stanzas.
+struct Compared {
+    decision: diff::Decision,
+    old_text: String,
+    /// Interfaces compared with the file for want of a record (recorded after).
+    unrecorded: Vec<(String, String)>,
+}
+
+fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compared, ReloadError> {
+    let state_dir = Path::new(STATE_DIR);
+    let store = applied::dir();
+    let mut items = Vec::new();
+    let mut old_text = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut unrecorded = Vec::new();
+    for (phys, logical) in configured_interfaces(state_dir) {
+        let record = applied::read(&store, &phys).map_err(ReloadError::Store)?;
+        let was_recorded = record.is_some();
+        let text = record
+            .or_else(|| applied::render(config, &logical))
+            .unwrap_or_default();
+        let old = Config::parse_str(&text, &store.join(&phys)).unwrap_or_default();
+        let mut change = diff::classify(&old, config, &logical);
+        if change == diff::Change::Unchanged && scene.entry(&logical).ok().flatten().is_some() {
+            let in_ovsdb = observed.bridge(&logical).is_some() || observed.port(&logical).is_some();
+            if !in_ovsdb {
+                change = diff::Change::Ovs(vec!["(missing in OVSDB)".into()]);
+            }
+        }
+        if phys != logical && matches!(change, diff::Change::Ovs(_)) {
+            change = diff::Change::Restart(format!("mapped to {logical}"));
+        }
+        if !was_recorded && !text.is_empty() {
+            unrecorded.push((phys.clone(), logical.clone()));
+        }
+        if !seen.contains(&logical) {
+            old_text.push_str(&text);
+            seen.push(logical.clone());
+        }
+        items.push(diff::Item {
+            iface: phys,
+            logical,
+            change,
+            unrecorded: !was_recorded && !text.is_empty(),
+        });
+    }
+    let auto = config.list("auto");
+    let configured = |n: &str| is_configured(state_dir, n);
+    Ok(Compared {
+        decision: diff::decide(&items, &auto, &configured),
+        old_text,
+        unrecorded,
+    })
+}
+
+fn read_observed(vsctl: &Vsctl) -> Result<(Observed, Option<String>), ReloadError> {
+    match daemon::health(Path::new(daemon::RUNDIR)) {
+        Health::Running => Observed::read(vsctl)
+            .map(|o| (o, None))
+            .map_err(ReloadError::ReadOvsdb),
+        Health::Down(why) => Ok((Observed::default(), Some(why.to_string()))),
+    }
+}
+
+/// The reload itself (the file is checked and the lock held).
+fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError> {
+    let vsctl = Vsctl::default();
+    let (observed, down) = read_observed(&vsctl)?;
+    let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
+    let scene = |c: Config, f: Option<PathBuf>| Scene::new(f, Some(c), None, "start", "pre-up");
+    let new_scene = scene(config.clone(), shown.clone());
+    let c = compare(config, &observed, &new_scene)?;
+    let d = &c.decision;
+    let old_path = old_file();
+    let old_config = Config::parse_str(&c.old_text, &old_path).unwrap_or_default();
+    let old_scene = scene(old_config, Some(old_path.clone()));
+    let state_dir = Path::new(STATE_DIR);
+    let configured = |n: &str| is_configured(state_dir, n);
+    if dry_run {
+        match &down {
+            Some(why) => println!("# {why}: planned against an empty OVSDB"),
+            None => println!("# planned against the running OVSDB (read-only)"),
+        }
+        print!("{d}");
+        if !d.down.is_empty() {
+            println!("ifdown -i {} {}", old_path.display(), d.down.join(" "));
+        }
+        let p = apply::in_place(
+            &new_scene,
+            &old_scene,
+            &observed,
+            vsctl.timeout,
+            &d.converge,
+            &configured,
+        )?;
+        print!("{}", p.plan);
+        for argv in &p.port_ifups {
+            println!("{}", argv.join(" "));
+        }
+        if !d.up.is_empty() {
+            println!("ifup -i {} {}", file.display(), d.up.join(" "));
+        }
+        if d.is_empty() {
+            println!("# nothing to do: the host matches {}", file.display());
+        }
+        return Ok(());
+    }
+    print!("{d}");
+    let mut failures: Vec<ReloadError> = Vec::new();
+    if !d.down.is_empty() {
+        rundir::ensure_dir(Path::new(records::DIR)).map_err(ReloadError::Store)?;
+        rundir::write_atomic(&old_path, c.old_text.as_bytes()).map_err(ReloadError::Store)?;
+        if let Err(e) = apply::ifupdown("ifdown", &old_path, &d.down) {
+            failures.push(e);
+        }
+    }
+    if !d.converge.is_empty()
+        && let Err(e) = converge(config, &new_scene, &old_scene, &vsctl, &d.converge)
+    {
+        failures.push(e);
+    }
+    if let Err(e) = apply::ifupdown("ifup", file, &d.up) {
+        failures.push(e);
+    }
+    let store = applied::dir();
+    for (phys, logical) in &c.unrecorded {
+        if d.unchanged.contains(phys)
+            && let Some(text) = applied::render(config, logical)
+            && let Err(e) = applied::write(&store, phys, &text)
+        {
+            log::warn!("{phys}: not recorded: {e}");
+        }
+    }
+    let last = failures.pop();
+    for e in failures {
+        eprintln!("ifupdown-ovs: {e}");
+    }
+    match last {
+        Some(e) => Err(e),
+        None => {
+            println!(
+                "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
+                file.display(),
+                d.converge.len(),
+                d.down.len(),
+                d.up.len(),
+                d.unchanged.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The in-place part: under ifupdown's lock of each interface, OVSDB read again
+/// (the ifdown part changed it), planned, executed, then recorded.
+fn converge(
+    config: &Config,
+    new_scene: &Scene,
+    old_scene: &Scene,
+    vsctl: &Vsctl,
+    names: &[(String, Vec<String>)],
+) -> Result<(), ReloadError> {
+    let state_dir = Path::new(STATE_DIR);
+    let mut locks = Vec::new();
+    for (n, _) in names {
+        locks.push(lock::IfaceLock::take(state_dir, n, lock::IFACE_WAIT)?);
+    }
+    let observed = Observed::read(vsctl).map_err(ReloadError::ReadOvsdb)?;
+    let configured = |n: &str| is_configured(state_dir, n);
+    let p = apply::in_place(
+        new_scene,
+        old_scene,
+        &observed,
+        vsctl.timeout,
+        names,
+        &configured,
+    )?;
+    crate::hook::execute_plan(&p.plan, vsctl, false, "reload")?;
+    let store = applied::dir();
+    for (n, _) in names {
+        if let Some(text) = applied::render(config, n)
+            && let Err(e) = applied::write(&store, n, &text)
+        {
+            log::warn!("{n}: not recorded: {e}");
+        }
+    }
+    drop(locks);
+    for argv in &p.port_ifups {
+        apply::run_argv(argv)?;
+    }
+    Ok(())
+}

@@ -58,10 +58,16 @@ pub struct Exe {
 }
 
 impl Exe {
+    /// This binary. If it was replaced while we ran (a package upgrade during a
+    /// trial), the kernel names it `PATH (deleted)`: run the new `PATH`.
     pub fn current() -> Result<Exe, TrialError> {
-        Ok(Exe {
-            exe: std::env::current_exe().map_err(TrialError::NoExe)?,
-        })
+        let exe = std::env::current_exe().map_err(TrialError::NoExe)?;
+        let text = exe.to_string_lossy();
+        let exe = match text.strip_suffix(" (deleted)") {
+            Some(path) if !exe.exists() => PathBuf::from(path),
+            _ => exe,
+        };
+        Ok(Exe { exe })
     }
 }
 

@@ -230,22 +230,27 @@ pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool
 }
 
 impl fmt::Display for Decision {
+    /// The notes, one `# ` line each (the parts are printed by the caller).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for n in &self.notes {
             writeln!(f, "# {n}")?;
         }
-        if !self.converge.is_empty() {
-            let list: Vec<String> = self
-                .converge
-                .iter()
-                .map(|(n, opts)| format!("{n} ({})", opts.join(", ")))
-                .collect();
-            writeln!(f, "# converged in place: {}", list.join(", "))?;
-        }
-        if !self.unchanged.is_empty() {
-            writeln!(f, "# unchanged: {}", self.unchanged.join(" "))?;
-        }
         Ok(())
+    }
+}
+
+impl Decision {
+    /// `# converged in place: NAME (OPTIONS), ...`, when any.
+    pub fn converge_line(&self) -> Option<String> {
+        if self.converge.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = self
+            .converge
+            .iter()
+            .map(|(n, opts)| format!("{n} ({})", opts.join(", ")))
+            .collect();
+        Some(format!("# converged in place: {}", list.join(", ")))
     }
 }
 

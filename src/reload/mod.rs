@@ -200,6 +200,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         }
         print!("{d}");
         if !d.down.is_empty() {
+            println!("# taken down with the applied stanzas:");
             println!("ifdown -i {} {}", old_path.display(), d.down.join(" "));
         }
         let p = apply::in_place(
@@ -210,12 +211,19 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
             &d.converge,
             &configured,
         )?;
+        if let Some(line) = d.converge_line() {
+            println!("{line}");
+        }
         print!("{}", p.plan);
         for argv in &p.port_ifups {
             println!("{}", argv.join(" "));
         }
         if !d.up.is_empty() {
+            println!("# brought up with the new file:");
             println!("ifup -i {} {}", file.display(), d.up.join(" "));
+        }
+        if !d.unchanged.is_empty() {
+            println!("# unchanged: {}", d.unchanged.join(" "));
         }
         if d.is_empty() {
             println!("# nothing to do: the host matches {}", file.display());
@@ -223,6 +231,9 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         return Ok(());
     }
     print!("{d}");
+    if let Some(line) = d.converge_line() {
+        println!("{line}");
+    }
     let mut failures: Vec<ReloadError> = Vec::new();
     if !d.down.is_empty() {
         rundir::ensure_dir(Path::new(records::DIR)).map_err(ReloadError::Store)?;

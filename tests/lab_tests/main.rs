@@ -36,6 +36,7 @@ mod ocf_cycles;
 mod ocf_tester;
 mod pacemaker_cluster;
 mod pacemaker_resource;
+mod reload_live;
 mod reload_try;
 mod seed_dhcp;
 mod status;

@@ -71,6 +71,17 @@ fn is(state: (String, String), want: (&str, &str)) -> bool {
     state.0 == want.0 && state.1 == want.1
 }
 
+/// After a revert: ifupdown knows br0 and p1 (not p2), and `status` is clean.
+fn back_to_old(l: &Lab) -> Result<(), LabError> {
+    let state = l.ok(&["ifquery", "--state"])?;
+    let mut names: Vec<&str> = state.lines().map(str::trim).collect();
+    names.sort();
+    assert_eq!(names, ["br0=br0", "lo=lo", "p1=p1"], "ifquery --state");
+    let status = l.run(&["ifupdown-ovs", "status"])?;
+    assert!(status.success(), "status after the revert: {status:?}");
+    Ok(())
+}
+
 /// The rejected copies beside the interfaces file.
 fn rejected(l: &Lab) -> Result<Vec<String>, LabError> {
     let out = l.ok(&["ls", "/etc/network"])?;
@@ -123,6 +134,7 @@ fn try_reverts_after_the_asking_session_is_killed() -> Result<(), LabError> {
     l.wait_for("the revert", Duration::from_secs(4 + 30), || {
         Ok(is(state(&l)?, OLD_STATE) && l.read_file("/etc/network/interfaces")? == OLD)
     })?;
+    back_to_old(&l)?;
     let kept = rejected(&l)?;
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(l.read_file(&kept[0])?, NEW);
@@ -185,6 +197,7 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
     let out = l.ok(&["ifupdown-ovs", "rollback"])?;
     assert!(is(state(&l)?, OLD_STATE), "{out}");
     assert_eq!(l.read_file("/etc/network/interfaces")?, OLD);
+    back_to_old(&l)?;
     let kept = rejected(&l)?;
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(

@@ -21,6 +21,22 @@
 //! The steps are written against [`Host`] (run a reload, start a timer) so that unit
 //! tests can run them without a reload or a detached process.
 
+/// `println!` and `eprintln!` that do not panic when the terminal is gone (a hung-up
+/// SSH session, whose hangup a try ignores): the try goes on, and the timer covers
+/// what nobody reads.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! say_err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 pub mod error;
 pub mod files;
 pub mod record;
@@ -79,8 +95,12 @@ impl Host for Exe {
             file: file.to_path_buf(),
             source,
         })?;
-        print!("{}", done.stdout);
-        eprint!("{}", done.stderr);
+        if !done.stdout.trim().is_empty() {
+            say!("{}", done.stdout.trim_end());
+        }
+        if !done.stderr.trim().is_empty() {
+            say_err!("{}", done.stderr.trim_end());
+        }
         if done.success() {
             Ok(())
         } else {
@@ -125,13 +145,15 @@ impl Env {
 /// Print a trial error as the other commands print theirs, exit 1.
 fn report(r: Result<i32, TrialError>) -> Result<i32, Error> {
     Ok(r.unwrap_or_else(|e| {
-        eprintln!("ifupdown-ovs: {e}");
+        say_err!("ifupdown-ovs: {e}");
         1
     }))
 }
 
 /// `ifupdown-ovs reload --try SECONDS -i FILE`.
 pub fn run_try(candidate: &Path, seconds: u64) -> Result<i32, Error> {
+    // a hangup of the asking session must not cut the reload short
+    timer::ignore_hangup();
     report(Exe::current().and_then(|host| {
         let p = start(&Env::system(), &host, candidate, seconds)?;
         print_started(&Env::system(), &p);
@@ -142,7 +164,7 @@ pub fn run_try(candidate: &Path, seconds: u64) -> Result<i32, Error> {
 /// `ifupdown-ovs commit`.
 pub fn run_commit(_args: &CommitArgs) -> Result<i32, Error> {
     report(commit(&Env::system()).map(|p| {
-        println!(
+        say!(
             "committed: {} (from {}) stays; the revert timer is cancelled",
             p.target.display(),
             p.candidate.display()
@@ -162,7 +184,7 @@ pub fn run_rollback(args: &RollbackArgs) -> Result<i32, Error> {
 
 fn print_started(env: &Env, p: &Pending) {
     let left = p.deadline.saturating_sub(files::now());
-    println!(
+    say!(
         "trying {} as {}: it is reverted at {} (in {left} s) unless you run:\n    \
          ifupdown-ovs commit\nTo revert now: ifupdown-ovs rollback\n\
          (revert timer: pid {}, log {}; it survives the end of this session)",
@@ -189,17 +211,17 @@ fn check(staged: &Path, shown: &Path) -> Result<(), TrialError> {
     let fix = |s: String| s.replace(&staged.display().to_string(), &shown.display().to_string());
     let failed = match Config::load(staged) {
         Err(ParseError::Syntax { pos, message }) => {
-            eprintln!("{}", fix(format!("{pos}: error: {message}")));
+            say_err!("{}", fix(format!("{pos}: error: {message}")));
             true
         }
         Err(e) => {
-            eprintln!("{}", fix(e.to_string()));
+            say_err!("{}", fix(e.to_string()));
             true
         }
         Ok(cfg) => {
             let diags = lint::check_config(&cfg, &CheckEnv::default());
             for d in &diags {
-                eprintln!("{}", fix(d.to_string()));
+                say_err!("{}", fix(d.to_string()));
             }
             diags.iter().any(|d| d.severity == Severity::Error)
         }
@@ -268,7 +290,7 @@ pub fn start(
         return Err(e);
     }
     if let Err(e) = host.reload(&env.target) {
-        eprintln!("ifupdown-ovs: {e}; reverting to the previous file");
+        say_err!("ifupdown-ovs: {e}; reverting to the previous file");
         timer::stop(&p);
         revert(
             env,
@@ -354,7 +376,7 @@ pub fn run_timer(env: &Env, host: &dyn Host, id: &str, at: u64) -> i32 {
             Ok(None) => continue,
             Err(e) => {
                 let line = format!("revert timer of try {id}: {e}");
-                eprintln!("ifupdown-ovs: {line}");
+                say_err!("ifupdown-ovs: {line}");
                 host.notify(&line);
                 return 1;
             }
@@ -397,7 +419,7 @@ fn revert(
         p.target.display(),
         p.candidate.display()
     );
-    println!("{line}");
+    say!("{line}");
     host.notify(&line);
     let reloaded = host.reload(&p.target);
     let last = match &reloaded {

@@ -64,6 +64,7 @@ pub fn spawn(exe: &Path, layout: &Layout, id: &str, at: u64) -> Result<u32, Tria
     let log2 = log.try_clone().map_err(TrialError::Timer)?;
     let mut cmd = Command::new(exe);
     cmd.args(["rollback", AT, &at.to_string(), ID, id])
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
@@ -122,7 +123,8 @@ pub fn trouble(pending: &Pending) -> String {
     }
 }
 
-/// In the timer: ignore hangups (the session that started us may end).
+/// Ignore hangups: in the timer (the session that started it may end), and in
+/// `reload --try` while it reloads.
 pub fn ignore_hangup() {
     // SAFETY: setting a signal to SIG_IGN installs no handler code.
     unsafe {

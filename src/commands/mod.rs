@@ -4,7 +4,8 @@
 //! [`trial`] (`reload --try`, `commit`, `rollback`).
 //!
 //! May use: `cli` (their arguments), `error`, `hook` (ifupdown's state directory),
-//! `plan`, `config`, `ovsdb`, `net`, `interfaces`, `sys`. Nothing imports them but
+//! `reload` (its lock file, which [`trial`] waits for), `plan`, `config`, `ovsdb`,
+//! `net`, `interfaces`, `sys`. Nothing imports them but
 //! `main` (the OCF agent's `validate-all` uses `config::lint`, as [`check`] does).
 
 pub mod check;

@@ -194,7 +194,27 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
     }
     l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
     assert!(is(state(&l)?, NEW_STATE));
-    let out = l.ok(&["ifupdown-ovs", "rollback"])?;
+    // another reload holds the reload lock for 2 s: the revert waits for it
+    l.ok(&[
+        "setsid",
+        "-f",
+        "flock",
+        "/run/ifupdown-ovs/reload.lock",
+        "sleep",
+        "2",
+    ])?;
+    l.wait_for("the lock holder", Duration::from_secs(5), || {
+        let probe = l.run(&["flock", "-n", "/run/ifupdown-ovs/reload.lock", "true"])?;
+        Ok(!probe.success())
+    })?;
+    let r = l.run(&["ifupdown-ovs", "rollback"])?;
+    assert!(r.success(), "{r:?}");
+    assert!(
+        r.stderr.contains("waiting for another reload"),
+        "{}",
+        r.stderr
+    );
+    let out = r.stdout;
     assert!(is(state(&l)?, OLD_STATE), "{out}");
     assert_eq!(l.read_file("/etc/network/interfaces")?, OLD);
     back_to_old(&l)?;

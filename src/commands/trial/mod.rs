@@ -89,6 +89,7 @@ impl Exe {
 
 impl Host for Exe {
     fn reload(&self, file: &Path) -> Result<(), TrialError> {
+        wait_reload_idle(&crate::reload::lock_path(), RELOAD_LIMIT);
         let mut cmd = Command::new(&self.exe);
         cmd.arg("reload").arg("-i").arg(file);
         let done = run_bounded(&mut cmd, RELOAD_LIMIT).map_err(|source| TrialError::ReloadRun {
@@ -121,6 +122,32 @@ impl Host for Exe {
         cmd.args(["-t", "ifupdown-ovs", "--", line]);
         if let Err(e) = run_bounded(&mut cmd, Duration::from_secs(5)) {
             log::info!("{e}");
+        }
+    }
+}
+
+/// Wait (at most `limit`) until no reload holds the reload lock `path`: a reload
+/// refuses to start while another runs, and a revert must not fail for that (the
+/// reload of a killed `reload --try` may still run, or somebody reloads by hand at
+/// the deadline). After `limit` the reload runs anyway and says that it is busy.
+fn wait_reload_idle(path: &Path, limit: Duration) {
+    let start = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        let file = match crate::sys::rundir::open_trusted(path, true) {
+            Ok(f) => f,
+            Err(_) => return, // no lock file (no reload yet), or one the reload refuses too
+        };
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(_unlocked_on_drop) => return,
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) if start.elapsed() < limit => {
+                if !told {
+                    say_err!("ifupdown-ovs: waiting for another reload to finish");
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(_) => return,
         }
     }
 }

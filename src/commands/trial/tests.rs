@@ -205,3 +205,28 @@ fn the_timer_reverts_its_own_try_at_the_deadline_and_nothing_else() {
     assert_eq!(s.target(), NEW);
     assert_eq!(*host.reloads.borrow(), [NEW]);
 }
+
+#[test]
+fn a_reload_waits_for_the_reload_lock_and_not_longer_than_its_limit() {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::time::Instant;
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("reload.lock");
+    // no lock file: no wait
+    wait_reload_idle(&path, Duration::from_secs(5));
+    std::fs::write(&path, "").unwrap();
+    let held = Flock::lock(std::fs::File::open(&path).unwrap(), FlockArg::LockExclusive).unwrap();
+    let t = Instant::now();
+    wait_reload_idle(&path, Duration::from_millis(300));
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+    });
+    let t = Instant::now();
+    wait_reload_idle(&path, Duration::from_secs(10));
+    let waited = t.elapsed();
+    release.join().unwrap();
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}

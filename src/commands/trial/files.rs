@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::TrialError;
 
-/// The most we read of an interfaces file (as `interfaces::config` does).
-const MAX_FILE: u64 = 16 << 20;
+/// The longest interfaces file we save and put back: the most `interfaces::config`
+/// reads of one file. A longer one is refused, never cut short.
+pub const MAX_FILE: u64 = crate::interfaces::config::MAX_FILE_BYTES;
 
 fn file_error<'a>(
     path: &'a Path,
@@ -53,11 +54,34 @@ pub fn read(path: &Path) -> Result<(Vec<u8>, u32), TrialError> {
             path: path.to_path_buf(),
         });
     }
+    Ok((read_whole(f, path)?, m.permissions().mode() & 0o7777))
+}
+
+/// All of `f` (the file `path`), refused when longer than [`MAX_FILE`].
+fn read_whole(f: File, path: &Path) -> Result<Vec<u8>, TrialError> {
     let mut bytes = Vec::new();
-    f.take(MAX_FILE)
+    f.take(MAX_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(file_error(path, "cannot read"))?;
-    Ok((bytes, m.permissions().mode() & 0o7777))
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(file_error(path, "cannot read")(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("longer than {MAX_FILE} bytes"),
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The new version given with `-i` (a symlink to it is fine: it is only read).
+pub fn read_candidate(path: &Path) -> Result<Vec<u8>, TrialError> {
+    let f = File::open(path).map_err(file_error(path, "cannot read"))?;
+    let m = f.metadata().map_err(file_error(path, "cannot read"))?;
+    if !m.file_type().is_file() {
+        return Err(TrialError::NotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    read_whole(f, path)
 }
 
 /// Create the new file `path` with exactly `mode` and `bytes` (`O_EXCL`, no symlink).
@@ -222,6 +246,20 @@ mod tests {
         assert_eq!(std::fs::read(&a).unwrap(), b"r1");
         // only the target and the two copies: no temporary file left
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn a_file_too_long_to_put_back_whole_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("interfaces");
+        File::create(&t).unwrap().set_len(MAX_FILE + 1).unwrap();
+        let e = read(&t).unwrap_err().to_string();
+        assert!(e.contains("longer than"), "{e}");
+        assert!(read_candidate(&t).is_err());
+        assert!(matches!(
+            read_candidate(d.path()),
+            Err(TrialError::NotRegular { .. })
+        ));
     }
 
     #[test]

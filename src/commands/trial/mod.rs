@@ -285,11 +285,7 @@ pub fn start(
         });
     }
     let (old, mode) = files::read(&env.target)?;
-    let new = std::fs::read(candidate).map_err(|source| TrialError::File {
-        path: candidate.to_path_buf(),
-        what: "cannot read",
-        source,
-    })?;
+    let new = files::read_candidate(candidate)?;
     let staged = files::Staged::new(&env.target, &new, mode)?;
     check(staged.path(), candidate)?;
     let now = files::now();

@@ -217,7 +217,10 @@ pub fn update(layout: &Layout, _lock: &Lock, pending: &Pending) -> Result<(), Tr
 
 /// The previous interfaces file saved by [`create`].
 pub fn previous(layout: &Layout, _lock: &Lock) -> Result<Vec<u8>, TrialError> {
-    Ok(rundir::read_trusted_bytes(&layout.previous())?)
+    Ok(rundir::read_trusted_bytes(
+        &layout.previous(),
+        super::files::MAX_FILE,
+    )?)
 }
 
 /// Drop the pending generation.

@@ -1,7 +1,8 @@
 //! `ifupdown-ovs reload --try SECONDS`, `commit` and `rollback` in the lab
 //! (docs/reload.md, "Try, commit, rollback"): the revert happens at the deadline
 //! even when the session that asked is hung up and its process group SIGKILLed;
-//! `commit` keeps the new state past the deadline; `rollback` reverts at once;
+//! `commit` keeps the new state past the deadline; `rollback` reverts at once,
+//! also when the timer was killed and while another reload holds the reload lock;
 //! `commit` or `rollback` with nothing pending fail. The host state is checked in
 //! OVSDB (a port's tag, the ports of the bridge), the files in /etc/network.
 //! Needs root and the packages of `.ci/run`.
@@ -192,8 +193,17 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
             r.stderr
         );
     }
-    l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
+    let tried = l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
     assert!(is(state(&l)?, NEW_STATE));
+    // the timer is killed: a new try says nothing will revert the pending one
+    let timer = timer_pid(&tried).unwrap_or_default();
+    l.ok(&["kill", "-KILL", &timer])?;
+    l.wait_for("the timer to die", Duration::from_secs(5), || {
+        let again = l.run(&["ifupdown-ovs", "reload", "--try", "30", "-i", CANDIDATE])?;
+        Ok(again
+            .stderr
+            .contains("is gone: nothing will revert it by itself"))
+    })?;
     // another reload holds the reload lock for 2 s: the revert waits for it
     l.ok(&[
         "setsid",

@@ -3,8 +3,10 @@
 //! even when the session that asked is hung up and its process group SIGKILLed;
 //! `commit` keeps the new state past the deadline; `rollback` reverts at once,
 //! also when the timer was killed and while another reload holds the reload lock;
-//! `commit` or `rollback` with nothing pending fail. The host state is checked in
-//! OVSDB (a port's tag, the ports of the bridge), the files in /etc/network.
+//! `commit` or `rollback` with nothing pending fail; a try that cuts the path to
+//! the management address is undone by itself and the address answers again. The
+//! host state is checked in OVSDB (a port's tag, the ports of the bridge), with
+//! `ifquery --state`, `status` and ping; the files in /etc/network.
 //! Needs root and the packages of `.ci/run`.
 
 use std::time::Duration;
@@ -244,5 +246,65 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
         "{}",
         r.stderr
     );
+    Ok(())
+}
+
+/// The management address on br0, reached untagged through eth0 from a switch.
+const MGMT: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_ports eth0 mgmt0
+    ovs_datapath_type netdev
+
+allow-br0 eth0
+iface eth0 inet manual
+    ovs_type OVSPort
+    ovs_bridge br0
+
+allow-br0 mgmt0
+iface mgmt0 inet static
+    address 192.0.2.1/24
+    ovs_type OVSIntPort
+    ovs_bridge br0
+";
+
+/// The use case: a try that cuts the management path (mgmt0 moved to VLAN 99,
+/// which the switch does not speak) is undone by itself, and the address answers
+/// again, on the same device.
+#[test]
+fn a_try_that_cuts_the_management_path_comes_back_by_itself() -> Result<(), LabError> {
+    use crate::hook_util::{answers, reaches};
+    let l = Lab::new("try-cutoff")?;
+    let sw = Lab::peer("try-cutoff-sw")?;
+    l.add_veth("eth0", &sw, "eth0")?;
+    sw.ok(&["ip", "addr", "add", "192.0.2.2/24", "dev", "eth0"])?;
+    l.start_ovs()?;
+    l.write_interfaces(MGMT)?;
+    l.ifup(&["-a"])?;
+    assert!(
+        reaches(&sw, "192.0.2.1")?,
+        "no management path before the try"
+    );
+    let ifindex = |l: &Lab| -> Result<String, LabError> {
+        let out = l.ok(&["ip", "-o", "link", "show", "dev", "mgmt0"])?;
+        Ok(out.split(':').next().unwrap_or_default().trim().to_string())
+    };
+    let before = ifindex(&l)?;
+    // MGMT ends with mgmt0's stanza: one more option for it
+    let cut = format!("{MGMT}    ovs_tag 99\n");
+    l.write_file(CANDIDATE, &cut)?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "3", "-i", CANDIDATE])?;
+    assert_eq!(l.vsctl(&["get", "Port", "mgmt0", "tag"])?.trim(), "99");
+    assert!(!answers(&sw, "192.0.2.1")?, "the try did not cut the path");
+    l.wait_for(
+        "the management path to come back",
+        Duration::from_secs(3 + 30),
+        || answers(&sw, "192.0.2.1"),
+    )?;
+    assert_eq!(l.read_file("/etc/network/interfaces")?, MGMT);
+    assert_eq!(l.vsctl(&["get", "Port", "mgmt0", "tag"])?.trim(), "[]");
+    assert_eq!(ifindex(&l)?, before, "mgmt0 was recreated");
+    assert_eq!(rejected(&l)?.len(), 1);
     Ok(())
 }

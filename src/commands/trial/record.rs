@@ -169,7 +169,7 @@ impl Lock {
 }
 
 /// The pending try, if any (call with the lock held).
-pub fn read(layout: &Layout, _lock: &Lock) -> Result<Option<Pending>, TrialError> {
+pub fn read(layout: &Layout, lock: &Lock) -> Result<Option<Pending>, TrialError> {
     let gen_dir = layout.generation();
     match std::fs::symlink_metadata(&gen_dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -183,7 +183,17 @@ pub fn read(layout: &Layout, _lock: &Lock) -> Result<Option<Pending>, TrialError
         Ok(_) => rundir::check_dir(&gen_dir)?,
     }
     let path = layout.record();
-    let text = rundir::read_trusted(&path)?;
+    let text = match rundir::read_trusted(&path) {
+        Ok(text) => text,
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            // a try killed between creating the directory and writing the record:
+            // it changed nothing yet (the record comes before any change)
+            log::warn!("{}: no record in it: removed", gen_dir.display());
+            remove(layout, lock)?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
     Pending::parse(&text, &path).map(Some)
 }
 
@@ -301,6 +311,17 @@ mod tests {
         assert_eq!(read(&layout, &lock).unwrap(), None);
         set_last(&layout, &lock, "committed");
         assert_eq!(last(&layout).as_deref(), Some("committed"));
+    }
+
+    #[test]
+    fn a_generation_without_its_record_is_a_leftover() {
+        let d = tempfile::tempdir().unwrap();
+        let layout = Layout::new(d.path().join("run"));
+        let lock = Lock::take(&layout).unwrap();
+        rundir::create_subdir(&layout.generation()).unwrap();
+        assert_eq!(read(&layout, &lock).unwrap(), None);
+        assert!(!layout.generation().exists());
+        create(&layout, &lock, &sample(), b"").unwrap();
     }
 
     #[test]

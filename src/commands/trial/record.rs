@@ -22,8 +22,9 @@ use nix::fcntl::{Flock, FlockArg};
 use super::error::TrialError;
 use crate::sys::rundir::{self, RunDirError};
 
-/// Where the records live (the run directory the hooks and the agent use too).
-pub const RUN_DIR: &str = "/run/ifupdown-ovs";
+/// Where the records live: the run directory of the hooks' records (and of the
+/// reload's and the agent's files).
+pub const RUN_DIR: &str = crate::hook::records::DIR;
 
 /// The files of the try machinery inside a run directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

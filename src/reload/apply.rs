@@ -10,7 +10,9 @@
 //!    longer want, create what is new; foreign ports and columns untouched), the
 //!    check, sysctls and links; their source routing is replaced (the old stanza's
 //!    removed, the new one's installed) only when an `ovs_route*` option changed.
-//!    Nothing goes down: no flap, same ifindex. A bridge's new `allow-BRIDGE` ports
+//!    Changed addresses of `static` stanzas are added before the old ones go, and
+//!    the kernel settings of removed options (`ovs_arp_*`, `ovs_disable_ipv6`) go
+//!    back to the defaults. Nothing goes down: no flap, same ifindex. A bridge's new `allow-BRIDGE` ports
 //!    come up with `ifup --allow=BRIDGE PORTS` afterwards, as in its pre-up;
 //! 3. [`ifupdown`]`("ifup", FILE, …)`: new and restarted interfaces.
 
@@ -18,8 +20,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use super::diff::IN_PLACE_OPTIONS;
 use super::error::ReloadError;
+use crate::config::options::canonical_name;
+use crate::net::addr::{Family, StaticConfig, parse_static};
+use crate::net::sysctl::{Reset, Sysctl};
 use crate::ovsdb::state::Observed;
+use crate::plan::error::PlanError;
 use crate::plan::phases::{self, Inputs};
 use crate::plan::scene::Scene;
 use crate::plan::steps::{Plan, Step};
@@ -46,7 +53,11 @@ pub fn in_place(
     configured: &dyn Fn(&str) -> bool,
 ) -> Result<InPlace, ReloadError> {
     let inp = Inputs::new(new, observed, timeout, configured);
-    let list: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
+    let list: Vec<String> = names
+        .iter()
+        .filter(|(n, _)| new.entry(n).ok().flatten().is_some())
+        .map(|(n, _)| n.clone())
+        .collect();
     let batch = phases::pre_up_batch(&inp, &list);
     let mut plan = Plan::new(timeout);
     let mut check: Vec<String> = Vec::new();
@@ -88,7 +99,14 @@ pub fn in_place(
     }
     let old_inp = Inputs::new(old, observed, timeout, configured);
     for (name, changed) in names {
-        if changed.iter().any(|o| o.starts_with("ovs_route")) {
+        plan.steps.extend(addresses(old, new, name)?);
+        plan.steps
+            .extend(reverts(new, name, changed, inp.ipv6_default));
+        let routed = list.contains(name)
+            && changed
+                .iter()
+                .any(|o| o.starts_with("ovs_route") || IN_PLACE_OPTIONS.contains(&o.as_str()));
+        if routed {
             plan.steps
                 .extend(phases::routes_down(&old_inp, name)?.steps);
             plan.steps.extend(phases::post_up(&inp, name)?.steps);
@@ -99,6 +117,102 @@ pub fn in_place(
         .filter_map(|n| phases::port_ifup(new, n, configured))
         .collect();
     Ok(InPlace { plan, port_ifups })
+}
+
+/// The static addresses of interface `name` in a scene's file, per family.
+fn statics(s: &Scene, name: &str) -> Result<Vec<StaticConfig>, PlanError> {
+    let Some(c) = &s.config else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for st in c.stanzas(name).filter(|st| st.method == "static") {
+        let Some(family) = Family::from_addrfam(&st.family) else {
+            continue;
+        };
+        let opts = c.resolved_options(st);
+        let all = |k: &str| -> Vec<String> {
+            opts.iter()
+                .filter(|o| o.name == k)
+                .map(|o| o.value.clone())
+                .collect()
+        };
+        let first = |k: &str| all(k).into_iter().next();
+        let sc = parse_static(
+            family,
+            &all("address").join("\n"),
+            first("netmask").as_deref(),
+            first("gateway").as_deref(),
+        )
+        .map_err(|source| PlanError::Static {
+            name: name.into(),
+            family,
+            source,
+        })?;
+        out.push(sc);
+    }
+    Ok(out)
+}
+
+/// Addresses changed in place: the new ones added first, then the old ones
+/// removed, then every wanted one made sure of (`ip addr replace`), since the
+/// kernel drops the secondaries of a removed IPv4 primary.
+fn addresses(old: &Scene, new: &Scene, name: &str) -> Result<Vec<Step>, PlanError> {
+    let list = |s: &Scene| -> Result<Vec<String>, PlanError> {
+        Ok(statics(s, name)?
+            .iter()
+            .flat_map(|c| c.addrs.iter().map(ToString::to_string))
+            .collect())
+    };
+    let (was, now) = (list(old)?, list(new)?);
+    let ip = |verb: &str, a: &str| {
+        Step::Ip(
+            ["ip", "addr", verb, a, "dev", name]
+                .map(String::from)
+                .to_vec(),
+        )
+    };
+    let mut steps: Vec<Step> = now
+        .iter()
+        .filter(|a| !was.contains(a))
+        .map(|a| ip("add", a))
+        .collect();
+    let gone: Vec<&String> = was.iter().filter(|a| !now.contains(a)).collect();
+    if !gone.is_empty() {
+        steps.extend(gone.iter().map(|a| ip("del", a)));
+        // Removing an IPv4 primary address removes its subnet's secondaries too
+        // (unless promote_secondaries): the addresses wanted are put back.
+        steps.extend(now.iter().map(|a| ip("replace", a)));
+    }
+    Ok(steps)
+}
+
+/// Kernel settings of options that were removed: ARP sysctls back to the
+/// defaults, IPv6 back to the host's default (`ovs_disable_ipv6` no longer set).
+fn reverts(new: &Scene, name: &str, changed: &[String], ipv6_default: bool) -> Vec<Step> {
+    let still = |opt: &str| {
+        new.config.as_ref().is_some_and(|c| {
+            c.stanzas(name).any(|st| {
+                c.resolved_options(st)
+                    .iter()
+                    .any(|o| canonical_name(&o.name) == opt)
+            })
+        })
+    };
+    let mut steps = Vec::new();
+    for opt in changed.iter().filter(|o| !still(o)) {
+        let step = match opt.as_str() {
+            "ovs_arp_filter" | "ovs_arp_ignore" | "ovs_arp_announce" => {
+                Step::SysctlReset(Reset::ipv4_conf(name, &opt["ovs_".len()..]))
+            }
+            "ovs_disable_ipv6" => Step::Sysctl(Sysctl::disable_ipv6(name, ipv6_default)),
+            _ => continue,
+        };
+        steps.push(Step::IfPresent {
+            dev: name.to_string(),
+            step: Box::new(step),
+        });
+    }
+    steps
 }
 
 /// `ifup`/`ifdown` (`program`) with `-i FILE` on `names`: run bounded, its output

@@ -4,10 +4,12 @@
 //! ([`classify`]), and the interfaces of class `auto` that ifupdown does not have
 //! up are new ([`decide`]).
 //!
-//! An option is "ours" when its name is `ovs_*`: those are converged in place.
-//! Everything else ifupdown acts on (family, method, `address`, `up`/`down`
-//! commands, any other option) is an ifupdown-level change: the interface goes
-//! down with its old stanza and up with the new one. Class lines (`auto`,
+//! An option is "ours" when its name is `ovs_*`: those are converged in place, and
+//! so are the `address`/`netmask` of a `static` stanza ([`IN_PLACE_OPTIONS`]: new
+//! addresses added, then old ones removed). Everything else ifupdown acts on
+//! (family, method, `gateway`, `up`/`down` commands, any other option) is an
+//! ifupdown-level change: the interface goes down with its old stanza and up with
+//! the new one. Class lines (`auto`,
 //! `allow-*`) do not count: ifupdown never takes an interface down for them.
 
 use std::fmt;
@@ -20,7 +22,8 @@ use crate::interfaces::Config;
 pub enum Change {
     /// Nothing to do: not touched at all.
     Unchanged,
-    /// Only `ovs_*` options differ (named): converged in place, no flap.
+    /// Only `ovs_*` options or addresses differ (named): converged in place, no
+    /// flap.
     Ovs(Vec<String>),
     /// ifupdown-level settings differ (what, for the user): ifdown with the old
     /// stanza, ifup with the new.
@@ -88,10 +91,13 @@ pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
             })
             .collect()
     };
-    if shape(&a) != shape(&b) {
-        return Change::Restart(ifupdown_difference(&a, &b));
-    }
     let mut names: Vec<String> = Vec::new();
+    if shape(&a) != shape(&b) {
+        match addresses_only(&a, &b) {
+            Some(n) => names = n,
+            None => return Change::Restart(ifupdown_difference(&a, &b)),
+        }
+    }
     for (x, y) in a.iter().zip(&b) {
         for (n, _) in x.ovs.iter().chain(&y.ovs) {
             let values = |s: &Split| -> Vec<String> {
@@ -117,6 +123,50 @@ pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
         return Change::Restart("ovs_extra runs a command substitution".into());
     }
     Change::Ovs(names)
+}
+
+/// Options of a `static` stanza that a reload changes in place (addresses are
+/// added before the old ones are removed: an address that stays is never gone).
+pub const IN_PLACE_OPTIONS: &[&str] = &["address", "netmask"];
+
+/// When the stanzas differ at ifupdown's level only in [`IN_PLACE_OPTIONS`] of
+/// `static` stanzas: the names of those that differ.
+fn addresses_only(a: &[Split], b: &[Split]) -> Option<Vec<String>> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let rest = |s: &Split| -> Vec<(String, String)> {
+        s.ifupdown
+            .iter()
+            .filter(|(n, _)| !IN_PLACE_OPTIONS.contains(&n.as_str()))
+            .cloned()
+            .collect()
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (x, y) in a.iter().zip(b) {
+        if x.family != y.family || x.method != y.method || rest(x) != rest(y) {
+            return None;
+        }
+        if x.ifupdown == y.ifupdown {
+            continue;
+        }
+        if x.method != "static" {
+            return None;
+        }
+        for n in IN_PLACE_OPTIONS {
+            let get = |s: &Split| -> Vec<String> {
+                s.ifupdown
+                    .iter()
+                    .filter(|(m, _)| m == n)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            };
+            if get(x) != get(y) && !names.iter().any(|m| m == n) {
+                names.push(n.to_string());
+            }
+        }
+    }
+    Some(names)
 }
 
 /// What differs at ifupdown's level, in a few words.
@@ -277,6 +327,11 @@ mod tests {
         assert_eq!(
             classify(&old, &new, "br0"),
             Change::Ovs(vec!["ovs_mtu".into()])
+        );
+        let new = cfg(&OLD.replace("192.0.2.1/24", "192.0.2.9/24"));
+        assert_eq!(
+            classify(&old, &new, "p1"),
+            Change::Ovs(vec!["address".into()])
         );
         let new = cfg(&OLD.replace("up true", "up false"));
         assert_eq!(

@@ -314,3 +314,53 @@ fn a_killed_reload_is_completed_by_the_next() -> Result<(), LabError> {
     assert!(st.success(), "status after reload:\n{}", st.stdout);
     Ok(())
 }
+
+#[test]
+fn addresses_and_removed_sysctls_change_in_place() -> Result<(), LabError> {
+    const CONF: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+auto p1
+iface p1 inet static
+    address 192.0.2.10/24
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_arp_ignore 2
+";
+    let h = Lab::new("reload-addr")?;
+    h.start_ovs()?;
+    h.write_interfaces(CONF)?;
+    h.ifup(&["-a"])?;
+    let sysctl = "/proc/sys/net/ipv4/conf/p1/arp_ignore";
+    assert_eq!(h.read_file(sysctl)?.trim(), "2");
+    let index = ifindex(&h, "p1")?;
+    h.write_interfaces(
+        &CONF
+            .replace(
+                "192.0.2.10/24",
+                "192.0.2.11/24\n    address 198.51.100.1/24",
+            )
+            .replace("    ovs_arp_ignore 2\n", ""),
+    )?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(
+        out.contains("converged in place: p1 (address, ovs_arp_ignore)"),
+        "{out}"
+    );
+    assert_eq!(ifindex(&h, "p1")?, index, "p1 was recreated");
+    let addrs = h.ok(&["ip", "-o", "-4", "addr", "show", "dev", "p1"])?;
+    assert!(
+        addrs.contains("192.0.2.11/24")
+            && addrs.contains("198.51.100.1/24")
+            && !addrs.contains("192.0.2.10/"),
+        "{addrs}"
+    );
+    assert_eq!(h.read_file(sysctl)?.trim(), "0");
+    // ifdown now takes the addresses the reload applied
+    h.ifdown(&["p1"])?;
+    assert!(!h.link_exists("p1")?);
+    Ok(())
+}

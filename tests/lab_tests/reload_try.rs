@@ -157,6 +157,15 @@ fn try_reverts_after_the_asking_session_is_killed() -> Result<(), LabError> {
 #[test]
 fn try_then_commit_keeps_the_new_state_past_the_deadline() -> Result<(), LabError> {
     let l = lab("try-commit")?;
+    // a candidate that fails `check` changes nothing, and its errors name it
+    let bad = "/etc/network/interfaces.bad";
+    l.write_file(bad, &NEW.replace("ovs_tag 20", "ovs_tag 5000"))?;
+    let r = l.run(&["ifupdown-ovs", "reload", "--try", "3", "-i", bad])?;
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert!(r.stderr.contains(&format!("{bad}:11:")), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    assert_eq!(l.read_file("/etc/network/interfaces")?, OLD);
+    assert!(!l.exists("/run/ifupdown-ovs/try")?);
     let out = l.ok(&["ifupdown-ovs", "reload", "--try", "3", "-i", CANDIDATE])?;
     assert!(is(state(&l)?, NEW_STATE), "{out}");
     // one try at a time

@@ -317,3 +317,38 @@ fn a_try_that_cuts_the_management_path_comes_back_by_itself() -> Result<(), LabE
     assert_eq!(rejected(&l)?.len(), 1);
     Ok(())
 }
+
+/// p3 is declared `allow-hotplug`: `ifup -a` leaves it down.
+const HOTPLUG: &str = "
+allow-hotplug p3
+iface p3 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+";
+
+/// A revert gives back exactly the interfaces ifupdown had up: p3, brought up by
+/// the try (`auto`), is still in the previous file (`allow-hotplug`), so the
+/// reload alone would leave it up.
+#[test]
+fn a_revert_takes_down_what_the_try_brought_up() -> Result<(), LabError> {
+    let l = Lab::new("try-hotplug")?;
+    l.start_ovs()?;
+    let old = format!("{OLD}{HOTPLUG}");
+    l.write_interfaces(&old)?;
+    l.ifup(&["-a"])?;
+    let before = l.ok(&["ifquery", "--state"])?;
+    assert!(!before.contains("p3"), "{before}");
+    l.write_file(CANDIDATE, &old.replace("allow-hotplug p3", "auto p3"))?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
+    assert!(l.ok(&["ifquery", "--state"])?.contains("p3=p3"));
+    assert!(l.vsctl(&["list-ports", "br0"])?.contains("p3"));
+    let out = l.ok(&["ifupdown-ovs", "rollback"])?;
+    assert!(
+        out.contains("ifdown p3: it was not up before the try"),
+        "{out}"
+    );
+    assert_eq!(l.ok(&["ifquery", "--state"])?, before);
+    assert!(!l.vsctl(&["list-ports", "br0"])?.contains("p3"));
+    assert_eq!(l.read_file("/etc/network/interfaces")?, old);
+    Ok(())
+}

@@ -67,6 +67,13 @@ pub enum TrialError {
         #[source]
         source: ProcessError,
     },
+    /// `ifup`/`ifdown` of one interface, run to give back what was up before.
+    #[error("{program} {iface}: {line}")]
+    Ifupdown {
+        program: String,
+        iface: String,
+        line: String,
+    },
     /// `ifupdown-ovs reload` ran and said the host does not match the file.
     #[error("reload -i {} failed: {line}", file.display())]
     ReloadFailed { file: PathBuf, line: String },

@@ -11,7 +11,8 @@
 //! ifupdown bookkeeping stay its business). A revert (at the deadline, by `rollback`,
 //! or at once when the reload of the new file fails) keeps the file it replaces as
 //! `/etc/network/interfaces.rejected-STAMP` ([`files`]), puts the previous version
-//! back and reloads to it. Only the main file is swapped: files it reaches by
+//! back, reloads to it, and gives ifupdown back the set of interfaces it had up
+//! before the try (`restore_up`). Only the main file is swapped: files it reaches by
 //! `source`/`source-directory` belong to both versions and are left alone.
 //!
 //! Submodules: [`record`] (the pending record and the lock), [`files`] (the
@@ -66,6 +67,10 @@ pub trait Host {
     fn start_timer(&self, layout: &Layout, id: &str, at: u64) -> Result<u32, TrialError>;
     /// Tell the system log about a revert (which nobody may be watching).
     fn notify(&self, line: &str);
+    /// What ifupdown has up now, as its state says (`PHYS=LOGICAL`).
+    fn up_interfaces(&self) -> Vec<String>;
+    /// `PROGRAM -i FILE IFACE` (`ifup` or `ifdown`).
+    fn ifupdown(&self, program: &str, file: &Path, iface: &str) -> Result<(), TrialError>;
 }
 
 /// The real host: our own binary runs the reload and is the timer.
@@ -114,6 +119,31 @@ impl Host for Exe {
 
     fn start_timer(&self, layout: &Layout, id: &str, at: u64) -> Result<u32, TrialError> {
         timer::spawn(&self.exe, layout, id, at)
+    }
+
+    fn up_interfaces(&self) -> Vec<String> {
+        crate::reload::configured_interfaces(Path::new(crate::hook::STATE_DIR))
+            .into_iter()
+            .map(|(phys, logical)| format!("{phys}={logical}"))
+            .collect()
+    }
+
+    fn ifupdown(&self, program: &str, file: &Path, iface: &str) -> Result<(), TrialError> {
+        let mut cmd = Command::new(program);
+        cmd.arg("-i").arg(file).arg(iface);
+        let done = run_bounded(&mut cmd, RELOAD_LIMIT).map_err(|source| TrialError::Ifupdown {
+            program: program.to_string(),
+            iface: iface.to_string(),
+            line: source.to_string(),
+        })?;
+        if done.success() {
+            return Ok(());
+        }
+        Err(TrialError::Ifupdown {
+            program: program.to_string(),
+            iface: iface.to_string(),
+            line: process::failure_line(&done),
+        })
     }
 
     /// `logger -t ifupdown-ovs` (best effort: logger may be missing).
@@ -298,6 +328,7 @@ pub fn start(
         deadline: now + seconds,
         seconds,
         timer_pid: 0,
+        up_before: host.up_interfaces(),
     };
     record::create(&env.layout, &lock, &p, &old)?;
     let installed = host
@@ -446,11 +477,51 @@ fn revert(
     host.notify(&line);
     let reloaded = host.reload(&p.target);
     let last = match &reloaded {
-        Ok(()) => line,
+        Ok(()) => {
+            let notes = restore_up(host, p);
+            for n in &notes {
+                say!("{n}");
+                host.notify(n);
+            }
+            std::iter::once(line)
+                .chain(notes)
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
         Err(e) => format!("{line}; but the reload failed ({e}): run `ifupdown-ovs reload`"),
     };
     record::set_last(&env.layout, lock, &last);
     reloaded.map(|()| rejected)
+}
+
+/// After the revert's reload: give back exactly the set of interfaces ifupdown had
+/// up before the try. The reload brings up `auto` interfaces and takes down the
+/// ones the file dropped, but an interface the try brought up that the previous
+/// file still has without `auto` (`allow-hotplug`, say) would stay up, and one the
+/// try took down that is not `auto` would stay down. Returns what was done, one
+/// line each (failures included: they do not undo the revert).
+fn restore_up(host: &dyn Host, p: &Pending) -> Vec<String> {
+    let phys = |entry: &str| entry.split('=').next().unwrap_or(entry).to_string();
+    let before: Vec<String> = p.up_before.iter().map(|e| phys(e)).collect();
+    let now = host.up_interfaces();
+    let now_phys: Vec<String> = now.iter().map(|e| phys(e)).collect();
+    let mut notes = Vec::new();
+    for iface in now_phys.iter().filter(|i| !before.contains(i)) {
+        notes.push(match host.ifupdown("ifdown", &p.target, iface) {
+            Ok(()) => format!("ifdown {iface}: it was not up before the try"),
+            Err(e) => format!("warning: {e}"),
+        });
+    }
+    for entry in &p.up_before {
+        if now_phys.contains(&phys(entry)) {
+            continue;
+        }
+        notes.push(match host.ifupdown("ifup", &p.target, entry) {
+            Ok(()) => format!("ifup {entry}: it was up before the try"),
+            Err(e) => format!("warning: {e}"),
+        });
+    }
+    notes
 }
 
 #[cfg(test)]

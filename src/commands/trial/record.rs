@@ -78,13 +78,17 @@ pub struct Pending {
     pub seconds: u64,
     /// The detached timer (0 until it is started).
     pub timer_pid: u32,
+    /// What ifupdown had up before the try (`PHYS=LOGICAL`, as in its state), so
+    /// that a revert gives back exactly that set.
+    pub up_before: Vec<String>,
 }
 
 impl Pending {
     /// The record as `key=value` lines (paths must not hold a newline: checked by
     /// the caller with [`check_path`]).
     pub fn to_text(&self) -> String {
-        format!(
+        let up: String = self.up_before.iter().map(|u| format!("up={u}\n")).collect();
+        up + &format!(
             "id={}\ntarget={}\ncandidate={}\nmode={:o}\nstarted={}\ndeadline={}\nseconds={}\ntimer_pid={}\n",
             self.id,
             self.target.display(),
@@ -126,6 +130,11 @@ impl Pending {
             deadline: num("deadline")?,
             seconds: num("seconds")?,
             timer_pid: u32::try_from(num("timer_pid")?).map_err(|_| bad("timer_pid"))?,
+            up_before: text
+                .lines()
+                .filter_map(|l| l.strip_prefix("up="))
+                .map(String::from)
+                .collect(),
         })
     }
 }
@@ -269,6 +278,7 @@ mod tests {
             deadline: 1_765_071_792,
             seconds: 60,
             timer_pid: 43,
+            up_before: vec!["lo=lo".into(), "eth0=eth0".into()],
         }
     }
 

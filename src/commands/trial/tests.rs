@@ -7,11 +7,36 @@ const NEW: &str = "auto lo\niface lo inet loopback\n\niface eth9 inet manual\n";
 const FAILS: &str = "auto lo\niface lo inet loopback\n# the fake reload fails on this\n";
 
 /// A host whose reload records the file's contents (and fails on [`FAILS`]) and
-/// whose timer is not started.
-#[derive(Default)]
+/// models what a reload does to ifupdown's set of interfaces that are up: the ones
+/// the file dropped go down, its `auto` ones come up, the others stay as they are.
+/// Its timer is not started.
 struct Fake {
     reloads: RefCell<Vec<String>>,
+    up: RefCell<Vec<String>>,
+    ifupdown: RefCell<Vec<String>>,
     timer_fails: bool,
+}
+
+impl Default for Fake {
+    fn default() -> Fake {
+        Fake::with_up(&["lo=lo"])
+    }
+}
+
+impl Fake {
+    fn with_up(up: &[&str]) -> Fake {
+        Fake {
+            reloads: RefCell::default(),
+            up: RefCell::new(up.iter().map(|s| s.to_string()).collect()),
+            ifupdown: RefCell::default(),
+            timer_fails: false,
+        }
+    }
+    fn up(&self) -> Vec<String> {
+        let mut v = self.up.borrow().clone();
+        v.sort();
+        v
+    }
 }
 
 impl Host for Fake {
@@ -24,6 +49,15 @@ impl Host for Fake {
                 line: "boom".into(),
             });
         }
+        let cfg = Config::parse_str(&text, file).unwrap();
+        let mut up = self.up.borrow_mut();
+        up.retain(|e| cfg.has_logical(e.split('=').next().unwrap()));
+        for name in cfg.list("auto") {
+            let entry = format!("{name}={name}");
+            if !up.contains(&entry) {
+                up.push(entry);
+            }
+        }
         Ok(())
     }
     fn start_timer(&self, _: &Layout, _: &str, _: u64) -> Result<u32, TrialError> {
@@ -33,6 +67,20 @@ impl Host for Fake {
         Ok(0)
     }
     fn notify(&self, _: &str) {}
+    fn up_interfaces(&self) -> Vec<String> {
+        self.up.borrow().clone()
+    }
+    fn ifupdown(&self, program: &str, _: &Path, iface: &str) -> Result<(), TrialError> {
+        self.ifupdown
+            .borrow_mut()
+            .push(format!("{program} {iface}"));
+        let mut up = self.up.borrow_mut();
+        match program {
+            "ifup" => up.push(iface.to_string()),
+            _ => up.retain(|e| e.split('=').next() != Some(iface)),
+        }
+        Ok(())
+    }
 }
 
 struct Setup {
@@ -229,4 +277,43 @@ fn a_reload_waits_for_the_reload_lock_and_not_longer_than_its_limit() {
     release.join().unwrap();
     assert!(waited >= Duration::from_millis(250), "{waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+/// `setup` with `old` in place of OLD.
+fn setup_with(old: &str, new: &str) -> Setup {
+    let s = setup(new);
+    std::fs::write(&s.env.target, old).unwrap();
+    s
+}
+
+#[test]
+fn a_revert_gives_back_exactly_what_was_up_before() {
+    const HOTPLUG: &str =
+        "auto lo\niface lo inet loopback\n\nallow-hotplug eth9\niface eth9 inet manual\n";
+    const AUTO: &str = "auto lo\niface lo inet loopback\n\nauto eth9\niface eth9 inet manual\n";
+    const DROPPED: &str = "auto lo\niface lo inet loopback\n";
+    // eth9 (hotplug) was down; the try brings it up (auto); the previous file still
+    // has it, so the reload alone would leave it up
+    let s = setup_with(HOTPLUG, AUTO);
+    let host = Fake::default();
+    start(&s.env, &host, &s.candidate, 60).unwrap();
+    assert_eq!(host.up(), ["eth9=eth9", "lo=lo"]);
+    rollback(&s.env, &host).unwrap();
+    assert_eq!(host.up(), ["lo=lo"]);
+    assert_eq!(*host.ifupdown.borrow(), ["ifdown eth9"]);
+    // eth9 (hotplug) was up; the try drops it; the reload alone would not bring a
+    // hotplug interface back
+    let s = setup_with(HOTPLUG, DROPPED);
+    let host = Fake::with_up(&["lo=lo", "eth9=eth9"]);
+    start(&s.env, &host, &s.candidate, 60).unwrap();
+    assert_eq!(host.up(), ["lo=lo"]);
+    rollback(&s.env, &host).unwrap();
+    assert_eq!(host.up(), ["eth9=eth9", "lo=lo"]);
+    assert_eq!(*host.ifupdown.borrow(), ["ifup eth9=eth9"]);
+    // what the reload gives back by itself needs nothing more
+    let s = setup(NEW);
+    let host = Fake::default();
+    start(&s.env, &host, &s.candidate, 60).unwrap();
+    rollback(&s.env, &host).unwrap();
+    assert!(host.ifupdown.borrow().is_empty());
 }

@@ -158,6 +158,7 @@ mod tests {
             deadline,
             seconds: 60,
             timer_pid: 0,
+            up_before: Vec::new(),
         }
     }
 

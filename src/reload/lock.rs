@@ -9,7 +9,8 @@
 //!   the interface (and so while our hooks run for it). A reload holds it while it
 //!   converges that interface in place, so that a concurrent `ifup`, `ifdown` or
 //!   Pacemaker action on it waits instead of interleaving. It is released before
-//!   the reload runs `ifup`/`ifdown` itself (they take it). The wait is bounded.
+//!   the reload runs `ifup`/`ifdown` itself (they take it). The wait is bounded,
+//!   and all the interfaces are taken at once or none ([`IfaceLock::take_all`]).
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
@@ -78,9 +79,9 @@ fn write_lock() -> nix::libc::flock {
 }
 
 impl IfaceLock {
-    /// Lock interface `iface` as ifupdown does in `state_dir`, waiting at most
-    /// `wait`.
-    pub fn take(state_dir: &Path, iface: &str, wait: Duration) -> Result<IfaceLock, ReloadError> {
+    /// Lock interface `iface` as ifupdown does in `state_dir`, without waiting:
+    /// None when somebody holds it.
+    pub fn try_take(state_dir: &Path, iface: &str) -> Result<Option<IfaceLock>, ReloadError> {
         let path: PathBuf = state_dir.join(format!("ifstate.{iface}"));
         let file = OpenOptions::new()
             .read(true)
@@ -90,25 +91,52 @@ impl IfaceLock {
             .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
             .open(&path)
             .map_err(ReloadError::Lock)?;
+        match fcntl(&file, FcntlArg::F_SETLK(&write_lock())) {
+            Ok(_) => Ok(Some(IfaceLock { _file: file })),
+            Err(nix::errno::Errno::EACCES | nix::errno::Errno::EAGAIN) => Ok(None),
+            Err(e) => Err(ReloadError::Lock(e.into())),
+        }
+    }
+
+    /// Lock all of `ifaces`, waiting at most `wait`. All or none: when one is
+    /// busy the others are let go before trying again, so that an `ifup` holding
+    /// one and wanting another (a bridge's `ifup --allow=BRIDGE PORTS`) is never
+    /// deadlocked by us.
+    pub fn take_all(
+        state_dir: &Path,
+        ifaces: &[String],
+        wait: Duration,
+    ) -> Result<Vec<IfaceLock>, ReloadError> {
         let start = Instant::now();
-        let lk = write_lock();
+        let mut said = false;
         loop {
-            match fcntl(&file, FcntlArg::F_SETLK(&lk)) {
-                Ok(_) => return Ok(IfaceLock { _file: file }),
-                Err(nix::errno::Errno::EACCES | nix::errno::Errno::EAGAIN)
-                    if start.elapsed() < wait =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
+            let mut held = Vec::new();
+            let mut busy = None;
+            for i in ifaces {
+                match IfaceLock::try_take(state_dir, i)? {
+                    Some(l) => held.push(l),
+                    None => {
+                        busy = Some(i);
+                        break;
+                    }
                 }
-                Err(nix::errno::Errno::EACCES | nix::errno::Errno::EAGAIN) => {
-                    return Err(ReloadError::IfaceBusy {
-                        iface: iface.to_string(),
-                        path,
-                        waited: wait,
-                    });
-                }
-                Err(e) => return Err(ReloadError::Lock(e.into())),
             }
+            let Some(iface) = busy else {
+                return Ok(held);
+            };
+            drop(held);
+            if start.elapsed() >= wait {
+                return Err(ReloadError::IfaceBusy {
+                    iface: iface.clone(),
+                    path: state_dir.join(format!("ifstate.{iface}")),
+                    waited: wait,
+                });
+            }
+            if !said {
+                eprintln!("ifupdown-ovs: reload: waiting for ifup/ifdown of {iface}");
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -131,7 +159,9 @@ mod tests {
         ReloadLock::take(&p).unwrap();
         // fcntl locks are per process: taking it twice here works; the bounded
         // wait is exercised by the lab test against a real ifup
-        let a = IfaceLock::take(d.path(), "eth0", Duration::from_millis(10)).unwrap();
+        let names = ["eth0".to_string(), "eth1".to_string()];
+        let a = IfaceLock::take_all(d.path(), &names, Duration::from_millis(10)).unwrap();
+        assert_eq!(a.len(), 2);
         drop(a);
         assert!(d.path().join("ifstate.eth0").exists());
     }

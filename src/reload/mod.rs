@@ -289,10 +289,17 @@ fn converge(
     names: &[(String, Vec<String>)],
 ) -> Result<(), ReloadError> {
     let state_dir = Path::new(STATE_DIR);
-    let mut locks = Vec::new();
-    for (n, _) in names {
-        locks.push(lock::IfaceLock::take(state_dir, n, lock::IFACE_WAIT)?);
+    let list: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
+    let locks = lock::IfaceLock::take_all(state_dir, &list, lock::IFACE_WAIT)?;
+    // an ifdown that held the lock may have taken one down meanwhile: left alone
+    let (names, gone): (Vec<_>, Vec<_>) = names
+        .iter()
+        .cloned()
+        .partition(|(n, _)| is_configured(state_dir, n));
+    for (n, _) in &gone {
+        println!("# {n}: taken down meanwhile by ifdown: left alone");
     }
+    let names = names.as_slice();
     let observed = Observed::read(vsctl).map_err(ReloadError::ReadOvsdb)?;
     let configured = |n: &str| is_configured(state_dir, n);
     let p = apply::in_place(

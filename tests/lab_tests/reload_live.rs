@@ -292,12 +292,20 @@ fn a_killed_reload_is_completed_by_the_next() -> Result<(), LabError> {
     h.write_interfaces(&slow)?;
     h.ifup(&["-a"])?;
     h.write_interfaces(&new_config())?;
-    let out = h.run(&["timeout", "-s", "KILL", "1", "ifupdown-ovs", "reload"])?;
+    let first = spawn(
+        &h,
+        &["timeout", "-s", "KILL", "1", "ifupdown-ovs", "reload"],
+    )?;
+    // one reload at a time
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let busy = h.run(&["ifupdown-ovs", "reload"])?;
     assert!(
-        !out.success(),
-        "the reload was to be killed: {}",
-        out.stdout
+        !busy.success() && busy.stderr.contains("another reload is running"),
+        "{}",
+        busy.stderr
     );
+    let out = wait(&h, first)?;
+    assert!(!out.status.success(), "the reload was to be killed");
     // its ifdown goes on alone; a second reload (waiting for it) completes the rest
     std::thread::sleep(std::time::Duration::from_secs(3));
     let out = h.run(&["ifupdown-ovs", "reload"])?;
@@ -329,6 +337,13 @@ iface p1 inet static
     ovs_type OVSIntPort
     ovs_bridge br0
     ovs_arp_ignore 2
+
+auto p2
+iface p2 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    up touch /run/p2-old-up
+    down touch /run/p2-old-down
 ";
     let h = Lab::new("reload-addr")?;
     h.start_ovs()?;
@@ -343,9 +358,20 @@ iface p1 inet static
                 "192.0.2.10/24",
                 "192.0.2.11/24\n    address 198.51.100.1/24",
             )
-            .replace("    ovs_arp_ignore 2\n", ""),
+            .replace("    ovs_arp_ignore 2\n", "")
+            .replace("up touch /run/p2-old-up", "up touch /run/p2-new-up"),
     )?;
     let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    // p2's `up` changed: down with the applied stanza (its old `down`), up with the new
+    assert!(
+        out.contains("p2: ifdown and ifup again: up (inet) changed"),
+        "{out}"
+    );
+    assert!(h.exists("/run/p2-old-down")? && h.exists("/run/p2-new-up")?);
+    assert!(
+        h.read_file("/run/ifupdown-ovs/applied/p2")?
+            .contains("p2-new-up")
+    );
     assert!(
         out.contains("converged in place: p1 (address, ovs_arp_ignore)"),
         "{out}"
@@ -362,5 +388,88 @@ iface p1 inet static
     // ifdown now takes the addresses the reload applied
     h.ifdown(&["p1"])?;
     assert!(!h.link_exists("p1")?);
+    Ok(())
+}
+
+/// Start `argv` in the background in `l`.
+fn spawn(l: &Lab, argv: &[&str]) -> Result<Child, LabError> {
+    let mut cmd = l.command(argv);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.spawn().map_err(|source| LabError::Spawn {
+        lab: l.name().to_string(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        source,
+    })
+}
+
+fn wait(l: &Lab, child: Child) -> Result<std::process::Output, LabError> {
+    child.wait_with_output().map_err(|e| LabError::Setup {
+        lab: l.name().to_string(),
+        message: e.to_string(),
+    })
+}
+
+#[test]
+fn reload_waits_for_ifupdown_working_on_an_interface() -> Result<(), LabError> {
+    const CONF: &str = "\
+auto br0
+iface br0 inet manual
+    ovs_type OVSBridge
+    ovs_datapath_type netdev
+
+auto p3
+iface p3 inet manual
+    ovs_type OVSIntPort
+    ovs_bridge br0
+    ovs_tag 3
+    down sleep 2
+";
+    let h = Lab::new("reload-lock")?;
+    h.start_ovs()?;
+    h.write_interfaces(CONF)?;
+    h.ifup(&["-a"])?;
+    h.write_interfaces(&CONF.replace("ovs_tag 3", "ovs_tag 33"))?;
+
+    // ifupdown's lock of p3 held for 2 s, as ifup/ifdown (or Pacemaker through
+    // them) hold it: an fcntl write lock on /run/network/ifstate.p3
+    let holder = spawn(
+        &h,
+        &[
+            "perl",
+            "-MFcntl",
+            "-e",
+            "open(my $f, '>>', '/run/network/ifstate.p3') or die; \
+             my $s = pack('s s x4 q q l x4', F_WRLCK, 0, 0, 0, 0); \
+             fcntl($f, F_SETLKW, $s) or die; print \"locked\\n\"; sleep 2",
+        ],
+    )?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let start = std::time::Instant::now();
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    let waited = start.elapsed();
+    let held = wait(&h, holder)?;
+    assert!(
+        String::from_utf8_lossy(&held.stdout).contains("locked"),
+        "the lock holder did not run"
+    );
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("waiting for ifup/ifdown of p3"),
+        "{}",
+        out.stderr
+    );
+    assert!(waited.as_millis() >= 1200, "did not wait: {waited:?}");
+    assert_eq!(h.vsctl(&["get", "Port", "p3", "tag"])?.trim(), "33");
+
+    // an ifdown of p3 running (2 s in its `down`): ifupdown already counts it as
+    // down, so the reload brings it up again as the file says, after the ifdown
+    h.write_interfaces(&CONF.replace("ovs_tag 3", "ovs_tag 34"))?;
+    let ifdown = spawn(&h, &["ifdown", "p3"])?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    assert!(wait(&h, ifdown)?.status.success());
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(h.vsctl(&["get", "Port", "p3", "tag"])?.trim(), "34");
+    assert!(state(&h)?.contains(&"p3=p3".to_string()));
     Ok(())
 }

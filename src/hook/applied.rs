@@ -1,5 +1,5 @@
 //! The applied-stanza store: what each successful `ifup` applied, kept in
-//! `/run/ifupdown-ovs/applied/IFACE` until the `ifdown` of that interface.
+//! `/run/ifupdown-ovs-applied/IFACE` until the `ifdown` of that interface.
 //!
 //! Why: ifupdown keeps no copy of the stanza it brought an interface up with. After
 //! an edit of the interfaces file, `ifdown` takes the NEW stanza (wrong `down`
@@ -22,16 +22,21 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::invocation::Invocation;
-use super::records::{self, storable};
+use super::records::storable;
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
 use crate::plan::phases::Phase;
 use crate::plan::scene::HookEnv;
 use crate::sys::rundir::{self, RunDirError};
 
-/// The store's directory, below [`records::DIR`].
+/// The store's directory: `/run/ifupdown-ovs-applied`, next to [`super::records::DIR`]
+/// rather than in it, whose contents belong to the `ifup -a` records and the
+/// agent, and stay empty between runs.
+pub const DIR: &str = "/run/ifupdown-ovs-applied";
+
+/// The store's directory ([`DIR`]).
 pub fn dir() -> PathBuf {
-    Path::new(records::DIR).join("applied")
+    PathBuf::from(DIR)
 }
 
 /// At the end of an up (post-up: the stanza was applied) record the interface's
@@ -61,7 +66,9 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
         _ => Ok(()),
     };
     if let Err(e) = done {
-        log::warn!("{}: the applied stanza is not recorded: {e}", h.iface);
+        // not an error of the hook (the run directory's own problems are reported
+        // by the batch records); reload says which interfaces have no record
+        log::debug!("{}: the applied stanza is not recorded: {e}", h.iface);
     }
 }
 
@@ -93,23 +100,41 @@ pub fn render(config: &Config, logical: &str) -> Option<String> {
     any.then_some(out)
 }
 
-/// Write the record of `iface` into `dir` (created if needed).
+/// The store's parent (our run directory) and the store itself pass
+/// `rundir::check_dir`; Ok(false) when either does not exist.
+fn checked(dir: &Path) -> Result<bool, RunDirError> {
+    let missing = |e: &RunDirError| matches!(e, RunDirError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+    for d in dir.parent().into_iter().chain([dir]) {
+        match rundir::check_dir(d) {
+            Err(e) if missing(&e) => return Ok(false),
+            r => r?,
+        }
+    }
+    Ok(true)
+}
+
+/// Write the record of `iface` into `dir` (created if needed, its parent checked
+/// first: nothing is created in a run directory others may write in).
 pub fn write(dir: &Path, iface: &str, text: &str) -> Result<(), RunDirError> {
+    if let Some(parent) = dir.parent() {
+        rundir::ensure_dir(parent)?;
+    }
     rundir::ensure_dir(dir)?;
-    rundir::write_atomic(&dir.join(iface), text.as_bytes())
+    match rundir::write_atomic(&dir.join(iface), text.as_bytes()) {
+        // the last record's removal took the directory away meanwhile
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            rundir::ensure_dir(dir)?;
+            rundir::write_atomic(&dir.join(iface), text.as_bytes())
+        }
+        r => r,
+    }
 }
 
 /// The record of `iface` in `dir`: None when there is none; an error when it
 /// exists but cannot be trusted or read.
 pub fn read(dir: &Path, iface: &str) -> Result<Option<String>, RunDirError> {
-    if !storable(iface) {
+    if !storable(iface) || !checked(dir)? {
         return Ok(None);
-    }
-    match rundir::check_dir(dir) {
-        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(None);
-        }
-        r => r?,
     }
     match rundir::read_trusted(&dir.join(iface)) {
         Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -119,15 +144,23 @@ pub fn read(dir: &Path, iface: &str) -> Result<Option<String>, RunDirError> {
     }
 }
 
-/// Remove the record of `iface` in `dir` (none is fine).
+/// Remove the record of `iface` in `dir` (none is fine), and the directory when
+/// it is left empty, so that nothing of ours stays in the run directory once
+/// every interface is down.
 pub fn remove(dir: &Path, iface: &str) -> Result<(), RunDirError> {
+    if !storable(iface) || !checked(dir)? {
+        return Ok(());
+    }
     let p = dir.join(iface);
     match std::fs::remove_file(&p) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(RunDirError::Io { path: p, source: e })
+            return Err(RunDirError::Io { path: p, source: e });
         }
-        _ => Ok(()),
+        _ => {}
     }
+    // fails while other records are there: fine
+    let _ = std::fs::remove_dir(dir);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -154,6 +187,8 @@ mod tests {
         assert_eq!(render(&again, "br0"), render(&c, "br0"));
     }
 
+    use std::os::unix::fs::PermissionsExt;
+
     #[test]
     fn write_read_remove() {
         let d = tempfile::tempdir().unwrap();
@@ -165,8 +200,22 @@ mod tests {
             Some("iface eth0 inet manual\n")
         );
         assert_eq!(read(&dir, "../eth0").unwrap(), None);
+        write(&dir, "eth1", "iface eth1 inet manual\n").unwrap();
         remove(&dir, "eth0").unwrap();
         remove(&dir, "eth0").unwrap();
         assert_eq!(read(&dir, "eth0").unwrap(), None);
+        assert!(dir.exists());
+        // the last one takes the directory with it
+        remove(&dir, "eth1").unwrap();
+        assert!(!dir.exists());
+        write(&dir, "eth0", "x").unwrap();
+        // a run directory others may write in: nothing read, created or removed
+        let mode = |m: u32| std::fs::Permissions::from_mode(m);
+        std::fs::set_permissions(d.path(), mode(0o777)).unwrap();
+        assert!(read(&dir, "eth0").is_err());
+        assert!(remove(&dir, "eth0").is_err());
+        assert!(write(&d.path().join("other"), "eth0", "x").is_err());
+        assert!(!d.path().join("other").exists());
+        std::fs::set_permissions(d.path(), mode(0o700)).unwrap();
     }
 }

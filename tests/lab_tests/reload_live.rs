@@ -162,7 +162,7 @@ fn reload_under_traffic_touches_only_what_changed() -> Result<(), LabError> {
     let s = site("reload-live")?;
     let h = &s.host;
     assert!(
-        h.exists("/run/ifupdown-ovs/applied/vlan30")?,
+        h.exists("/run/ifupdown-ovs-applied/vlan30")?,
         "the hook keeps what ifup applied"
     );
     let unchanged = ["br0", "mgmt0", "vlan10", "trunk0", "eth0", "vnet1"];
@@ -231,9 +231,9 @@ fn reload_under_traffic_touches_only_what_changed() -> Result<(), LabError> {
     .to_vec();
     want.sort();
     assert_eq!(state(h)?, want);
-    assert!(!h.exists("/run/ifupdown-ovs/applied/vlan30")?);
+    assert!(!h.exists("/run/ifupdown-ovs-applied/vlan30")?);
     assert!(
-        h.read_file("/run/ifupdown-ovs/applied/trunk0")?
+        h.read_file("/run/ifupdown-ovs-applied/trunk0")?
             .contains("ovs_trunks 10,20,30")
     );
     let st = h.run(&["ifupdown-ovs", "status"])?;
@@ -369,7 +369,7 @@ iface p2 inet manual
     );
     assert!(h.exists("/run/p2-old-down")? && h.exists("/run/p2-new-up")?);
     assert!(
-        h.read_file("/run/ifupdown-ovs/applied/p2")?
+        h.read_file("/run/ifupdown-ovs-applied/p2")?
             .contains("p2-new-up")
     );
     assert!(

@@ -56,6 +56,8 @@ pub enum TrialError {
     /// The new file fails `check`: nothing was changed.
     #[error("{}: fails `check` (see above); nothing was changed", path.display())]
     CheckFailed { path: PathBuf },
+    #[error("reload --try, commit and rollback must run as root")]
+    NotRoot,
     #[error("cannot find our own program: {0}")]
     NoExe(#[source] std::io::Error),
     #[error("cannot start the revert timer: {0}")]

@@ -199,6 +199,17 @@ impl Env {
     }
 }
 
+/// Trying, committing and rolling back change `/etc/network` and the host: root
+/// only (otherwise the run directory's ownership check would refuse it with a
+/// less clear message).
+fn as_root() -> Result<(), TrialError> {
+    if nix::unistd::geteuid().is_root() {
+        Ok(())
+    } else {
+        Err(TrialError::NotRoot)
+    }
+}
+
 /// Print a trial error as the other commands print theirs, exit 1.
 fn report(r: Result<i32, TrialError>) -> Result<i32, Error> {
     Ok(r.unwrap_or_else(|e| {
@@ -211,7 +222,7 @@ fn report(r: Result<i32, TrialError>) -> Result<i32, Error> {
 pub fn run_try(candidate: &Path, seconds: u64) -> Result<i32, Error> {
     // a hangup of the asking session must not cut the reload short
     timer::ignore_hangup();
-    report(Exe::current().and_then(|host| {
+    report(as_root().and_then(|()| Exe::current()).and_then(|host| {
         let p = start(&Env::system(), &host, candidate, seconds)?;
         print_started(&Env::system(), &p);
         Ok(0)
@@ -220,7 +231,7 @@ pub fn run_try(candidate: &Path, seconds: u64) -> Result<i32, Error> {
 
 /// `ifupdown-ovs commit`.
 pub fn run_commit(_args: &CommitArgs) -> Result<i32, Error> {
-    report(commit(&Env::system()).map(|p| {
+    report(as_root().and_then(|()| commit(&Env::system())).map(|p| {
         say!(
             "committed: {} (from {}) stays; the revert timer is cancelled",
             p.target.display(),
@@ -235,7 +246,11 @@ pub fn run_rollback(args: &RollbackArgs) -> Result<i32, Error> {
     let env = Env::system();
     match (&args.at, &args.id) {
         (Some(at), Some(id)) => report(Exe::current().map(|host| run_timer(&env, &host, id, *at))),
-        _ => report(Exe::current().and_then(|host| rollback(&env, &host).map(|_| 0))),
+        _ => report(
+            as_root()
+                .and_then(|()| Exe::current())
+                .and_then(|host| rollback(&env, &host).map(|_| 0)),
+        ),
     }
 }
 

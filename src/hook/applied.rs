@@ -21,7 +21,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::invocation::Invocation;
+use super::invocation::{Invocation, is_configured};
 use super::records::storable;
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
@@ -42,27 +42,34 @@ pub fn dir() -> PathBuf {
 /// At the end of an up (post-up: the stanza was applied) record the interface's
 /// stanzas from the file of the ifup that runs us; at the end of a down (post-down)
 /// remove the record. Other phases do nothing.
+///
+/// Inside `ifup -a` the runs of the interfaces record nothing: the `IFACE=--all`
+/// post-up run after them reads the file once and records every interface that
+/// is up and has no record ([`record_missing`]), instead of each run reading the
+/// whole file (quadratic at boot). Interfaces that were already up keep their
+/// record: an `ifup -a` after an edit must not make the edit look applied.
 pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
-    if !storable(&h.iface) {
+    let all = h.iface == "--all";
+    if !all && !storable(&h.iface) {
         return;
     }
     let done = match phase {
         Phase::PostUp => {
-            let file = Invocation::find(file_override)
-                .file
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
-            match Config::load(&file) {
-                Ok(c) => match render(&c, &h.logical) {
+            let inv = Invocation::find(file_override);
+            let in_all = inv
+                .outermost
+                .as_ref()
+                .is_some_and(|c| c.prog == "ifup" && c.args.all);
+            match load(&inv) {
+                Some(c) if all => record_missing(&c, &inv.state_dir, &dir()),
+                Some(c) if !in_all => match render(&c, &h.logical) {
                     Some(text) => write(&dir(), &h.iface, &text),
                     None => Ok(()),
                 },
-                Err(e) => {
-                    log::debug!("{}: not recorded: {e}", h.iface);
-                    Ok(())
-                }
+                _ => Ok(()),
             }
         }
-        Phase::PostDown => remove(&dir(), &h.iface),
+        Phase::PostDown if !all => remove(&dir(), &h.iface),
         _ => Ok(()),
     };
     if let Err(e) = done {
@@ -70,6 +77,44 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
         // by the batch records); reload says which interfaces have no record
         log::debug!("{}: the applied stanza is not recorded: {e}", h.iface);
     }
+}
+
+/// The interfaces file of the ifup that runs us (None, logged, when unreadable).
+fn load(inv: &Invocation) -> Option<Config> {
+    let file = inv
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INTERFACES));
+    Config::load(&file)
+        .map_err(|e| log::debug!("not recorded: {e}"))
+        .ok()
+}
+
+/// Record every interface ifupdown has up (in `state_dir`) that has no record
+/// in `dir`, from `config`.
+pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<(), RunDirError> {
+    for (phys, logical) in configured_interfaces(state_dir) {
+        if read(dir, &phys)?.is_none()
+            && let Some(text) = render(config, &logical)
+        {
+            write(dir, &phys, &text)?;
+        }
+    }
+    Ok(())
+}
+
+/// The interfaces ifupdown has up, from its state directory: (physical name,
+/// logical name), in the order of its `ifstate` file.
+pub fn configured_interfaces(state_dir: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(state_dir.join("ifstate")).unwrap_or_default();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (phys, logical) = line.split_once('=').unwrap_or((line, line));
+        if is_configured(state_dir, phys) && !out.iter().any(|(p, _)| p == phys) {
+            out.push((phys.to_string(), logical.to_string()));
+        }
+    }
+    out
 }
 
 /// The stanzas of logical interface `logical` in `config` as interfaces(5) text
@@ -188,6 +233,46 @@ mod tests {
     }
 
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn records_what_is_up_and_has_no_record() {
+        let d = tempfile::tempdir().unwrap();
+        let state = d.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::write(
+            state.join("ifstate"),
+            "lo=lo\neth0=eth0\nwlan0=home\ngone=gone\n",
+        )
+        .unwrap();
+        for (n, v) in [
+            ("lo", "lo"),
+            ("eth0", "eth0"),
+            ("wlan0", "home"),
+            ("gone", ""),
+        ] {
+            std::fs::write(state.join(format!("ifstate.{n}")), v).unwrap();
+        }
+        assert_eq!(
+            configured_interfaces(&state),
+            [("lo", "lo"), ("eth0", "eth0"), ("wlan0", "home")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        let store = d.path().join("applied");
+        write(&store, "eth0", "old\n").unwrap();
+        let c = Config::parse_str(
+            "iface eth0 inet manual\niface home inet dhcp\n",
+            Path::new("/x"),
+        )
+        .unwrap();
+        record_missing(&c, &state, &store).unwrap();
+        // eth0 keeps what its ifup applied; wlan0 gets the stanza of `home`
+        assert_eq!(read(&store, "eth0").unwrap().as_deref(), Some("old\n"));
+        assert_eq!(
+            read(&store, "wlan0").unwrap().as_deref(),
+            Some("iface home inet dhcp\n")
+        );
+        assert_eq!(read(&store, "lo").unwrap(), None);
+    }
 
     #[test]
     fn write_read_remove() {

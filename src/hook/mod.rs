@@ -91,7 +91,13 @@ fn hook(h: &HookEnv, file_override: Option<PathBuf>) -> Result<(), error::HookEr
         return Ok(());
     };
     if h.iface == "--all" {
-        return all::run(h, phase, invocation::Invocation::find(file_override));
+        let r = all::run(
+            h,
+            phase,
+            invocation::Invocation::find(file_override.clone()),
+        );
+        applied::record(h, phase, file_override);
+        return r;
     }
     let r = stanza::run(h, phase, file_override.clone());
     if r.is_ok() {

@@ -101,20 +101,6 @@ pub fn load_checked(file: &Path) -> Result<Config, ReloadError> {
     Ok(config)
 }
 
-/// The interfaces ifupdown has up, from its state directory: (physical name,
-/// logical name), in the order of its `ifstate` file.
-pub fn configured_interfaces(state_dir: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(state_dir.join("ifstate")).unwrap_or_default();
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (phys, logical) = line.split_once('=').unwrap_or((line, line));
-        if is_configured(state_dir, phys) && !out.iter().any(|(p, _)| p == phys) {
-            out.push((phys.to_string(), logical.to_string()));
-        }
-    }
-    out
-}
-
 /// What the comparison found: the decision and the text of the applied stanzas.
 struct Compared {
     decision: diff::Decision,
@@ -130,7 +116,7 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
     let mut old_text = String::new();
     let mut seen: Vec<String> = Vec::new();
     let mut unrecorded = Vec::new();
-    for (phys, logical) in configured_interfaces(state_dir) {
+    for (phys, logical) in applied::configured_interfaces(state_dir) {
         let record = applied::read(&store, &phys).map_err(ReloadError::Store)?;
         let was_recorded = record.is_some();
         let text = record

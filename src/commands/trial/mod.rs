@@ -122,7 +122,7 @@ impl Host for Exe {
     }
 
     fn up_interfaces(&self) -> Vec<String> {
-        crate::reload::configured_interfaces(Path::new(crate::hook::STATE_DIR))
+        crate::hook::applied::configured_interfaces(Path::new(crate::hook::STATE_DIR))
             .into_iter()
             .map(|(phys, logical)| format!("{phys}={logical}"))
             .collect()

@@ -165,57 +165,90 @@ fn read_observed(vsctl: &Vsctl) -> Result<(Observed, Option<String>), ReloadErro
     }
 }
 
+/// What one reload works with.
+struct Run<'a> {
+    file: &'a Path,
+    config: &'a Config,
+    vsctl: Vsctl,
+    /// Scenes of the new file and of the applied stanzas.
+    new_scene: Scene,
+    old_scene: Scene,
+    /// Where the applied stanzas are written for `ifdown -i`.
+    old_path: PathBuf,
+    compared: Compared,
+}
+
 /// The reload itself (the file is checked and the lock held).
 fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError> {
     let vsctl = Vsctl::default();
     let (observed, down) = read_observed(&vsctl)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
     let scene = |c: Config, f: Option<PathBuf>| Scene::new(f, Some(c), None, "start", "pre-up");
-    let new_scene = scene(config.clone(), shown.clone());
-    let c = compare(config, &observed, &new_scene)?;
-    let d = &c.decision;
+    let new_scene = scene(config.clone(), shown);
+    let compared = compare(config, &observed, &new_scene)?;
     let old_path = old_file();
-    let old_config = Config::parse_str(&c.old_text, &old_path).unwrap_or_default();
-    let old_scene = scene(old_config, Some(old_path.clone()));
-    let state_dir = Path::new(STATE_DIR);
-    let configured = |n: &str| is_configured(state_dir, n);
+    let old_config = Config::parse_str(&compared.old_text, &old_path).unwrap_or_default();
+    let r = Run {
+        file,
+        config,
+        vsctl,
+        new_scene,
+        old_scene: scene(old_config, Some(old_path.clone())),
+        old_path,
+        compared,
+    };
     if dry_run {
         match &down {
             Some(why) => println!("# {why}: planned against an empty OVSDB"),
             None => println!("# planned against the running OVSDB (read-only)"),
         }
-        print!("{d}");
-        if !d.down.is_empty() {
-            println!("# taken down with the applied stanzas:");
-            println!("ifdown -i {} {}", old_path.display(), d.down.join(" "));
-        }
-        let p = apply::in_place(
-            &new_scene,
-            &old_scene,
-            &observed,
-            vsctl.timeout,
-            &d.converge,
-            &configured,
-        )?;
-        if let Some(line) = d.converge_line() {
-            println!("{line}");
-        }
-        print!("{}", p.plan);
-        for argv in &p.port_ifups {
-            println!("{}", argv.join(" "));
-        }
-        if !d.up.is_empty() {
-            println!("# brought up with the new file:");
-            println!("ifup -i {} {}", file.display(), d.up.join(" "));
-        }
-        if !d.unchanged.is_empty() {
-            println!("# unchanged: {}", d.unchanged.join(" "));
-        }
-        if d.is_empty() {
-            println!("# nothing to do: the host matches {}", file.display());
-        }
-        return Ok(());
+        return print_plan(&r, &observed);
     }
+    apply_all(&r)
+}
+
+/// `--dry-run`: every part, as it would run now.
+fn print_plan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
+    let d = &r.compared.decision;
+    let state_dir = Path::new(STATE_DIR);
+    let configured = |n: &str| is_configured(state_dir, n);
+    print!("{d}");
+    if !d.down.is_empty() {
+        println!("# taken down with the applied stanzas:");
+        println!("ifdown -i {} {}", r.old_path.display(), d.down.join(" "));
+    }
+    let p = apply::in_place(
+        &r.new_scene,
+        &r.old_scene,
+        observed,
+        r.vsctl.timeout,
+        &d.converge,
+        &configured,
+    )?;
+    if let Some(line) = d.converge_line() {
+        println!("{line}");
+    }
+    print!("{}", p.plan);
+    for argv in &p.port_ifups {
+        println!("{}", argv.join(" "));
+    }
+    if !d.up.is_empty() {
+        println!("# brought up with the new file:");
+        println!("ifup -i {} {}", r.file.display(), d.up.join(" "));
+    }
+    if !d.unchanged.is_empty() {
+        println!("# unchanged: {}", d.unchanged.join(" "));
+    }
+    if d.is_empty() {
+        println!("# nothing to do: the host matches {}", r.file.display());
+    }
+    Ok(())
+}
+
+/// Run the parts in order; a failing part does not stop the others (a second
+/// reload completes them). The last failure is the error, the others printed.
+fn apply_all(r: &Run) -> Result<(), ReloadError> {
+    let d = &r.compared.decision;
     print!("{d}");
     if let Some(line) = d.converge_line() {
         println!("{line}");
@@ -223,23 +256,24 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
     let mut failures: Vec<ReloadError> = Vec::new();
     if !d.down.is_empty() {
         rundir::ensure_dir(Path::new(records::DIR)).map_err(ReloadError::Store)?;
-        rundir::write_atomic(&old_path, c.old_text.as_bytes()).map_err(ReloadError::Store)?;
-        if let Err(e) = apply::ifupdown("ifdown", &old_path, &d.down) {
+        rundir::write_atomic(&r.old_path, r.compared.old_text.as_bytes())
+            .map_err(ReloadError::Store)?;
+        if let Err(e) = apply::ifupdown("ifdown", &r.old_path, &d.down) {
             failures.push(e);
         }
     }
     if !d.converge.is_empty()
-        && let Err(e) = converge(config, &new_scene, &old_scene, &vsctl, &d.converge)
+        && let Err(e) = converge(r, &d.converge)
     {
         failures.push(e);
     }
-    if let Err(e) = apply::ifupdown("ifup", file, &d.up) {
+    if let Err(e) = apply::ifupdown("ifup", r.file, &d.up) {
         failures.push(e);
     }
     let store = applied::dir();
-    for (phys, logical) in &c.unrecorded {
+    for (phys, logical) in &r.compared.unrecorded {
         if d.unchanged.contains(phys)
-            && let Some(text) = applied::render(config, logical)
+            && let Some(text) = applied::render(r.config, logical)
             && let Err(e) = applied::write(&store, phys, &text)
         {
             log::warn!("{phys}: not recorded: {e}");
@@ -254,7 +288,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         None => {
             println!(
                 "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
-                file.display(),
+                r.file.display(),
                 d.converge.len(),
                 d.down.len(),
                 d.up.len(),
@@ -267,13 +301,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
 
 /// The in-place part: under ifupdown's lock of each interface, OVSDB read again
 /// (the ifdown part changed it), planned, executed, then recorded.
-fn converge(
-    config: &Config,
-    new_scene: &Scene,
-    old_scene: &Scene,
-    vsctl: &Vsctl,
-    names: &[(String, Vec<String>)],
-) -> Result<(), ReloadError> {
+fn converge(r: &Run, names: &[(String, Vec<String>)]) -> Result<(), ReloadError> {
     let state_dir = Path::new(STATE_DIR);
     let list: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
     let locks = lock::IfaceLock::take_all(state_dir, &list, lock::IFACE_WAIT)?;
@@ -286,20 +314,20 @@ fn converge(
         println!("# {n}: taken down meanwhile by ifdown: left alone");
     }
     let names = names.as_slice();
-    let observed = Observed::read(vsctl).map_err(ReloadError::ReadOvsdb)?;
+    let observed = Observed::read(&r.vsctl).map_err(ReloadError::ReadOvsdb)?;
     let configured = |n: &str| is_configured(state_dir, n);
     let p = apply::in_place(
-        new_scene,
-        old_scene,
+        &r.new_scene,
+        &r.old_scene,
         &observed,
-        vsctl.timeout,
+        r.vsctl.timeout,
         names,
         &configured,
     )?;
-    crate::hook::execute_plan(&p.plan, vsctl, false, "reload")?;
+    crate::hook::execute_plan(&p.plan, &r.vsctl, false, &list.join(","))?;
     let store = applied::dir();
     for (n, _) in names {
-        if let Some(text) = applied::render(config, n)
+        if let Some(text) = applied::render(r.config, n)
             && let Err(e) = applied::write(&store, n, &text)
         {
             log::warn!("{n}: not recorded: {e}");

@@ -60,13 +60,16 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
                 .outermost
                 .as_ref()
                 .is_some_and(|c| c.prog == "ifup" && c.args.all);
+            if in_all && !all {
+                return;
+            }
             match load(&inv) {
                 Some(c) if all => record_missing(&c, &inv.state_dir, &dir()),
-                Some(c) if !in_all => match render(&c, &h.logical) {
+                Some(c) => match render(&c, &h.logical) {
                     Some(text) => write(&dir(), &h.iface, &text),
                     None => Ok(()),
                 },
-                _ => Ok(()),
+                None => Ok(()),
             }
         }
         Phase::PostDown if !all => remove(&dir(), &h.iface),

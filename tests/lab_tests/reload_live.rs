@@ -172,8 +172,8 @@ fn reload_under_traffic_touches_only_what_changed() -> Result<(), LabError> {
         .collect::<Result<_, _>>()?;
 
     h.write_interfaces(&new_config())?;
-    let mgmt = start_ping(&s.switch, "192.0.2.1", "100")?;
-    let vms = start_ping(&s.vm1, "10.0.10.2", "100")?;
+    let mgmt = start_ping(&s.switch, "192.0.2.1", "200")?;
+    let vms = start_ping(&s.vm1, "10.0.10.2", "200")?;
     std::thread::sleep(std::time::Duration::from_millis(1000));
     let out = h.run(&["ifupdown-ovs", "reload"])?;
     assert!(
@@ -184,12 +184,12 @@ fn reload_under_traffic_touches_only_what_changed() -> Result<(), LabError> {
     );
     let (sent, got, text) = ping_result(mgmt)?;
     assert!(
-        sent == 100 && got == 100,
+        sent == 200 && got == 200,
         "management pings lost:\n{text}\nreload said:\n{}",
         out.stdout
     );
     let (sent, got, text) = ping_result(vms)?;
-    assert!(sent == 100 && got == 100, "VM pings lost:\n{text}");
+    assert!(sent == 200 && got == 200, "VM pings lost:\n{text}");
 
     let after: Vec<String> = unchanged
         .iter()

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use super::env;
 use super::error::{BatchError, HookError};
-use super::execute::{answering, failing, run_step};
+use super::execute::{answering, failing, run_step, undo_added};
 use super::invocation::{Caller, IfupdownArgs, Invocation, is_configured};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::hook::records::{self, Records, Session, UpEntry, UpRequest};
@@ -259,7 +259,7 @@ impl<'a> UpBatch<'a> {
             return Ok(());
         }
         self.apply(&b.tx)?;
-        let done = self.working(&b.covered)?;
+        let done = self.working(&b.covered, &observed)?;
         self.kernel(&done)?;
         if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
             return Err(BatchError::Stopped(why));
@@ -342,7 +342,11 @@ impl<'a> UpBatch<'a> {
 
     /// The interfaces of `covered` that OVS set up, with all they need; the others
     /// are left to their own hook run.
-    fn working<'c>(&self, covered: &'c [Covered]) -> Result<Vec<&'c Covered>, BatchError> {
+    fn working<'c>(
+        &self,
+        covered: &'c [Covered],
+        before: &Observed,
+    ) -> Result<Vec<&'c Covered>, BatchError> {
         let mut check: Vec<String> = Vec::new();
         for n in covered.iter().flat_map(|c| c.check.iter()) {
             if !check.contains(n) {
@@ -356,10 +360,15 @@ impl<'a> UpBatch<'a> {
                 f.name().to_string()
             })
             .collect();
-        Ok(covered
+        let (done, left): (Vec<&Covered>, Vec<&Covered>) = covered
             .iter()
-            .filter(|c| !c.check.iter().any(|n| failed.contains(n)))
-            .collect())
+            .partition(|c| !c.check.iter().any(|n| failed.contains(n)));
+        // what the batch added for them goes again (their own runs retry)
+        let left: BTreeSet<String> = left.iter().map(|c| c.name.clone()).collect();
+        if !left.is_empty() {
+            undo_added(&self.vsctl, before, &left, "ifup -a", self.verbose);
+        }
+        Ok(done)
     }
 
     /// Their sysctls, then their links up with one `ip -batch`.
@@ -521,9 +530,12 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
     }
     let names = || targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
-        if h.verbose() {
-            eprintln!("ifupdown-ovs: ifdown -a: {why}; nothing to remove from OVS");
-        }
+        // they stay in OVS's database (and, with ovs-vswitchd alive, live)
+        eprintln!(
+            "ifupdown-ovs: ifdown -a: {why}; not removed from OVS: {} (they come back when it \
+             starts: then `ifdown --force` them, or `ifup -a` to have them up again)",
+            names().join(" ")
+        );
         return Ok(());
     }
     answering(records, Some(session)).map_err(|source| HookError::DownAllUnanswered {

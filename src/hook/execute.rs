@@ -6,9 +6,19 @@
 //! the port itself. And whether OVS answers at all ([`answering`]): asked once
 //! per ifup/ifdown, the answer shared through [`super::records`].
 //!
+//! A pre-up that fails after its transaction (OVS cannot open the NIC, a
+//! tunnel's `remote_ip` is refused, a link cannot go up) makes ifupdown mark the
+//! interface unconfigured, and runs none of its down hooks: what the transaction
+//! added would stay in OVSDB with an `error`. [`execute_undoing`] (and `ifup -a`'s
+//! batch, for the interfaces it leaves to their own run) removes it again
+//! ([`undo_added`]): only rows that were not in OVSDB before the run, that carry
+//! our mark and that the run's transaction named — never a row that was there
+//! before, nor a foreign one; a bridge only with nothing else on it.
+//!
 //! May use: `plan::steps` (what to run), `ovsdb`, `net`, the hook's `records`.
 //! Nothing decides here.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,7 +28,7 @@ use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon;
 use crate::ovsdb::state::{Observed, StateError};
-use crate::ovsdb::vsctl::Vsctl;
+use crate::ovsdb::vsctl::{Transaction, Vsctl};
 use crate::plan::steps::{Plan, Step};
 
 /// Run the plan's steps in order; stop at the first failure.
@@ -35,6 +45,128 @@ pub(super) fn execute(
         run_step(step, vsctl, iface)?;
     }
     Ok(())
+}
+
+/// [`execute`] for a pre-up that found `before` in OVSDB: when a step fails
+/// after a transaction went through, what the run added is removed again
+/// ([`undo_added`]), unless OVS did not answer in time.
+pub(super) fn execute_undoing(
+    plan: &Plan,
+    vsctl: &Vsctl,
+    verbose: bool,
+    iface: &str,
+    before: &Observed,
+) -> Result<(), HookError> {
+    let mut named = BTreeSet::new();
+    for step in &plan.steps {
+        if verbose {
+            eprintln!("ifupdown-ovs: {}", plan.line(step));
+        }
+        if let Err(e) = run_step(step, vsctl, iface) {
+            if !named.is_empty() && !e.timed_out() {
+                undo_added(vsctl, before, &named, iface, true);
+            }
+            return Err(e);
+        }
+        if let Step::Vsctl(tx) = step {
+            named.extend(tx.commands.iter().flatten().cloned());
+        }
+    }
+    Ok(())
+}
+
+/// Remove what a failed run added to OVSDB ([`added`] against `before`, among
+/// the rows named `named`), and say so on stderr when `tell` (as `iface`). A
+/// failure to remove is a warning: the run fails anyway.
+pub(super) fn undo_added(
+    vsctl: &Vsctl,
+    before: &Observed,
+    named: &BTreeSet<String>,
+    iface: &str,
+    tell: bool,
+) {
+    let after = match Observed::read(vsctl) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "ifupdown-ovs: warning: {iface}: cannot remove what this run added to OVS: {e}"
+            );
+            return;
+        }
+    };
+    let (tx, removed) = added(before, &after, named);
+    if tx.is_empty() {
+        return;
+    }
+    match vsctl.apply(&tx) {
+        Ok(_) if tell => eprintln!(
+            "ifupdown-ovs: {iface}: removed from OVS what this run added: {}",
+            removed.join(" ")
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "ifupdown-ovs: warning: {iface}: cannot remove what this run added to OVS ({}): {e}",
+            removed.join(" ")
+        ),
+    }
+}
+
+/// The transaction that removes the rows of `after` that `before` does not
+/// hold, that are ours and whose name is in `named`, with their names: a new
+/// bridge with `del-br` when every port on it is such a row too (else it stays),
+/// a new VLAN bridge by taking its row off its parent (`del-br` would take the
+/// parent's ports of its VLAN along), other ports with `del-port`.
+fn added(
+    before: &Observed,
+    after: &Observed,
+    named: &BTreeSet<String>,
+) -> (Transaction, Vec<String>) {
+    let new = |name: &str, owner: Option<&str>, was: bool| {
+        !was && owner.is_some() && named.contains(name)
+    };
+    let ports: Vec<_> = after
+        .ports
+        .iter()
+        .filter(|p| after.bridge(&p.row.name).is_none())
+        .filter(|p| {
+            new(
+                &p.row.name,
+                p.row.owner(),
+                before.port(&p.row.name).is_some(),
+            )
+        })
+        .collect();
+    let mut tx = Transaction::new();
+    let mut removed = Vec::new();
+    let mut gone: BTreeSet<&str> = BTreeSet::new();
+    for b in &after.bridges {
+        let name = b.row.name.as_str();
+        let on = after.ports_of_real(name);
+        if new(name, b.row.owner(), before.bridge(name).is_some())
+            && on
+                .iter()
+                .all(|p| ports.iter().any(|q| q.row.uuid == p.row.uuid))
+        {
+            gone.extend(on.iter().map(|p| p.row.name.as_str()));
+            tx.push(["--if-exists", "del-br", name]);
+            removed.push(name.to_string());
+        }
+    }
+    for p in ports.iter().filter(|p| !gone.contains(p.row.name.as_str())) {
+        let name = p.row.name.as_str();
+        match after.parent_of(name) {
+            Some(parent) if p.fake_bridge => tx.push([
+                "remove",
+                "Bridge",
+                parent.row.name.as_str(),
+                "ports",
+                p.row.uuid.as_str(),
+            ]),
+            _ => tx.push(["--if-exists", "del-port", name]),
+        }
+        removed.push(name.to_string());
+    }
+    (tx, removed)
 }
 
 /// Run one step for interface `iface` (named in its errors and warnings).
@@ -169,5 +301,93 @@ pub(super) fn failing(
             return Ok(failed);
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovsdb::state::OWNER_KEY;
+    use crate::ovsdb::state::tests::observed;
+
+    fn words(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn lines(tx: &Transaction) -> Vec<String> {
+        tx.commands.iter().map(|c| c.join(" ")).collect()
+    }
+
+    fn ours(mut o: Observed, bridge: &str) -> Observed {
+        for b in &mut o.bridges {
+            if b.row.name == bridge {
+                b.row.external_ids.insert(OWNER_KEY.into(), bridge.into());
+            }
+        }
+        o
+    }
+
+    /// eth9 and vx0 were added (ours); vnet0 (foreign) and eth0 (ours, there
+    /// before) stay; a new fake bridge leaves its parent without `del-br`.
+    #[test]
+    fn only_new_rows_of_ours_that_the_run_named_go() {
+        let before = observed(&[("br0", &[("eth0", None, false, true, &[])])]);
+        let after = observed(&[(
+            "br0",
+            &[
+                ("eth0", None, false, true, &[]),
+                ("eth9", None, false, true, &[]),
+                ("vx0", None, false, true, &[]),
+                ("vnet0", None, false, false, &[]),
+                ("v2", Some(2), true, true, &[]),
+                ("p2", Some(2), false, true, &[]),
+            ],
+        )]);
+        let named = words(&["add-port", "br0", "eth9", "vx0", "vnet0", "eth0", "v2"]);
+        let (tx, removed) = added(&before, &after, &named);
+        assert_eq!(
+            lines(&tx),
+            [
+                "--if-exists del-port eth9",
+                "--if-exists del-port vx0",
+                "remove Bridge br0 ports p-v2"
+            ]
+        );
+        assert_eq!(removed, ["eth9", "vx0", "v2"]);
+    }
+
+    /// A bridge the run created goes with its port, unless something else came
+    /// onto it meanwhile.
+    #[test]
+    fn a_new_bridge_goes_only_when_empty_of_others() {
+        let before = Observed::default();
+        let named = words(&["br0", "eth9"]);
+        let after = ours(
+            observed(&[("br0", &[("eth9", None, false, true, &[])])]),
+            "br0",
+        );
+        let (tx, removed) = added(&before, &after, &named);
+        assert_eq!(lines(&tx), ["--if-exists del-br br0"]);
+        assert_eq!(removed, ["br0"]);
+        let after = ours(
+            observed(&[(
+                "br0",
+                &[
+                    ("eth9", None, false, true, &[]),
+                    ("vnet0", None, false, false, &[]),
+                ],
+            )]),
+            "br0",
+        );
+        let (tx, _) = added(&before, &after, &named);
+        assert_eq!(lines(&tx), ["--if-exists del-port eth9"]);
+        // a bridge that was there before stays
+        let before = observed(&[("br0", &[])]);
+        let after = ours(
+            observed(&[("br0", &[("eth9", None, false, true, &[])])]),
+            "br0",
+        );
+        let (tx, _) = added(&before, &after, &named);
+        assert_eq!(lines(&tx), ["--if-exists del-port eth9"]);
     }
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use super::all;
 use super::env;
 use super::error::HookError;
-use super::execute::{answering, execute, run_step};
+use super::execute::{answering, execute, execute_undoing, run_step};
 use super::invocation::{Invocation, is_configured};
 use super::records::{Records, Session};
 use crate::cli::DEFAULT_INTERFACES;
@@ -254,7 +254,12 @@ impl Stanza<'_> {
             Phase::PostDown => phases::routes_down(&inputs, name),
         }
         .map_err(|e| self.plan_error(e))?;
-        execute(&plan, &self.vsctl, self.h.verbose(), &self.h.iface)
+        let verbose = self.h.verbose();
+        match self.phase {
+            // a failed pre-up takes back what it added (ifupdown runs no down hook)
+            Phase::PreUp => execute_undoing(&plan, &self.vsctl, verbose, &self.h.iface, &observed),
+            _ => execute(&plan, &self.vsctl, verbose, &self.h.iface),
+        }
     }
 
     /// Whether ifupdown has `name` configured.

@@ -23,6 +23,8 @@ mod faults_agent;
 mod faults_files;
 mod faults_hang;
 mod faults_subst;
+mod faults_suite;
+mod faults_undo;
 mod hook_basic;
 mod hook_batch;
 mod hook_compat;

@@ -142,7 +142,10 @@ pub fn render(config: &Config, logical: &str) -> Option<String> {
         any = true;
         let _ = writeln!(out, "iface {} {} {}", st.name, st.family, st.method);
         for o in config.resolved_options(st) {
-            let _ = writeln!(out, "    {} {}", o.name, o.value);
+            // a repeated option is one value joined with newlines: one line each
+            for v in o.value.split('\n') {
+                let _ = writeln!(out, "    {} {}", o.name, v);
+            }
         }
     }
     any.then_some(out)
@@ -220,6 +223,7 @@ mod tests {
         let c = Config::parse_str(
             "auto br0\nallow-hotplug br0\niface tmpl inet manual\n    mtu 9000\n\
              iface br0 inet static inherits tmpl\n    address 192.0.2.1/24\n    up true\n\
+             address 198.51.100.1/24\n\
              iface br0 inet6 manual\n    ovs_type OVSBridge\n",
             Path::new("/x"),
         )
@@ -227,7 +231,8 @@ mod tests {
         assert_eq!(
             render(&c, "br0").unwrap(),
             "auto br0\nallow-hotplug br0\niface br0 inet static\n    mtu 9000\n    \
-             address 192.0.2.1/24\n    up true\niface br0 inet6 manual\n    ovs_type OVSBridge\n"
+             address 192.0.2.1/24\n    address 198.51.100.1/24\n    up true\n\
+             iface br0 inet6 manual\n    ovs_type OVSBridge\n"
         );
         assert_eq!(render(&c, "eth9"), None);
         // the text parses again to the same stanzas

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::hook::error::HookError;
 use crate::interfaces::ParseError;
+use crate::ovsdb::daemon::NotRunning;
 use crate::ovsdb::state::StateError;
 use crate::plan::error::PlanError;
 use crate::sys::process::ProcessError;
@@ -42,6 +43,9 @@ pub enum ReloadError {
     /// The applied-stanza store or the file of the applied stanzas.
     #[error("the applied stanzas: {0}")]
     Store(#[source] RunDirError),
+    /// OVS is not running and could not be started.
+    #[error("{0}")]
+    NotRunning(#[source] NotRunning),
     #[error("cannot read OVSDB: {0}")]
     ReadOvsdb(#[source] StateError),
     /// An interface cannot be converged in place.

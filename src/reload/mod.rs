@@ -181,6 +181,11 @@ struct Run<'a> {
 /// The reload itself (the file is checked and the lock held).
 fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError> {
     let vsctl = Vsctl::default();
+    if !dry_run {
+        // as the hook's pre-up would: OVS started if it is not running
+        daemon::ensure_running(Path::new(daemon::RUNDIR), daemon::START_LIMIT, None)
+            .map_err(ReloadError::NotRunning)?;
+    }
     let (observed, down) = read_observed(&vsctl)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
     let scene = |c: Config, f: Option<PathBuf>| Scene::new(f, Some(c), None, "start", "pre-up");

@@ -278,6 +278,24 @@ fn reload_refuses_a_broken_file_and_dry_run_changes_nothing() -> Result<(), LabE
     assert_eq!(plan.matches("ovs-vsctl").count(), 1, "{plan}");
     assert_eq!(h.vsctl(&["show"])?, show);
     assert_eq!(state(h)?, st);
+
+    // an interface up without a record (brought up before the store existed):
+    // compared with the file, said so, recorded by the reload
+    h.ok(&["rm", "/run/ifupdown-ovs-applied/mgmt0"])?;
+    let plan = h.ok(&["ifupdown-ovs", "reload", "--dry-run"])?;
+    assert!(
+        plan.contains("# mgmt0: no record of what its ifup applied"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("# unchanged: lo br0 eth0 mgmt0 vlan10"),
+        "{plan}"
+    );
+    h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(
+        h.read_file("/run/ifupdown-ovs-applied/mgmt0")?
+            .contains("address 192.0.2.1/24")
+    );
     Ok(())
 }
 
@@ -385,6 +403,17 @@ iface p2 inet manual
         "{addrs}"
     );
     assert_eq!(h.read_file(sysctl)?.trim(), "0");
+    // OVS stopped: the reload starts it, as the hook would, then converges
+    let edited = h.read_file("/etc/network/interfaces")?;
+    h.stop_ovs()?;
+    h.write_interfaces(&edited.replace(
+        "    ovs_bridge br0\n",
+        "    ovs_bridge br0\n    ovs_tag 5\n",
+    ))?;
+    let out = h.run(&["ifupdown-ovs", "reload"])?;
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert!(h.ovs_running()?);
+    assert_eq!(h.vsctl(&["get", "Port", "p1", "tag"])?.trim(), "5");
     // ifdown now takes the addresses the reload applied
     h.ifdown(&["p1"])?;
     assert!(!h.link_exists("p1")?);

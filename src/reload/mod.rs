@@ -127,7 +127,7 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
         if change == diff::Change::Unchanged && scene.entry(&logical).ok().flatten().is_some() {
             let in_ovsdb = observed.bridge(&logical).is_some() || observed.port(&logical).is_some();
             if !in_ovsdb {
-                change = diff::Change::Ovs(vec!["(missing in OVSDB)".into()]);
+                change = diff::Change::Ovs(vec!["missing in OVSDB".into()]);
             }
         }
         if phys != logical && matches!(change, diff::Change::Ovs(_)) {

@@ -338,6 +338,15 @@ fn a_killed_reload_is_completed_by_the_next() -> Result<(), LabError> {
     assert!(again.contains("# nothing to do"), "{again}");
     let st = h.run(&["ifupdown-ovs", "status"])?;
     assert!(st.success(), "status after reload:\n{}", st.stdout);
+    // a port of ours deleted by hand: unchanged in the file, but missing: put back
+    h.vsctl(&["del-port", "trunk0"])?;
+    let out = h.ok(&["ifupdown-ovs", "reload"])?;
+    assert!(out.contains("trunk0 (missing in OVSDB)"), "{out}");
+    assert_eq!(h.vsctl(&["port-to-br", "trunk0"])?.trim(), "br0");
+    assert_eq!(
+        h.vsctl(&["get", "Port", "trunk0", "trunks"])?.trim(),
+        "[10, 20, 30]"
+    );
     Ok(())
 }
 

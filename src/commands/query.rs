@@ -7,10 +7,10 @@
 //! first. Like ifquery, mapping scripts
 //! whose pattern matches the name are run (argv `SCRIPT PHYS`, `map` lines on stdin)
 //! and give the logical name; unlike ifquery, a script is killed after
-//! [`MAPPING_TIMEOUT`]. Not done: the values ifquery derives itself from the
-//! method (for example `netmask` and `broadcast` from `address 192.0.2.1/24`, or
-//! inet6 defaults like `dad-attempts`), and ifquery's use of the state in
-//! /run/network/ifstate. A missing or unreadable top file is an error here (ifquery
+//! [`MAPPING_TIMEOUT`]. The values ifquery derives itself from the method are
+//! derived here too ([`derive`]: `netmask` and `broadcast` from `address
+//! 192.0.2.1/24`, `hwaddress ether X` → `X`, inet6 defaults like `dad-attempts`).
+//! Not done: ifquery's use of the state in /run/network/ifstate. A missing or unreadable top file is an error here (ifquery
 //! warns and goes on with no stanzas).
 //!
 //! `query --list [--allow CLASS]` prints the physical names of the class (default
@@ -25,6 +25,8 @@ use crate::cli::QueryArgs;
 use crate::error::Error;
 use crate::interfaces::{Config, Mapping, pattern};
 use crate::sys::process::{ProcessError, run_bounded_input};
+
+mod derive;
 
 /// How long a mapping script may run before it is killed (ifupdown waits forever;
 /// scripts that probe the network, like guessnet's, take seconds).
@@ -163,8 +165,14 @@ pub fn query(
     let mut text = String::new();
     for iface in cfg.stanzas(&logical) {
         found = true;
-        for o in cfg.resolved_options(iface) {
-            text.push_str(&format!("{}: {}\n", o.name, o.value));
+        let mut options: Vec<(String, String)> = cfg
+            .resolved_options(iface)
+            .into_iter()
+            .map(|o| (o.name, o.value))
+            .collect();
+        derive::derive(&iface.family, &iface.method, &phys, &mut options);
+        for (name, value) in options {
+            text.push_str(&format!("{name}: {value}\n"));
         }
     }
     if !found {
@@ -248,7 +256,11 @@ mod tests {
         let c = cfg("iface t inet manual\n mtu 1\n\
              iface x inet manual inherits t\n mtu 2\n a b\n b c\n b d\niface x inet6 auto\n p q\n");
         let (text, errs) = query(&c, "x", None, &no_map);
-        assert_eq!(text, "mtu: 1\n2\na: b\nb: c\nd\np: q\n");
+        assert_eq!(
+            text,
+            "mtu: 1\n2\na: b\nb: c\nd\np: q\n\
+             accept_ra: 2\nrequest_prefix: 0\nll-attempts: 60\nll-interval: 0.1\n"
+        );
         assert!(errs.is_empty());
     }
 

@@ -7,7 +7,8 @@
 //!   started, the first interface's own run reports why) and answers (if it does
 //!   not, that is recorded and every interface's own run fails at once with
 //!   it), read OVSDB once, apply one transaction for all of them
-//!   ([`phases::pre_up_batch`]), check that OVS set them up, set their sysctls,
+//!   ([`phases::pre_up_batch`]; when OVS refuses it, again without the
+//!   interface at fault: [`alone`]), check that OVS set them up, set their sysctls,
 //!   set their links up with one `ip -batch`, check that OVS still runs, and
 //!   record the fingerprint of each interface that is done. It never fails
 //!   (ifupdown would abort the whole `ifup -a`): whatever goes wrong, the
@@ -32,6 +33,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod alone;
+
+pub(super) use alone::{blame, bridge_alone};
+
 use super::env;
 use super::error::{BatchError, HookError};
 use super::execute::{answering, failing, run_step, undo_added};
@@ -44,9 +49,9 @@ use crate::net::addr::Family;
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::state::Observed;
-use crate::ovsdb::vsctl::{Transaction, Vsctl};
+use crate::ovsdb::vsctl::{Transaction, Vsctl, VsctlError};
 use crate::plan::converge;
-use crate::plan::phases::{self, Covered, Inputs, Phase};
+use crate::plan::phases::{self, BatchUp, Covered, Inputs, Phase};
 use crate::plan::scene::{HookEnv, Scene};
 use crate::sys::words::shell_line;
 
@@ -249,17 +254,20 @@ impl<'a> UpBatch<'a> {
         }
         self.start_ovs()?;
         answering(self.records, Some(self.session))?;
-        let observed = Observed::read(&self.vsctl)?;
-        let inputs = Inputs::new(&scene, &observed, self.vsctl.timeout, &configured);
-        let b = phases::pre_up_batch(&inputs, &targets);
-        for (n, why) in &b.skipped {
-            self.left(n, why);
-        }
-        if b.covered.is_empty() {
+        let before = Observed::read(&self.vsctl)?;
+        let applied = alone::apply_alone(
+            &mut Try {
+                batch: self,
+                scene: &scene,
+                configured: &configured,
+                before: Some(&before),
+            },
+            &targets,
+        )?;
+        if applied.is_empty() {
             return Ok(());
         }
-        self.apply(&b.tx)?;
-        let done = self.working(&b.covered, &observed)?;
+        let done = self.working(&applied, &before)?;
         self.kernel(&done)?;
         if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
             return Err(BatchError::Stopped(why));
@@ -326,18 +334,6 @@ impl<'a> UpBatch<'a> {
                 e.into()
             },
         )
-    }
-
-    /// The one transaction for all of them.
-    fn apply(&self, tx: &Transaction) -> Result<(), BatchError> {
-        if self.verbose {
-            eprintln!(
-                "ifupdown-ovs: ifup -a: {}",
-                shell_line(&tx.argv(self.vsctl.timeout))
-            );
-        }
-        self.vsctl.apply(tx).map_err(BatchError::Transaction)?;
-        Ok(())
     }
 
     /// The interfaces of `covered` that OVS set up, with all they need; the others
@@ -430,6 +426,52 @@ impl<'a> UpBatch<'a> {
             );
         }
         Ok(())
+    }
+}
+
+/// One try of the batch (see [`alone`]): plan against OVSDB as it is now, apply.
+struct Try<'a, 'b> {
+    batch: &'a UpBatch<'b>,
+    scene: &'a Scene,
+    configured: &'a dyn Fn(&str) -> bool,
+    /// OVSDB as read before the first try (taken by it; later tries read again).
+    before: Option<&'a Observed>,
+}
+
+impl alone::Tries for Try<'_, '_> {
+    fn plan(
+        &mut self,
+        names: &[String],
+        refused: &[String],
+        later: &[String],
+    ) -> Result<BatchUp, BatchError> {
+        let vsctl = &self.batch.vsctl;
+        let read;
+        let observed = match self.before.take() {
+            Some(o) => o,
+            None => {
+                read = Observed::read(vsctl)?;
+                &read
+            }
+        };
+        let inputs = Inputs::new(self.scene, observed, vsctl.timeout, self.configured);
+        Ok(phases::pre_up_batch(&inputs, names, refused, later))
+    }
+
+    /// The one transaction for all of them.
+    fn apply(&mut self, tx: &Transaction) -> Result<(), VsctlError> {
+        let vsctl = &self.batch.vsctl;
+        if self.batch.verbose {
+            eprintln!(
+                "ifupdown-ovs: ifup -a: {}",
+                shell_line(&tx.argv(vsctl.timeout))
+            );
+        }
+        vsctl.apply(tx).map(|_| ())
+    }
+
+    fn left(&self, name: &str, why: &str) {
+        self.batch.left(name, why);
     }
 }
 

@@ -66,6 +66,10 @@ pub enum HookError {
         #[source]
         source: VsctlError,
     },
+    /// OVS refused the interface's transaction, because of an option of its
+    /// stanza (found by `hook::all::alone::blame`).
+    #[error(transparent)]
+    Refused(Box<Refused>),
     /// The check after the transaction.
     #[error("{iface}: {source}")]
     Verify {
@@ -132,6 +136,20 @@ impl HookError {
             _ => false,
         }
     }
+}
+
+/// OVS refused the transaction of interface `iface`, because of option
+/// `option` of its stanza at `at`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{at}: {iface}: {option}: Open vSwitch refused it: {source} (`ifupdown-ovs plan {iface}` shows the transaction)"
+)]
+pub struct Refused {
+    pub iface: String,
+    pub at: crate::interfaces::Position,
+    pub option: String,
+    #[source]
+    pub source: VsctlError,
 }
 
 /// Whether reading OVSDB failed because ovs-vsctl got no answer in time.

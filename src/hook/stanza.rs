@@ -42,7 +42,7 @@ use crate::ovsdb::vsctl::Vsctl;
 use crate::plan::error::PlanError;
 use crate::plan::phases::{self, Inputs, Phase};
 use crate::plan::scene::{HookEnv, Scene, env_fingerprint};
-use crate::plan::steps::Step;
+use crate::plan::steps::{Plan, Step};
 
 /// One hook run for stanza `h` in `phase`.
 pub(super) fn run(
@@ -255,11 +255,17 @@ impl Stanza<'_> {
         }
         .map_err(|e| self.plan_error(e))?;
         let verbose = self.h.verbose();
-        match self.phase {
+        let run = |plan: &Plan| match self.phase {
             // a failed pre-up takes back what it added (ifupdown runs no down hook)
-            Phase::PreUp => execute_undoing(&plan, &self.vsctl, verbose, &self.h.iface, &observed),
-            _ => execute(&plan, &self.vsctl, verbose, &self.h.iface),
+            Phase::PreUp => execute_undoing(plan, &self.vsctl, verbose, &self.h.iface, &observed),
+            _ => execute(plan, &self.vsctl, verbose, &self.h.iface),
+        };
+        match run(&plan) {
+            // OVS refused a bridge with its ports: the bridge without them
+            Err(e) if self.phase == Phase::PreUp => all::bridge_alone(&inputs, name, e, &run),
+            r => r,
         }
+        .map_err(|e| all::blame(&self.scene, name, e))
     }
 
     /// Whether ifupdown has `name` configured.

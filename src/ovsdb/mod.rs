@@ -2,11 +2,13 @@
 //! one reader of the Bridge, Port and Interface tables ([`state`]: the hook, the
 //! planner, `status` and the OCF agent all read them there), its `--format=json`
 //! tables and OVSDB atoms, sets and maps read with serde_json ([`json`]), and whether
-//! the daemons are up ([`daemon`]).
+//! the daemons are up ([`daemon`]), and why OVS refused a transaction, with the
+//! record it names ([`refusal`]).
 //!
 //! May use: `sys` (bounded child processes); serde_json.
 
 pub mod daemon;
 pub mod json;
+pub mod refusal;
 pub mod state;
 pub mod vsctl;

@@ -266,6 +266,15 @@ pub enum VsctlError {
 }
 
 impl VsctlError {
+    /// Why OVS refused the transaction, when it answered and refused it (not
+    /// when it did not answer, or ovs-vsctl could not run).
+    pub fn refusal(&self) -> Option<super::refusal::Refusal> {
+        match self {
+            VsctlError::Failed { message } => Some(super::refusal::Refusal::parse(message)),
+            _ => None,
+        }
+    }
+
     /// Whether OVS did not answer in time (ovs-vsctl's `--timeout`, or our limit
     /// on the process).
     pub fn timed_out(&self) -> bool {

@@ -58,7 +58,7 @@ pub fn in_place(
         .filter(|(n, _)| new.entry(n).ok().flatten().is_some())
         .map(|(n, _)| n.clone())
         .collect();
-    let batch = phases::pre_up_batch(&inp, &list);
+    let batch = phases::pre_up_batch(&inp, &list, &[], &[]);
     let mut plan = Plan::new(timeout);
     let mut check: Vec<String> = Vec::new();
     for c in &batch.covered {

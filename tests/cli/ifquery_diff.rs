@@ -1,17 +1,14 @@
 //! Differential test: `ifupdown-ovs query` against the real `ifquery` (ifupdown 0.8)
-//! on every fixture in fixtures/parse/ and fixtures/examples/.
+//! on every fixture in fixtures/parse/, fixtures/examples/ and fixtures/ifquery/
+//! (the last holds ifupdown's own testcases 1, 3, 5, 7 and 9, whose stanzas make
+//! ifquery derive values: netmask and broadcast from `address A/N`, `broadcast
+//! -`, inet6 prefixes and defaults, `hwaddress ether X`, a 6to4 `hexaddress`).
 //!
 //! For each `*.interfaces` file it runs, with both programs: `IFACE` for every
 //! interface named in the file (plus one unknown name), `--list`, and
 //! `--list --allow CLASS` for every allow class, and compares standard output and
-//! success/failure.
-//!
-//! Values that ifquery derives itself from the method are left out of the
-//! comparison, because `query` prints only what the files say: the options in
-//! [`DERIVED`] when ifquery adds them (for example `netmask` and `broadcast` from
-//! `address 192.0.2.1/24`, the inet6 defaults `dad-attempts` and so on), and the
-//! prefix that ifquery cuts off `address` (it moves it to `netmask`). Everything
-//! else must match line for line.
+//! success/failure. Everything must match line for line, the values ifquery
+//! derives from the method included.
 //!
 //! ifquery gets a fresh `--state-dir`, so that the host's /run/network/ifstate does
 //! not change its answers. Needs `/sbin/ifquery` (package ifupdown); it fails with a
@@ -22,21 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ifupdown_ovs::interfaces::Config;
-
-/// Options ifquery adds or computes from the method (ifupdown 0.8.41 on Linux).
-const DERIVED: &[&str] = &[
-    "broadcast",
-    "netmask",
-    "autoconf",
-    "preferred-lifetime",
-    "dad-attempts",
-    "dad-interval",
-    "accept_ra",
-    "request_prefix",
-    "ll-attempts",
-    "ll-interval",
-    "hexaddress",
-];
 
 fn ifquery() -> PathBuf {
     for p in ["/sbin/ifquery", "/usr/sbin/ifquery"] {
@@ -53,7 +35,7 @@ fn ifquery() -> PathBuf {
 fn fixtures() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out = Vec::new();
-    for dir in ["parse", "examples"] {
+    for dir in ["parse", "examples", "ifquery"] {
         let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
             continue; // fixtures/examples may not exist yet
         };
@@ -85,48 +67,20 @@ fn run(cmd: &mut Command) -> Run {
     }
 }
 
-/// Compare ifquery's output with ours, skipping what ifquery derives itself.
+/// Compare ifquery's output with ours, line for line.
 fn compare(ifq: &str, ours: &str) -> Result<(), String> {
     let q: Vec<&str> = ifq.lines().collect();
     let o: Vec<&str> = ours.lines().collect();
-    let (mut i, mut j) = (0, 0);
-    while i < q.len() {
-        if j < o.len() && q[i] == o[j] {
-            i += 1;
-            j += 1;
-            continue;
+    for i in 0..q.len().max(o.len()) {
+        let (a, b) = (q.get(i).copied(), o.get(i).copied());
+        if a != b {
+            return Err(format!(
+                "line {}: ifquery {:?} vs ours {:?}",
+                i + 1,
+                a.unwrap_or("<end>"),
+                b.unwrap_or("<end>")
+            ));
         }
-        if let Some((name, _)) = q[i]
-            .split_once(": ")
-            .or(q[i].strip_suffix(':').map(|n| (n, "")))
-            && DERIVED.contains(&name)
-        {
-            i += 1;
-            continue;
-        }
-        if j < o.len()
-            && let (Some(qa), Some(oa)) = (
-                q[i].strip_prefix("address: "),
-                o[j].strip_prefix("address: "),
-            )
-            && oa
-                .strip_prefix(qa)
-                .is_some_and(|rest| rest.starts_with('/'))
-        {
-            i += 1;
-            j += 1;
-            continue;
-        }
-        return Err(format!(
-            "ifquery line {} {:?} vs ours line {} {:?}",
-            i + 1,
-            q[i],
-            j + 1,
-            o.get(j).copied().unwrap_or("<end>")
-        ));
-    }
-    if j < o.len() {
-        return Err(format!("ours has extra line {} {:?}", j + 1, o[j]));
     }
     Ok(())
 }
@@ -202,23 +156,19 @@ fn query_matches_ifquery_on_fixtures() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {compared} queries differ from ifquery (values ifquery derives itself \
-         — {DERIVED:?} and the /prefix of address — are left out of the comparison):\n\n{}",
+        "{} of {compared} queries differ from ifquery:\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
 }
 
 #[test]
-fn compare_skips_only_derived_values() {
-    let ifq = "address: 192.0.2.1\nmtu: 1500\n9000\nbroadcast: 192.0.2.255\nnetmask: 255.255.255.0\npreferred-lifetime: \n";
-    let ours = "address: 192.0.2.1/24\nmtu: 1500\n9000\n";
-    assert_eq!(compare(ifq, ours), Ok(()));
-    // A real difference is caught: a changed value, a missing line, an extra line.
+fn compare_catches_every_difference() {
+    assert_eq!(compare("mtu: 1500\n9000\n", "mtu: 1500\n9000\n"), Ok(()));
+    // a changed value, a missing line, an extra line, a derived value left out
     assert!(compare("mtu: 1500\n", "mtu: 9000\n").is_err());
     assert!(compare("mtu: 1500\nup: x\n", "mtu: 1500\n").is_err());
     assert!(compare("mtu: 1500\n", "mtu: 1500\nup: x\n").is_err());
-    assert!(compare("address: 192.0.2.1\n", "address: 192.0.2.10/24\n").is_err());
-    // A derived name that we print must match too.
-    assert!(compare("netmask: 1\n", "netmask: 2\n").is_err());
+    assert!(compare("address: 192.0.2.1\n", "address: 192.0.2.1/24\n").is_err());
+    assert!(compare("address: a\nnetmask: 1\n", "address: a\n").is_err());
 }

@@ -799,3 +799,216 @@ fn only_vlan7_failed(host: &Lab, up: &Output) -> Result<(), LabError> {
     assert_eq!(st.len(), order().len() - 1, "{st:?}");
     Ok(())
 }
+
+/// `ifupdown-ovs: FILE:LINE: vlan7: OPTION: Open vSwitch refused it: `, the
+/// start of the error of vlan7's own run, LINE that of the first line from
+/// vlan7's stanza on that starts with `option` (the stanza's when "iface").
+fn refused_vlan7(text: &str, option: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("iface vlan7 "))
+        .expect("vlan7's stanza");
+    let at = lines[start..]
+        .iter()
+        .position(|l| l.trim_start().starts_with(option))
+        .expect("the option")
+        + start
+        + 1;
+    let shown = if option == "iface" {
+        "iface vlan7"
+    } else {
+        option
+    };
+    format!("ifupdown-ovs: /etc/network/interfaces:{at}: vlan7: {shown}: Open vSwitch refused it: ")
+}
+
+/// The lines of ours in `out`'s stderr.
+fn our_lines(out: &Output) -> Vec<&str> {
+    out.stderr
+        .lines()
+        .filter(|l| l.starts_with("ifupdown-ovs:"))
+        .collect()
+}
+
+/// OVS itself refuses vlan7 (its name is taken by a foreign bridge: ovs-vsctl
+/// says so, naming it): `ifup -a` tries the batch again without vlan7, the rest
+/// comes up in that one transaction (not one per interface), vlan7's own run
+/// fails with OVS's words, and the foreign bridge is untouched.
+#[test]
+fn ovs_refusing_a_named_port_fails_it_alone() -> Result<(), LabError> {
+    let text = config();
+    let (host, _wire) = lab("batch-refused", &text)?;
+    host.vsctl(&[
+        "add-br",
+        "vlan7",
+        "--",
+        "set",
+        "bridge",
+        "vlan7",
+        "datapath_type=netdev",
+    ])?;
+    let before = next_cfg(&host)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(!up.success(), "ifup -a should report the failure: {up:?}");
+    let ours = our_lines(&up);
+    assert_eq!(ours.len(), 1, "{}", up.stderr);
+    assert!(
+        ours[0].starts_with(&refused_vlan7(&text, "iface"))
+            && ours[0].contains("local port for bridge vlan7"),
+        "{}",
+        ours[0]
+    );
+    only_vlan7_failed(&host, &up)?;
+    assert_eq!(
+        next_cfg(&host)? - before,
+        2,
+        "the batch without vlan7 and p30's own, not one per interface"
+    );
+    assert_eq!(vsctl_lines(&host, &["list-ports", "vlan7"])?.len(), 0);
+    assert!(host.vsctl(&["list-br"])?.lines().any(|b| b == "vlan7"));
+    Ok(())
+}
+
+/// OVS refuses the batch without naming an interface of it (vlan7's
+/// `ovs_extra` sets a row that does not exist): the batch finds vlan7 by
+/// halving, within a few transactions; the rest comes up, vlan7 fails alone.
+/// Through the init script's `ifup --allow=ovs NAME...` and Debian 12's `ifup
+/// -a --read-environment`, which batch the same way.
+#[test]
+fn ovs_refusing_without_a_name_is_found_by_halving() -> Result<(), LabError> {
+    let text = config().replace(
+        "ovs_options tag=7\n",
+        "ovs_options tag=7\n    ovs_extra set port no-such-port tag=7\n",
+    );
+    let list_text = text.replace("auto ", "allow-ovs ");
+    for (name, boot) in [("batch-halve-list", true), ("batch-halve-env", false)] {
+        let (host, _wire, names) = if boot {
+            init_script_lab(name, &list_text)?
+        } else {
+            let (h, w) = lab(name, &text)?;
+            (h, w, Vec::new())
+        };
+        let before = next_cfg(&host)?;
+        let up = if boot {
+            ifup_list(&host, &[], &names)?
+        } else {
+            host.run(&["ifup", "-a", "--read-environment"])?
+        };
+        assert!(!up.success(), "ifup should report the failure: {up:?}");
+        let ours = our_lines(&up);
+        assert_eq!(ours.len(), 1, "{}", up.stderr);
+        assert!(
+            ours[0].starts_with(&refused_vlan7(&text, "ovs_extra"))
+                && ours[0].contains("no row \"no-such-port\""),
+            "{}",
+            ours[0]
+        );
+        only_vlan7_failed(&host, &up)?;
+        let writes = next_cfg(&host)? - before;
+        assert!(
+            (2..=8).contains(&writes),
+            "{writes} write transactions: the halves that passed and p30's own"
+        );
+    }
+    Ok(())
+}
+
+/// Debian's layout, the bridge bringing up its `allow-br0` ports (`ifup
+/// --allow=ovs br0` as the init script, `ifup br0`, `ifup --allow=ovs -a`, and
+/// with `-o`, which is not batched): one
+/// of them is broken, with a value OVS refuses (`ovs_options lacp=sometimes`,
+/// the issue's typo, which took the whole bridge down) or one `check` refuses
+/// (`ovs_tag seven`). It fails alone: the bridge and its other ports come up;
+/// the broken port is not in OVS.
+#[test]
+fn a_broken_port_of_a_bridge_fails_alone_at_the_bridges_ifup() -> Result<(), LabError> {
+    let broken = [
+        (
+            "ovs",
+            "    ovs_tag 7\n    ovs_options lacp=sometimes\n",
+            "sometimes",
+        ),
+        ("cfg", "    ovs_tag seven\n", "seven"),
+    ];
+    // `-o` (options for every interface) is not batched: the bridge's own run
+    // adds its ports with it, and without them when OVS refuses that
+    let runs: [&[&str]; 4] = [
+        &["--allow=ovs", "br0"],
+        &["br0"],
+        &["--allow=ovs", "-a"],
+        &["--allow=ovs", "-o", "note=x", "br0"],
+    ];
+    for (kind, stanza, word) in broken {
+        for (k, args) in runs.iter().enumerate() {
+            let text = debian_layout().replace("    ovs_tag 7\n", stanza);
+            let (host, _wire) = lab(&format!("batch-br-{kind}{k}"), &text)?;
+            let mut argv = vec!["ifup"];
+            argv.extend_from_slice(args);
+            let up = host.run(&argv)?;
+            broken_port_failed_alone(&host, &up, word)?;
+            if kind == "ovs" {
+                let said = refused_vlan7(&text, "ovs_options");
+                assert!(
+                    our_lines(&up).iter().any(|l| l.starts_with(&said)),
+                    "{said}\n{}",
+                    up.stderr
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After [`debian_layout`]'s bridge came up with a broken vlan7: the error
+/// quotes `word`, and for the rest only the bridge's warning that its
+/// nested `ifup --allow=br0 PORTS` failed (as Debian's hook); br0, eth0 and the
+/// 19 other VLAN ports are up, vlan7 is neither in OVS nor configured.
+fn broken_port_failed_alone(host: &Lab, up: &Output, word: &str) -> Result<(), LabError> {
+    // (an option error names vlan7's FILE:LINE; ifup names vlan7)
+    let ours = our_lines(up);
+    assert!(ours.iter().any(|l| l.contains(word)), "{}", up.stderr);
+    // (and, not batched, the bridge's warning that OVS refused it with its
+    // ports, quoting `word`, or that vlan7 is not added with it)
+    let warning = "ifupdown-ovs: warning: br0: `ifup --allow=br0 ";
+    assert!(
+        ours.iter()
+            .all(|l| l.contains(word) || l.contains("vlan7 ") || l.starts_with(warning)),
+        "{}",
+        up.stderr
+    );
+    assert!(
+        up.stderr.contains("failed to bring up vlan7"),
+        "{}",
+        up.stderr
+    );
+    let ports = vsctl_lines(host, &["list-ports", "br0"])?;
+    assert!(!ports.contains(&"vlan7".to_string()), "{ports:?}");
+    assert_eq!(ports.len(), VLANS as usize, "eth0 and 19 VLANs: {ports:?}");
+    let st = ifstate(host)?;
+    assert!(!st.iter().any(|s| s.starts_with("vlan7=")), "{st:?}");
+    assert_eq!(st.len(), 1 + VLANS as usize, "br0, eth0, 19 VLANs: {st:?}");
+    Ok(())
+}
+
+/// ovs-vswitchd (not ovsdb) rejects vlan7: the transaction passes, and OVS
+/// reports the error in vlan7's Interface row (`type=no-such-type`). The batch
+/// leaves vlan7 to its own run, which fails with that error and takes back what
+/// it added; everything else is up from the one transaction.
+#[test]
+fn vswitchd_rejecting_an_interface_fails_it_alone() -> Result<(), LabError> {
+    let text = config().replace(
+        "ovs_options tag=7\n",
+        "ovs_options tag=7\n    ovs_extra set interface ${IFACE} type=no-such-type\n",
+    );
+    let (host, _wire) = lab("batch-vswitchd", &text)?;
+    let up = host.run(&["ifup", "-a"])?;
+    assert!(!up.success(), "ifup -a should report the failure: {up:?}");
+    let ours = our_lines(&up);
+    assert!(
+        !ours.is_empty() && ours.iter().all(|l| l.contains("vlan7")),
+        "{}",
+        up.stderr
+    );
+    only_vlan7_failed(&host, &up)
+}

@@ -48,7 +48,7 @@ mod up;
 
 pub use down::{post_down, post_down_deferred, pre_down};
 pub use routing::{post_up, routes_down};
-pub use up::{BatchUp, Covered, port_ifup, pre_up, pre_up_batch};
+pub use up::{BatchUp, Covered, port_ifup, pre_up, pre_up_batch, pre_up_without_ports};
 
 /// The four hook phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

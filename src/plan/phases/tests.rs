@@ -169,11 +169,47 @@ fn post_down_removes_ours() {
 }
 
 fn batch(names: &[&str], text: &str, o: &Observed) -> BatchUp {
+    batch_without(names, &[], &[], text, o)
+}
+
+fn batch_without(
+    names: &[&str],
+    refused: &[&str],
+    later: &[&str],
+    text: &str,
+    o: &Observed,
+) -> BatchUp {
     let c = Config::parse_str(text, Path::new("/etc/network/interfaces")).unwrap();
     let s = Scene::new(None, Some(c), None, "start", "pre-up");
     let inp = fake_inputs(&s, o, &|_| false, &|d| d == "eth0");
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    pre_up_batch(&inp, &names)
+    let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|n| n.to_string()).collect() };
+    pre_up_batch(&inp, &strings(names), &strings(refused), &strings(later))
+}
+
+/// Tries of a batch that OVS refused: without the refused interfaces (and
+/// those that need them); a bridge without its refused or later ports.
+#[test]
+fn batch_without_refused_and_later_ones() {
+    let o = Observed::default();
+    let b = batch_without(&["br0", "eth0", "v2"], &["vlan100"], &[], FILE, &o);
+    let tx = crate::sys::words::shell_line(&b.tx.argv(10));
+    assert!(!tx.contains("vlan100"), "{tx}");
+    assert_eq!(b.covered.len(), 3, "{:?}", b.skipped);
+    assert_eq!(b.covered[0].records, ["br0"]);
+    let b = batch_without(&["br0"], &[], &["eth0", "vlan100"], FILE, &o);
+    let tx = crate::sys::words::shell_line(&b.tx.argv(10));
+    assert!(!tx.contains("vlan100") && !tx.contains("eth0"), "{tx}");
+    assert!(tx.contains("add-port br0 tap9"), "{tx}");
+    // a refused bridge: its ports and VLAN bridges are left out
+    let b = batch_without(&["eth0", "v2", "vm1"], &["br0"], &[], FILE, &o);
+    assert!(b.covered.is_empty() && b.tx.is_empty(), "{:?}", b.covered);
+    assert!(
+        b.skipped
+            .iter()
+            .all(|(_, why)| why == "Open vSwitch refused br0"),
+        "{:?}",
+        b.skipped
+    );
 }
 
 fn count(tx: &str, what: &str) -> usize {
@@ -444,4 +480,32 @@ fn new_inputs_read_this_host() {
     let want = std::fs::read_to_string("/proc/sys/net/ipv6/conf/default/disable_ipv6")
         .is_ok_and(|v| v.trim() == "1");
     assert_eq!(inp.ipv6_default, want);
+}
+
+/// A bridge whose transaction with its `allow-BRIDGE` ports OVS refused: the
+/// same without those ports (a port without a stanza stays).
+#[test]
+fn bridge_pre_up_without_its_ports() {
+    let s = scene();
+    let o = Observed::default();
+    let inp = fake_inputs(&s, &o, &|_| false, &|d| d == "eth0");
+    let plan = pre_up_without_ports(&inp, "br0")
+        .expect("br0 has ports")
+        .expect("a plan");
+    let Some(Step::Vsctl(tx)) = plan.steps.iter().find(|s| matches!(s, Step::Vsctl(_))) else {
+        panic!("no transaction: {plan:?}");
+    };
+    let tx = crate::sys::words::shell_line(&tx.argv(10));
+    assert!(tx.contains("add-port br0 tap9"), "{tx}");
+    assert!(
+        !tx.contains("vlan100") && !tx.contains("add-port br0 eth0"),
+        "{tx}"
+    );
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| matches!(s, Step::Ifupdown(a) if a.contains(&"vlan100".to_string()))),
+        "{plan:?}"
+    );
+    assert!(pre_up_without_ports(&inp, "v2").is_none());
 }

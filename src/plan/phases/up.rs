@@ -82,7 +82,28 @@ fn up_parts(inp: &Inputs, name: &str) -> Result<UpParts, PlanError> {
 
 /// pre-up: see the module documentation.
 pub fn pre_up(inp: &Inputs, name: &str) -> Result<Plan, PlanError> {
-    let p = up_parts(inp, name)?;
+    plan_of(inp, up_parts(inp, name)?)
+}
+
+/// pre-up of bridge `name` without its `allow-BRIDGE` ports (the ports with a
+/// stanza it adds with it; their own runs, in its `ifup --allow=BRIDGE`, add
+/// them): for when OVS refused its transaction with them. None when it has no
+/// such port.
+pub fn pre_up_without_ports(inp: &Inputs, name: &str) -> Option<Result<Plan, PlanError>> {
+    let mut p = match up_parts(inp, name) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let (own, before) = (p.own, p.nodes.len());
+    let mut i = 0;
+    p.nodes.retain(|n| {
+        i += 1;
+        i - 1 <= own || !inp.scene.has_stanza(&n.name)
+    });
+    (p.nodes.len() < before).then(|| plan_of(inp, p))
+}
+
+fn plan_of(inp: &Inputs, p: UpParts) -> Result<Plan, PlanError> {
     let tx = converge::up(&p.nodes, inp.observed)?;
     let mut plan = Plan::new(inp.timeout);
     for w in p.warnings {
@@ -143,6 +164,9 @@ pub struct Covered {
     pub sysctls: Vec<Step>,
     /// Its links to set up (`true`: only if the device exists).
     pub links: Vec<(String, bool)>,
+    /// The OVS records it is: its own port (or bridge) and interfaces, by name
+    /// (which interface an error of OVS naming a record is about).
+    pub records: Vec<String>,
 }
 
 /// The pre-up of many interfaces at once (the `IFACE=--all` run of `ifup -a`).
@@ -161,17 +185,34 @@ pub struct BatchUp {
 /// exist yet (a system port, bond members), or whose OVS rows would differ from
 /// another's view of them is left out: its own hook run does it, and reports its
 /// own error.
-pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
+///
+/// `refused`: interfaces OVS refused in an earlier try of this batch. They are
+/// left out, and so is every interface that needs one of them (a port of a
+/// refused bridge); a bridge goes on without its refused ports. `later`:
+/// interfaces a later try will set up; a bridge goes on without them too (so
+/// that a port that may still be refused is not added with its bridge).
+pub fn pre_up_batch(
+    inp: &Inputs,
+    names: &[String],
+    refused: &[String],
+    later: &[String],
+) -> BatchUp {
     let mut b = BatchUp::default();
     let mut merged: Vec<Node> = Vec::new();
     for name in names {
-        let p = match up_parts(inp, name) {
+        let mut p = match up_parts(inp, name) {
             Ok(p) => p,
             Err(e) => {
                 b.skipped.push((name.clone(), e.to_string()));
                 continue;
             }
         };
+        if let Some(r) = needs_refused(&p, refused) {
+            b.skipped
+                .push((name.clone(), format!("Open vSwitch refused {r}")));
+            continue;
+        }
+        drop_ports(&mut p, refused, later);
         let missing: Vec<String> = p.nodes[p.own]
             .persistent_devices()
             .into_iter()
@@ -207,6 +248,9 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
             ));
             continue;
         }
+        let own = &p.nodes[p.own];
+        let mut records = vec![own.name.clone()];
+        records.extend(own.interfaces().into_iter().filter(|i| *i != own.name));
         for (i, n) in p.nodes.into_iter().enumerate() {
             match merged.iter().position(|m| m.name == n.name) {
                 // the interface's own node (with its ovs_extra) wins
@@ -220,6 +264,7 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
             check: p.check,
             sysctls: p.sysctls,
             links: p.links,
+            records,
         });
     }
     match converge::up(&merged, inp.observed) {
@@ -231,6 +276,24 @@ pub fn pre_up_batch(inp: &Inputs, names: &[String]) -> BatchUp {
         }
     }
     b
+}
+
+/// The refused interface `p` is, or needs (a prerequisite bridge), if any.
+fn needs_refused<'p>(p: &'p UpParts, refused: &[String]) -> Option<&'p str> {
+    p.nodes[..=p.own]
+        .iter()
+        .find(|n| refused.contains(&n.name))
+        .map(|n| n.name.as_str())
+}
+
+/// `p` without the ports (of a bridge) that are refused or `later`.
+fn drop_ports(p: &mut UpParts, refused: &[String], later: &[String]) {
+    let own = p.own;
+    let mut i = 0;
+    p.nodes.retain(|n| {
+        i += 1;
+        i - 1 <= own || !(refused.contains(&n.name) || later.contains(&n.name))
+    });
 }
 
 /// The `ovs_ports` of bridge `name` (`b`) in its transaction: those of class

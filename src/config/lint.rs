@@ -12,6 +12,7 @@ use std::fmt;
 
 use crate::config::model::{Bridge, Mac, OvsIface, OvsType};
 use crate::config::options::{self, Analysis, Draft, short_pos};
+use crate::config::schema;
 use crate::interfaces::{Config, Position};
 
 /// What the checks may look up outside the configuration.
@@ -84,8 +85,30 @@ pub fn check_config(cfg: &Config, env: &CheckEnv) -> Vec<Diagnostic> {
         }
     }
     whole.duplicate_macs(&names, &mut out);
+    out.extend(schema_unreadable(all.values()));
     sort(cfg, &mut out);
     out
+}
+
+/// The options whose words are checked against the OVS schema.
+const SCHEMA_CHECKED: &[&str] = &["ovs_options", "ovs_tunnel_options", "ovs_extra"];
+
+/// One warning, for the whole file, when the installed OVS schema cannot be read
+/// and some interface has words that would be checked against it.
+fn schema_unreadable<'a>(all: impl IntoIterator<Item = &'a Analysis>) -> Option<Diagnostic> {
+    let e = schema::installed().err()?;
+    let mut all = all.into_iter();
+    all.any(|a| SCHEMA_CHECKED.iter().any(|o| a.positions.contains_key(*o)))
+        .then(|| Diagnostic {
+            pos: None,
+            iface: e.path().display().to_string(),
+            severity: Severity::Warning,
+            message: format!(
+                "{}: the words of {} are not checked against the OVS schema",
+                e.reason(),
+                SCHEMA_CHECKED.join(", ")
+            ),
+        })
 }
 
 /// Each interface name once, in the order of its first stanza.

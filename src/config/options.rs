@@ -18,11 +18,14 @@
 //! port's tag, trunks and vlan_mode), `values` (parsers of trunks, booleans, bounded
 //! numbers, interface names, `hwaddress`), `text` (`ovs_options`, `ovs_tunnel_options`
 //! and `ovs_extra` split into words as the hook splits them, running nothing, so
-//! that what the hook would reject is an option error here) and `diag`
+//! that what the hook would reject is an option error here), `ovsdb_words` (those
+//! words against the installed OVS schema: tables, columns, types, enums, ranges,
+//! documented keys, ovs-vsctl commands; see `config::schema`) and `diag`
 //! ([`OptionError`], [`OptionWarning`] and how they are collected).
 
 mod diag;
 mod kinds;
+mod ovsdb_words;
 mod spec;
 mod text;
 mod values;
@@ -38,10 +41,11 @@ use diag::Diag;
 use kinds::build;
 use spec::{SPECS, collect};
 
+pub use crate::config::suggest::{did_you_mean, edit_distance};
 pub use diag::{OptionError, OptionWarning, short_pos};
 pub use spec::known_options;
 pub use text::{Text, is_column_assignment, split as split_text};
-pub use values::{check_ifname, did_you_mean, edit_distance, parse_hwaddress, parse_trunks};
+pub use values::{check_ifname, parse_hwaddress, parse_trunks};
 
 /// One source of an option: a stanza line (with position) or an `IF_*` variable.
 #[derive(Debug, Clone, PartialEq, Eq)]

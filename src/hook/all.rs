@@ -597,17 +597,52 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
                 shell_line(&d.tx.argv(vsctl.timeout))
             );
         }
-        vsctl
-            .apply(&d.tx)
-            .map_err(|source| HookError::DownAllApply {
-                names: names(),
-                source,
-            })?;
+        if let Err(source) = vsctl.apply(&d.tx) {
+            return removal_failed(&vsctl, &d.tx, source);
+        }
     }
     for w in d.warnings {
         eprintln!("ifupdown-ovs: warning: {w}");
     }
     Ok(())
+}
+
+/// The removal transaction of `ifdown -a` failed: tell what OVSDB holds now. When
+/// ovs-vswitchd dies during the transaction, ovsdb-server has often committed it
+/// already: then nothing is left, and saying "cannot remove" would be false.
+fn removal_failed(vsctl: &Vsctl, tx: &Transaction, source: VsctlError) -> Result<(), HookError> {
+    // the ports and bridges the transaction deletes (`[--if-exists] del-port NAME`)
+    let deleted: Vec<&String> = tx
+        .commands
+        .iter()
+        .filter(|c| c.iter().any(|w| w == "del-port" || w == "del-br"))
+        .filter_map(|c| c.last())
+        .collect();
+    // a short look: when ovsdb-server is the one that hangs, the bound of the
+    // whole `ifdown -a` must not grow by another full time-out
+    let look = Vsctl {
+        timeout: 2,
+        ..vsctl.clone()
+    };
+    let left: Vec<String> = match Observed::read(&look) {
+        Ok(now) => deleted
+            .iter()
+            .filter(|n| now.port(n).is_some() || now.bridge(n).is_some())
+            .map(|n| n.to_string())
+            .collect(),
+        Err(_) => deleted.iter().map(|n| n.to_string()).collect(),
+    };
+    if left.is_empty() {
+        eprintln!(
+            "ifupdown-ovs: warning: ifdown -a: removed from OVSDB, but OVS did not confirm it: \
+             {source}"
+        );
+        return Ok(());
+    }
+    Err(HookError::DownAllApply {
+        names: left,
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -194,12 +194,29 @@ fn acts(scene: &Scene, h: &HookEnv, phase: Phase) -> Result<Option<bool>, HookEr
         }
     }
     let (first, last) = scene.stanza_place(&h.logical, &h.addrfam, &h.method);
+    if phase == Phase::PreUp && first {
+        schema_unreadable(&entry.model);
+    }
     let acts = match phase {
         Phase::PreUp => first,
         Phase::PreDown => first && entry.model.as_bridge().is_some(),
         Phase::PostUp | Phase::PostDown => true,
     };
     Ok(acts.then_some(last))
+}
+
+/// One warning when the installed OVS schema cannot be read and `model` has words
+/// that would have been checked against it (config::schema): not a failure.
+fn schema_unreadable(model: &crate::config::model::OvsIface) {
+    let texts = model.options.is_some() || model.extra.is_some();
+    if let (true, Err(e)) = (texts, crate::config::schema::installed()) {
+        eprintln!(
+            "ifupdown-ovs: {}: warning: {}: {}: ovs_options and ovs_extra are not checked",
+            model.name,
+            e.path().display(),
+            e.reason()
+        );
+    }
 }
 
 /// A stanza that acts in its phase.

@@ -20,6 +20,7 @@
 //! announce.
 
 use std::fs;
+use std::net::{IpAddr, Ipv6Addr};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::observe::{LinkAddr, read_link};
+use super::observe::{LinkAddr, LinkState, read_link};
 use super::params::Params;
 use crate::sys::rundir::{self, RunDirError};
 
@@ -346,50 +347,266 @@ pub fn stop(run_dir: &Path, iface: &str) {
     let _ = fs::remove_file(&lf);
 }
 
-/// The announcer's body (`OVSPort announce IFACE`): announce, bounded, then exit.
-/// Returns the process exit code (always 0: failures are logged).
-pub fn run_announcer(run_dir: &Path, params: &Params) -> i32 {
+/// How long the announcer waits for the addresses it expects to appear (start
+/// spawns it before `ifup`) and for IPv6 duplicate address detection to end.
+pub const WAIT_FOR_ADDRESSES: Duration = Duration::from_secs(10);
+/// How often it looks at the link meanwhile.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The addresses of `link` that can be announced now and were not yet: global,
+/// not failed DAD, and for IPv6 no longer tentative (RFC 4429 forbids
+/// advertisements that override caches for an optimistic address; the kernel's
+/// own DAD probes already show the MAC to the switches meanwhile).
+fn ready<'a>(link: &'a [LinkAddr], done: &[IpAddr]) -> Vec<&'a LinkAddr> {
+    link.iter()
+        .filter(|a| a.global && !a.dadfailed && (a.ip.is_ipv4() || !a.tentative))
+        .filter(|a| !done.contains(&a.ip))
+        .collect()
+}
+
+/// IPv6 addresses of `link` in optimistic DAD (usable, DAD still running) not yet
+/// advertised early.
+fn optimistic<'a>(link: &'a [LinkAddr], early: &[IpAddr]) -> Vec<&'a LinkAddr> {
+    link.iter()
+        .filter(|a| a.global && !a.dadfailed && a.tentative && a.optimistic)
+        .filter(|a| a.ip.is_ipv6() && !early.contains(&a.ip))
+        .collect()
+}
+
+/// The ICMPv6 body of an unsolicited neighbour advertisement for `target` with
+/// `mac` as target link-layer address, Router, Solicited and **Override clear**
+/// (RFC 4429 3.3: an optimistic address must not override caches; with the
+/// floating MAC unchanged a host only needs to learn that the address answers
+/// again, which O=0 does for an entry waiting on resolution, RFC 4861 7.2.5).
+/// The kernel fills in the checksum.
+fn na_body(target: Ipv6Addr, mac: [u8; 6]) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[0] = 136; // neighbour advertisement
+    b[8..24].copy_from_slice(&target.octets());
+    b[24] = 2; // target link-layer address option
+    b[25] = 1; // 8 octets
+    b[26..32].copy_from_slice(&mac);
+    b
+}
+
+/// Parse `aa:bb:cc:dd:ee:ff`.
+fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
+
+/// Send one unsolicited neighbour advertisement for the optimistic `target` to all
+/// nodes on `iface`, from `target` itself, hop limit 255 (raw ICMPv6 socket; no
+/// process, no shell).
+fn send_optimistic_na(iface: &str, target: Ipv6Addr, mac: [u8; 6]) -> nix::Result<()> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockProtocol, SockType, SockaddrIn6, bind, sendto, setsockopt,
+        socket, sockopt,
+    };
+    use std::net::SocketAddrV6;
+    let fd = socket(
+        AddressFamily::Inet6,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::IcmpV6,
+    )?;
+    setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(iface))?;
+    setsockopt(&fd, sockopt::Ipv6MulticastHops, &255)?;
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn6::from(SocketAddrV6::new(target, 0, 0, 0)),
+    )?;
+    let index = nix::net::if_::if_nametoindex(iface)?;
+    let all_nodes = SockaddrIn6::from(SocketAddrV6::new(
+        Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1),
+        0,
+        0,
+        index,
+    ));
+    sendto(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &na_body(target, mac),
+        &all_nodes,
+        nix::sys::socket::MsgFlags::empty(),
+    )?;
+    Ok(())
+}
+
+/// Advertise each optimistic address of `link` at once, and again every
+/// `period` while it stays optimistic (DAD takes about a second; the full
+/// announcement with `send_ua` follows when it is over). Repeating matters: Linux
+/// ignores an advertisement while its entry is FAILED, and takes it while the
+/// entry waits on resolution again. `early`: when each address was last
+/// advertised.
+fn advertise_optimistic(
+    iface: &str,
+    link: &LinkState,
+    early: &mut Vec<(IpAddr, Instant)>,
+    period: Duration,
+    since: Instant,
+) {
+    let Some(mac) = link.mac.as_deref().and_then(parse_mac) else {
+        return;
+    };
+    let recent: Vec<IpAddr> = early
+        .iter()
+        .filter(|(_, at)| at.elapsed() < period)
+        .map(|(ip, _)| *ip)
+        .collect();
+    for a in optimistic(&link.addresses, &recent) {
+        let IpAddr::V6(ip) = a.ip else { continue };
+        let first = !early.iter().any(|(e, _)| *e == a.ip);
+        early.retain(|(e, _)| *e != a.ip);
+        early.push((a.ip, Instant::now()));
+        match send_optimistic_na(iface, ip, mac) {
+            Ok(()) if first => eprintln!(
+                "{iface}: {ip} is optimistic: neighbour advertisement (override clear) sent {} ms \
+                 after the announcer started, repeated every {} ms while DAD runs",
+                since.elapsed().as_millis(),
+                period.as_millis()
+            ),
+            Ok(()) => {}
+            Err(e) => eprintln!("warning: {iface}: cannot advertise {ip} early: {e}"),
+        }
+    }
+}
+
+/// The link-local addresses of `link` still in (non-optimistic) DAD.
+fn tentative_link_local(link: &[LinkAddr]) -> Vec<&LinkAddr> {
+    link.iter()
+        .filter(|a| !a.global && a.ip.is_ipv6() && a.tentative && !a.optimistic && !a.dadfailed)
+        .collect()
+}
+
+/// Make the port's link-local addresses usable at once: add each one again with
+/// `nodad` (`ip -6 addr del`, then `add ... nodad`). Without a link-local address
+/// that passed DAD, Linux sends no neighbour solicitation (an optimistic global
+/// address may not be its source, RFC 4429 3.3), so the node cannot find the
+/// MAC of a host it must answer; worse, while that neighbour entry is incomplete
+/// Linux sends replies from an optimistic source to the default router instead
+/// (`ip6_dst_lookup_tail`), so they wait for the next solicitation, a second
+/// after the link-local DAD. This loses no duplicate detection: the link-local address is
+/// made from the floating MAC, which is only ever twice on the link when the
+/// port runs on two nodes, and then the global addresses' own DAD (still run,
+/// optimistically) fails and monitor reports it.
+fn settle_link_local(iface: &str, link: &[LinkAddr], since: Instant) {
+    for a in tentative_link_local(link) {
+        let addr = format!("{}/{}", a.ip, a.prefix);
+        let run = |words: &[&str]| {
+            crate::sys::process::run_bounded(
+                Command::new("ip").args(["-6", "addr"]).args(words),
+                Duration::from_secs(2),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                if f.success() {
+                    Ok(())
+                } else {
+                    Err(f.stderr.trim().to_string())
+                }
+            })
+        };
+        let result = run(&["del", &addr, "dev", iface])
+            .and_then(|()| run(&["add", &addr, "dev", iface, "nodad"]));
+        match result {
+            Ok(()) => eprintln!(
+                "{iface}: link-local {addr} added again without DAD {} ms after the announcer \
+                 started",
+                since.elapsed().as_millis()
+            ),
+            Err(e) => eprintln!("warning: {iface}: link-local {addr}: {e}"),
+        }
+    }
+}
+
+/// Every expected address is announced or failed DAD (nothing left to wait for).
+/// With nothing expected: as soon as anything was announced.
+fn settled(link: &[LinkAddr], expected: &[IpAddr], done: &[IpAddr]) -> bool {
+    if expected.is_empty() {
+        return !done.is_empty();
+    }
+    expected
+        .iter()
+        .all(|ip| done.contains(ip) || link.iter().any(|a| a.ip == *ip && a.dadfailed))
+}
+
+/// The announcer's body (`OVSPort announce IFACE`): wait (bounded) for the
+/// addresses to appear on the link, announce each one as soon as it can be, then
+/// exit. `expected`: the stanza's static addresses (empty: announce what the link
+/// has). Returns the process exit code (always 0: failures are logged).
+pub fn run_announcer(run_dir: &Path, params: &Params, expected: &[IpAddr]) -> i32 {
     let iface = &params.interface;
     let started = Instant::now();
-    let link = match read_link(iface) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            eprintln!("warning: {iface}: no such device, nothing announced");
-            return finish(run_dir, iface);
-        }
-        Err(e) => {
-            eprintln!("warning: {iface}: {e}; nothing announced");
-            return finish(run_dir, iface);
-        }
-    };
     let tools = Tools::find();
-    let (cmds, notes) = commands(
-        iface,
-        &link.addresses,
-        params.arp_count,
-        params.arp_interval_ms,
-        &tools,
-    );
-    for n in &notes {
-        eprintln!("warning: {iface}: {n}");
-    }
     let per = Duration::from_millis(u64::from(params.arp_interval_ms.max(1000)));
     let limit = per * params.arp_count + Duration::from_secs(5);
-    let mut running: Vec<(Vec<String>, Child)> = Vec::new();
-    for argv in cmds {
-        let mut c = Command::new(&argv[0]);
-        c.args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        match c.spawn() {
-            Ok(child) => running.push((argv, child)),
-            Err(e) => eprintln!("warning: {iface}: cannot run {}: {e}", argv[0]),
+    let mut running: Vec<(Vec<String>, Child, Instant)> = Vec::new();
+    let mut done: Vec<IpAddr> = Vec::new();
+    let mut early: Vec<(IpAddr, Instant)> = Vec::new();
+    let period = Duration::from_millis(u64::from(params.arp_interval_ms.max(20)));
+    let mut ll_done = false;
+    let mut last_error = None;
+    loop {
+        match read_link(iface) {
+            Ok(Some(link)) => {
+                if expected.iter().any(IpAddr::is_ipv6) && !ll_done {
+                    // as soon as the link-local address exists (the link is up),
+                    // before the global address arrives and with it the first
+                    // packets to answer
+                    let ll = |a: &&LinkAddr| !a.global && a.ip.is_ipv6();
+                    if !tentative_link_local(&link.addresses).is_empty() {
+                        settle_link_local(iface, &link.addresses, started);
+                        ll_done = true;
+                    } else if link.addresses.iter().filter(ll).any(|a| !a.tentative) {
+                        ll_done = true;
+                    }
+                }
+                advertise_optimistic(iface, &link, &mut early, period, started);
+                let now = ready(&link.addresses, &done);
+                if !now.is_empty() {
+                    let owned: Vec<LinkAddr> = now.into_iter().cloned().collect();
+                    done.extend(owned.iter().map(|a| a.ip));
+                    if running.is_empty() {
+                        eprintln!(
+                            "{iface}: first announcement {} ms after the announcer started",
+                            started.elapsed().as_millis()
+                        );
+                    }
+                    launch(iface, &owned, params, &tools, &mut running);
+                }
+                if settled(&link.addresses, expected, &done) {
+                    break;
+                }
+            }
+            Ok(None) => last_error = Some("no such device".to_string()),
+            Err(e) => last_error = Some(e.to_string()),
         }
+        if started.elapsed() >= WAIT_FOR_ADDRESSES {
+            let missing: Vec<String> = expected
+                .iter()
+                .filter(|ip| !done.contains(ip))
+                .map(IpAddr::to_string)
+                .collect();
+            eprintln!(
+                "warning: {iface}: after {} s, not announced: {}{}",
+                WAIT_FOR_ADDRESSES.as_secs(),
+                if missing.is_empty() {
+                    "-".to_string()
+                } else {
+                    missing.join(" ")
+                },
+                last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+            );
+            break;
+        }
+        std::thread::sleep(POLL);
     }
     let mut sent = 0;
-    for (argv, mut child) in running {
-        let left = limit.saturating_sub(started.elapsed());
+    for (argv, mut child, since) in running {
+        let left = limit.saturating_sub(since.elapsed());
         let status = wait_until(&mut child, left);
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -416,6 +633,38 @@ pub fn run_announcer(run_dir: &Path, params: &Params) -> i32 {
         started.elapsed().as_millis()
     );
     finish(run_dir, iface)
+}
+
+/// Start the commands announcing `addrs` (they run in parallel, each bounded by
+/// the announcer's limit from its own start).
+fn launch(
+    iface: &str,
+    addrs: &[LinkAddr],
+    params: &Params,
+    tools: &Tools,
+    running: &mut Vec<(Vec<String>, Child, Instant)>,
+) {
+    let (cmds, notes) = commands(
+        iface,
+        addrs,
+        params.arp_count,
+        params.arp_interval_ms,
+        tools,
+    );
+    for n in &notes {
+        eprintln!("warning: {iface}: {n}");
+    }
+    for argv in cmds {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        match c.spawn() {
+            Ok(child) => running.push((argv, child, Instant::now())),
+            Err(e) => eprintln!("warning: {iface}: cannot run {}: {e}", argv[0]),
+        }
+    }
 }
 
 /// Wait for `child` at most `left`; kill it then. The exit code (None: killed).
@@ -454,6 +703,7 @@ mod tests {
             prefix,
             dadfailed: false,
             tentative: false,
+            optimistic: false,
             global: !ip.starts_with("fe80"),
         }
     }
@@ -605,5 +855,60 @@ mod tests {
         let e = spawn(Path::new("/dev/null/run"), &params).unwrap_err();
         assert!(matches!(e, SpawnError::File { .. }), "{e}");
         assert!(e.to_string().starts_with("/dev/null/run: "), "{e}");
+    }
+
+    #[test]
+    fn neighbour_advertisement_without_override() {
+        let b = na_body("2001:db8::50".parse().unwrap(), [2, 0, 0, 0, 0, 1]);
+        assert_eq!(b[0], 136);
+        assert_eq!(&b[4..8], &[0, 0, 0, 0], "R, S and O clear");
+        assert_eq!(b[8], 0x20);
+        assert_eq!(b[23], 0x50);
+        assert_eq!(&b[24..32], &[2, 1, 2, 0, 0, 0, 0, 1]);
+        assert_eq!(parse_mac("02:00:00:00:00:0a"), Some([2, 0, 0, 0, 0, 10]));
+        assert_eq!(parse_mac("02:00:00"), None);
+        let mut six = addr("2001:db8::50", 64);
+        six.tentative = true;
+        assert!(optimistic(std::slice::from_ref(&six), &[]).is_empty());
+        six.optimistic = true;
+        assert_eq!(optimistic(std::slice::from_ref(&six), &[]).len(), 1);
+        assert!(optimistic(std::slice::from_ref(&six), &[six.ip]).is_empty());
+    }
+
+    #[test]
+    fn only_a_tentative_link_local_is_settled() {
+        let mut ll = addr("fe80::ff:fe00:1", 64);
+        assert!(tentative_link_local(std::slice::from_ref(&ll)).is_empty());
+        ll.tentative = true;
+        assert_eq!(tentative_link_local(std::slice::from_ref(&ll)).len(), 1);
+        ll.optimistic = true;
+        assert!(tentative_link_local(std::slice::from_ref(&ll)).is_empty());
+        let mut global = addr("2001:db8::50", 64);
+        global.tentative = true;
+        assert!(tentative_link_local(&[global]).is_empty());
+    }
+
+    #[test]
+    fn announces_each_address_once_when_it_can() {
+        let mut six = addr("2001:db8::50", 64);
+        six.tentative = true;
+        let link = vec![addr("192.0.2.50", 24), six.clone(), addr("fe80::1", 64)];
+        let now: Vec<IpAddr> = ready(&link, &[]).iter().map(|a| a.ip).collect();
+        assert_eq!(now, ["192.0.2.50".parse::<IpAddr>().unwrap()]);
+        let done = now.clone();
+        assert!(ready(&link, &done).is_empty());
+        let expected: Vec<IpAddr> = vec!["192.0.2.50".parse().unwrap(), six.ip];
+        assert!(!settled(&link, &expected, &done));
+        // DAD over: the IPv6 address goes out too, and nothing is left to wait for
+        let mut link2 = link.clone();
+        link2[1].tentative = false;
+        let more: Vec<IpAddr> = ready(&link2, &done).iter().map(|a| a.ip).collect();
+        assert_eq!(more, [six.ip]);
+        assert!(settled(&link2, &expected, &[done[0], six.ip]));
+        // a failed DAD ends the wait without announcing
+        let mut link3 = link;
+        link3[1].dadfailed = true;
+        assert!(settled(&link3, &expected, &done));
+        assert!(!settled(&[], &[], &[]));
     }
 }

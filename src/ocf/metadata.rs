@@ -90,11 +90,13 @@ fn tuning_params() -> Vec<Param> {
             default: DEFAULT_ARP_COUNT.to_string(),
             short: "Announcements after start",
             long: format!(
-                "After start, the agent announces the port's addresses in the background: \
-                 for each IPv4 address this many gratuitous ARP request/reply pairs \
-                 (arping), for each IPv6 address this many unsolicited neighbour \
-                 advertisements (send_ua of resource-agents). 0 turns it off; at most \
-                 {MAX_ARP_COUNT}."
+                "During and after start, the agent announces the port's addresses in the \
+                 background, each as soon as it is on the link: for each IPv4 address this \
+                 many gratuitous ARP request/reply pairs (arping), for each IPv6 address \
+                 this many unsolicited neighbour advertisements (send_ua of resource-agents) \
+                 once duplicate address detection is over, and advertisements without the \
+                 override flag while it runs (optimistic DAD). 0 turns it off (and with it \
+                 the link-local address added without DAD); at most {MAX_ARP_COUNT}."
             ),
         },
         Param {

@@ -45,6 +45,8 @@ pub struct LinkAddr {
     pub prefix: u8,
     pub dadfailed: bool,
     pub tentative: bool,
+    /// Optimistic DAD (RFC 4429): usable while DAD still runs.
+    pub optimistic: bool,
     pub global: bool,
 }
 
@@ -164,6 +166,7 @@ pub fn parse_link(text: &str) -> Result<Option<LinkState>, serde_json::Error> {
             prefix,
             dadfailed: flag("dadfailed"),
             tentative: flag("tentative"),
+            optimistic: flag("optimistic"),
             global: a.get("scope").and_then(Value::as_str) == Some("global"),
         });
     }

@@ -214,6 +214,7 @@ mod tests {
             mac: Some(Mac([2, 0, 0, 0, 0, 1])),
             addresses: vec![a("192.0.2.50/24"), a("2001:db8::50/64")],
             ifupdown_options: Vec::new(),
+            optimistic_dad: Vec::new(),
             file: PathBuf::from("/etc/network/interfaces"),
             bridge_outside_file: false,
             warnings: Vec::new(),
@@ -227,6 +228,7 @@ mod tests {
             prefix,
             dadfailed: false,
             tentative: false,
+            optimistic: false,
             global: true,
         };
         Observation {

@@ -10,7 +10,8 @@
 //!    longer want, create what is new; foreign ports and columns untouched), the
 //!    check, sysctls and links; their source routing is replaced (the old stanza's
 //!    removed, the new one's installed) only when an `ovs_route*` option changed.
-//!    Changed addresses of `static` stanzas are added before the old ones go, and
+//!    Changed addresses of `static` stanzas are added before the old ones go, a
+//!    changed `gateway` replaces the default route (`gateways`), and
 //!    the kernel settings of removed options (`ovs_arp_*`, `ovs_disable_ipv6`) go
 //!    back to the defaults. Nothing goes down: no flap, same ifindex. A bridge's new `allow-BRIDGE` ports
 //!    come up with `ifup --allow=BRIDGE PORTS` afterwards, as in its pre-up;
@@ -100,6 +101,7 @@ pub fn in_place(
     let old_inp = Inputs::new(old, observed, timeout, configured);
     for (name, changed) in names {
         plan.steps.extend(addresses(old, new, name)?);
+        plan.steps.extend(gateways(old, new, name)?);
         plan.steps
             .extend(reverts(new, name, changed, inp.ipv6_default));
         let routed = list.contains(name)
@@ -184,6 +186,63 @@ fn addresses(old: &Scene, new: &Scene, name: &str) -> Result<Vec<Step>, PlanErro
         steps.extend(now.iter().map(|a| ip("replace", a)));
     }
     Ok(steps)
+}
+
+/// The default route of a changed `gateway`, as ifupdown's `static` method sets
+/// it (`ip route add default via GW [metric M] dev IFACE onlink`): the new one
+/// with `ip route replace`, which swaps the old route of the same metric in one
+/// step (no moment without a default route), then the old one flushed if it is
+/// still there (`ip route flush` of nothing succeeds: a second reload converges).
+fn gateways(old: &Scene, new: &Scene, name: &str) -> Result<Vec<Step>, PlanError> {
+    let (was, now) = (statics(old, name)?, statics(new, name)?);
+    let mut steps = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        let gw = |v: &[StaticConfig]| v.iter().find(|c| c.family == family)?.gateway;
+        let (g_was, g_now) = (gw(&was), gw(&now));
+        if g_was == g_now {
+            continue;
+        }
+        let ip = |args: &[&str]| -> Step {
+            let fam = if family == Family::V4 { "-4" } else { "-6" };
+            let mut v = vec!["ip".to_string(), fam.to_string(), "route".into()];
+            v.extend(args.iter().map(|a| a.to_string()));
+            Step::Ip(v)
+        };
+        if let Some(g) = g_now {
+            let g = g.to_string();
+            let mut args = vec!["replace", "default", "via", &g];
+            let m = metric(new, name, family);
+            if let Some(m) = &m {
+                args.extend(["metric", m]);
+            }
+            args.extend(["dev", name, "onlink"]);
+            steps.push(ip(&args));
+        }
+        if let Some(g) = g_was.filter(|g| Some(*g) != g_now) {
+            let (g, all) = (
+                g.to_string(),
+                if family == Family::V4 {
+                    "0.0.0.0/0"
+                } else {
+                    "::/0"
+                },
+            );
+            steps.push(ip(&["flush", "exact", all, "via", &g, "dev", name]));
+        }
+    }
+    Ok(steps)
+}
+
+/// The `metric` option of interface `name`'s `static` stanza of `family`.
+fn metric(s: &Scene, name: &str, family: Family) -> Option<String> {
+    let c = s.config.as_ref()?;
+    let st = c
+        .stanzas(name)
+        .find(|st| st.method == "static" && Family::from_addrfam(&st.family) == Some(family))?;
+    c.resolved_options(st)
+        .into_iter()
+        .find(|o| o.name == "metric")
+        .map(|o| o.value)
 }
 
 /// Kernel settings of options that were removed: ARP sysctls back to the

@@ -5,13 +5,15 @@
 //! up are new ([`decide`]).
 //!
 //! An option is "ours" when its name is `ovs_*`: those are converged in place, and
-//! so are the `address`/`netmask` of a `static` stanza ([`IN_PLACE_OPTIONS`]: new
-//! addresses added, then old ones removed). Everything else ifupdown acts on
-//! (family, method, `gateway`, `up`/`down` commands, any other option) is an
+//! so are the `address`/`netmask`/`gateway` of a `static` stanza
+//! ([`IN_PLACE_OPTIONS`]: new addresses added, then old ones removed; the default
+//! route replaced). Everything else ifupdown acts on
+//! (family, method, `metric`, `up`/`down` commands, any other option) is an
 //! ifupdown-level change: the interface goes down with its old stanza and up with
 //! the new one. Class lines (`auto`,
 //! `allow-*`) do not count: ifupdown never takes an interface down for them.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::config::options::canonical_name;
@@ -30,6 +32,10 @@ pub enum Change {
     Restart(String),
     /// No stanza in the new file: ifdown with the old stanza.
     Dropped,
+    /// A bridge's port no longer in any bridge's `ovs_ports` (the bridge named)
+    /// and not in class `auto`/`allow-hotplug`: `ifup -a` would leave it down, so
+    /// it is taken down with its old stanza although its stanza stays.
+    Unlisted(String),
 }
 
 /// One stanza split into what ifupdown acts on and what we do.
@@ -64,12 +70,6 @@ fn split(config: &Config, logical: &str) -> Vec<Split> {
             s
         })
         .collect()
-}
-
-/// Whether a value runs a command substitution (which the hook runs and a reload
-/// in place does not: such an interface is restarted instead).
-fn substitutes(v: &str) -> bool {
-    v.contains("$(") || v.contains('`')
 }
 
 /// Compare logical interface `logical` between the `old` (applied) and `new`
@@ -115,19 +115,13 @@ pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
     if names.is_empty() {
         return Change::Unchanged;
     }
-    let subst = b
-        .iter()
-        .flat_map(|s| &s.ovs)
-        .any(|(n, v)| n == "ovs_extra" && substitutes(v));
-    if subst {
-        return Change::Restart("ovs_extra runs a command substitution".into());
-    }
     Change::Ovs(names)
 }
 
 /// Options of a `static` stanza that a reload changes in place (addresses are
-/// added before the old ones are removed: an address that stays is never gone).
-pub const IN_PLACE_OPTIONS: &[&str] = &["address", "netmask"];
+/// added before the old ones are removed: an address that stays is never gone;
+/// the default route via `gateway` is replaced, never deleted first).
+pub const IN_PLACE_OPTIONS: &[&str] = &["address", "netmask", "gateway"];
 
 /// When the stanzas differ at ifupdown's level only in [`IN_PLACE_OPTIONS`] of
 /// `static` stanzas: the names of those that differ.
@@ -198,6 +192,44 @@ fn ifupdown_difference(a: &[Split], b: &[Split]) -> String {
     "the order of its options changed".into()
 }
 
+/// `ovs_ports` of every stanza of `config`: port (logical name) to bridge.
+pub fn listed_ports(config: &Config) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for name in config.names() {
+        for st in config.stanzas(name) {
+            for o in config.resolved_options(st) {
+                if canonical_name(&o.name) == "ovs_ports" {
+                    for port in o.value.split_whitespace() {
+                        out.entry(port.to_string())
+                            .or_insert_with(|| name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `change` becomes [`Change::Unlisted`]: the port `logical` was in a
+/// bridge's `ovs_ports` when applied (`old`: port to bridge), is in no bridge's
+/// now (`new`), and `ifup -a` would not take it otherwise (`classed`: in the new
+/// file's `auto` or `allow-hotplug`).
+pub fn unlisted(
+    change: Change,
+    logical: &str,
+    old: &HashMap<String, String>,
+    new: &HashMap<String, String>,
+    classed: bool,
+) -> Change {
+    match (&change, old.get(logical)) {
+        (Change::Dropped, _) | (_, None) => change,
+        (_, Some(bridge)) if !classed && !new.contains_key(logical) => {
+            Change::Unlisted(bridge.clone())
+        }
+        _ => change,
+    }
+}
+
 /// One interface ifupdown has up: its physical name (as in `ifdown NAME`), its
 /// logical name, and how it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +269,8 @@ impl Decision {
 /// `configured` tells whether ifupdown has an interface up.
 pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool) -> Decision {
     let mut d = Decision::default();
-    let mut restart: Vec<String> = Vec::new();
+    // (physical name, what `ifup` is given: `PHYS=LOGICAL` for a mapped one)
+    let mut restart: Vec<(String, String)> = Vec::new();
     for it in items {
         if it.unrecorded {
             d.notes.push(format!(
@@ -253,27 +286,40 @@ pub fn decide(items: &[Item], auto: &[String], configured: &dyn Fn(&str) -> bool
                 d.notes
                     .push(format!("{}: ifdown and ifup again: {why}", it.iface));
                 d.down.push(it.iface.clone());
-                restart.push(it.iface.clone());
+                let arg = match it.iface == it.logical {
+                    true => it.iface.clone(),
+                    false => format!("{}={}", it.iface, it.logical),
+                };
+                restart.push((it.iface.clone(), arg));
             }
             Change::Dropped => {
                 d.notes
                     .push(format!("{}: no longer in the file: ifdown", it.iface));
                 d.down.push(it.iface.clone());
             }
+            Change::Unlisted(bridge) => {
+                d.notes.push(format!(
+                    "{}: no longer in {bridge}'s ovs_ports nor auto: ifdown (as ifup -a \
+                     would leave it)",
+                    it.iface
+                ));
+                d.down.push(it.iface.clone());
+            }
         }
     }
     d.down.reverse();
+    let restarted = |name: &str| restart.iter().find(|(p, _)| p == name);
     for name in auto {
-        if restart.contains(name) || !configured(name) {
-            if !restart.contains(name) {
-                d.notes.push(format!("{name}: new (auto): ifup"));
-            }
+        if let Some((_, arg)) = restarted(name) {
+            d.up.push(arg.clone());
+        } else if !configured(name) {
+            d.notes.push(format!("{name}: new (auto): ifup"));
             d.up.push(name.clone());
         }
     }
-    for name in restart {
-        if !d.up.contains(&name) {
-            d.up.push(name);
+    for (_, arg) in &restart {
+        if !d.up.contains(arg) {
+            d.up.push(arg.clone());
         }
     }
     d
@@ -351,8 +397,40 @@ mod tests {
         );
         // the implicit lo is never dropped
         assert_eq!(classify(&old, &new, "lo"), Change::Unchanged);
+        // `$(...)` in ovs_extra is run by the in-place converge, as by the hook
         let subst = cfg(&OLD.replace("ovs_mtu 1500", "ovs_extra set Bridge br0 x=$(echo 1)"));
-        assert!(matches!(classify(&old, &subst, "br0"), Change::Restart(_)));
+        assert_eq!(
+            classify(&old, &subst, "br0"),
+            Change::Ovs(vec!["ovs_mtu".into(), "ovs_extra".into()])
+        );
+    }
+
+    #[test]
+    fn a_port_out_of_every_ovs_ports_goes_down() {
+        let old = cfg(
+            "iface br0 inet manual\n    ovs_type OVSBridge\n    ovs_ports p1 p2\n\
+            iface p1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n\
+            iface p2 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n",
+        );
+        let new = cfg(
+            "iface br0 inet manual\n    ovs_type OVSBridge\n    ovs_ports p1\n\
+            iface p1 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n\
+            iface p2 inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n",
+        );
+        let (was, now) = (listed_ports(&old), listed_ports(&new));
+        let u = |n: &str, classed: bool| unlisted(Change::Unchanged, n, &was, &now, classed);
+        assert_eq!(u("p2", false), Change::Unlisted("br0".into()));
+        assert_eq!(u("p2", true), Change::Unchanged);
+        assert_eq!(u("p1", false), Change::Unchanged);
+        assert_eq!(u("br0", false), Change::Unchanged);
+        let dropped = unlisted(Change::Dropped, "p2", &was, &now, false);
+        assert_eq!(dropped, Change::Dropped);
+        let gw = cfg("iface p inet static\n    address 192.0.2.1/24\n    gateway 192.0.2.9\n");
+        let gw2 = cfg("iface p inet static\n    address 192.0.2.1/24\n    gateway 192.0.2.8\n");
+        assert_eq!(
+            classify(&gw, &gw2, "p"),
+            Change::Ovs(vec!["gateway".into()])
+        );
     }
 
     #[test]
@@ -380,5 +458,15 @@ mod tests {
         assert_eq!(d.up, ["v20", "p1"]);
         assert_eq!(d.unchanged, ["lo"]);
         assert!(!d.is_empty());
+        // a mapped one comes up again as ifupdown had it: `ifup PHYS=LOGICAL`
+        let mapped = Item {
+            logical: "home".into(),
+            ..item("p9", Change::Restart("mapped to home".into()))
+        };
+        let d = decide(&[mapped], &[], &|_| true);
+        assert_eq!(
+            (d.down, d.up),
+            (vec!["p9".to_string()], vec!["p9=home".to_string()])
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::hook::error::HookError;
 use crate::interfaces::ParseError;
-use crate::ovsdb::daemon::NotRunning;
+use crate::ovsdb::daemon::{Hung, NotRunning};
 use crate::ovsdb::state::StateError;
 use crate::plan::error::PlanError;
 use crate::sys::process::ProcessError;
@@ -46,17 +46,30 @@ pub enum ReloadError {
     /// OVS is not running and could not be started.
     #[error("{0}")]
     NotRunning(#[source] NotRunning),
+    /// OVS runs but does not answer (asked before anything is changed).
+    #[error("{0}; nothing was changed")]
+    Hung(#[source] Hung),
     #[error("cannot read OVSDB: {0}")]
     ReadOvsdb(#[source] StateError),
     /// An interface cannot be converged in place.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The in-place part cannot be planned (found before any part ran).
+    #[error("{0}; nothing was changed")]
+    NotPlanned(#[source] PlanError),
     /// Converging in place failed.
     #[error(transparent)]
     Apply(#[from] HookError),
     /// `ifup` or `ifdown` could not run.
     #[error("{0}")]
     Run(#[from] ProcessError),
+    /// Some parts failed (each printed before); the others ran.
+    #[error(
+        "reload of {} incomplete: {failed} part(s) failed (printed above); what succeeded \
+         stays applied; run `ifupdown-ovs reload` again once the cause is fixed",
+        file.display()
+    )]
+    Incomplete { file: PathBuf, failed: usize },
     /// `ifup` or `ifdown` failed for some interfaces (its output was printed).
     #[error("`{command}` failed ({status})")]
     Ifupdown { command: String, status: String },

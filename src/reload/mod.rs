@@ -7,15 +7,20 @@
 //!
 //! 1. the new file must pass `check` (its errors are printed, FILE:LINE), else
 //!    nothing happens;
-//! 2. one reload at a time (`lock`);
+//! 2. one reload at a time (`lock`); OVS started if it is not running, and asked
+//!    a bounded question: a hung daemon stops the reload before anything changed;
 //! 3. each interface ifupdown has up (its state directory) is compared between
 //!    applied and new (`diff`): unchanged (not touched), `ovs_*` changed
 //!    (converged in place), ifupdown-level change (ifdown with the old stanza,
 //!    ifup with the new), dropped (ifdown with the old stanza); `auto`
-//!    interfaces ifupdown does not have up are new (ifup). An OVS interface that
+//!    interfaces ifupdown does not have up are new (ifup). A port taken out of
+//!    every bridge's `ovs_ports`, not `auto`, goes down as `ifup -a` would leave
+//!    it (its stanza may stay). An OVS interface that
 //!    is unchanged but missing in OVSDB (a killed reload, a hand-made deletion) is
 //!    converged too;
-//! 4. the parts run in that order (`apply`): ifdown, the in-place converge in one
+//! 4. the in-place part is planned first (what only planning finds, a failing
+//!    `$(...)`, refuses the reload with nothing changed), then the parts run in
+//!    that order (`apply`): ifdown, the in-place converge in one
 //!    OVS transaction under ifupdown's lock of each interface, ifup. The records
 //!    of converged interfaces are updated; ifup/ifdown update theirs through the
 //!    hook. `--dry-run` prints all of it and changes nothing.
@@ -105,6 +110,8 @@ pub fn load_checked(file: &Path) -> Result<Config, ReloadError> {
 struct Compared {
     decision: diff::Decision,
     old_text: String,
+    /// `old_text` parsed (named as the file given to `ifdown -i`).
+    old_config: Config,
     /// Interfaces compared with the file for want of a record (recorded after).
     unrecorded: Vec<(String, String)>,
 }
@@ -112,7 +119,7 @@ struct Compared {
 fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compared, ReloadError> {
     let state_dir = Path::new(STATE_DIR);
     let store = applied::dir();
-    let mut items = Vec::new();
+    let mut items: Vec<diff::Item> = Vec::new();
     let mut old_text = String::new();
     let mut seen: Vec<String> = Vec::new();
     let mut unrecorded = Vec::new();
@@ -125,7 +132,8 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
         let old = Config::parse_str(&text, &store.join(&phys)).unwrap_or_default();
         let mut change = diff::classify(&old, config, &logical);
         if change == diff::Change::Unchanged && scene.entry(&logical).ok().flatten().is_some() {
-            let in_ovsdb = observed.bridge(&logical).is_some() || observed.port(&logical).is_some();
+            // OVS rows are named as ifupdown names the interface (IFACE)
+            let in_ovsdb = observed.bridge(&phys).is_some() || observed.port(&phys).is_some();
             if !in_ovsdb {
                 change = diff::Change::Ovs(vec!["missing in OVSDB".into()]);
             }
@@ -147,13 +155,31 @@ fn compare(config: &Config, observed: &Observed, scene: &Scene) -> Result<Compar
             unrecorded: !was_recorded && !text.is_empty(),
         });
     }
+    let old_config = Config::parse_str(&old_text, &old_file()).unwrap_or_default();
     let auto = config.list("auto");
+    unlisted_ports(&mut items, &old_config, config, &auto);
     let configured = |n: &str| is_configured(state_dir, n);
     Ok(Compared {
         decision: diff::decide(&items, &auto, &configured),
         old_text,
+        old_config,
         unrecorded,
     })
+}
+
+/// Ports taken out of every bridge's `ovs_ports` whose stanza stays: down, as
+/// `ifup -a` would leave them, unless `auto` or `allow-hotplug` keeps them.
+fn unlisted_ports(items: &mut [diff::Item], old: &Config, new: &Config, auto: &[String]) {
+    let (was, now) = (diff::listed_ports(old), diff::listed_ports(new));
+    if was.is_empty() {
+        return;
+    }
+    let hotplug = new.list("allow-hotplug");
+    for it in items.iter_mut() {
+        let classed = auto.contains(&it.iface) || hotplug.contains(&it.iface);
+        let change = std::mem::replace(&mut it.change, diff::Change::Unchanged);
+        it.change = diff::unlisted(change, &it.logical, &was, &now, classed);
+    }
 }
 
 fn read_observed(vsctl: &Vsctl) -> Result<(Observed, Option<String>), ReloadError> {
@@ -185,14 +211,20 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         // as the hook's pre-up would: OVS started if it is not running
         daemon::ensure_running(Path::new(daemon::RUNDIR), daemon::START_LIMIT, None)
             .map_err(ReloadError::NotRunning)?;
+        // a hung daemon stops the reload here, bounded, before any part ran
+        daemon::answers(Path::new(daemon::RUNDIR), daemon::PROBE_LIMIT)
+            .map_err(ReloadError::Hung)?;
     }
     let (observed, down) = read_observed(&vsctl)?;
     let shown = (file != Path::new(DEFAULT_INTERFACES)).then(|| file.to_path_buf());
     let scene = |c: Config, f: Option<PathBuf>| Scene::new(f, Some(c), None, "start", "pre-up");
-    let new_scene = scene(config.clone(), shown);
+    let mut new_scene = scene(config.clone(), shown);
+    // `$(...)` in ovs_extra run as the hook's batch runs them (once each,
+    // bounded); --dry-run prints them as written, as `plan` does
+    new_scene.run_substitutions = !dry_run;
     let compared = compare(config, &observed, &new_scene)?;
     let old_path = old_file();
-    let old_config = Config::parse_str(&compared.old_text, &old_path).unwrap_or_default();
+    let old_config = compared.old_config.clone();
     let r = Run {
         file,
         config,
@@ -209,7 +241,7 @@ fn reload(file: &Path, config: &Config, dry_run: bool) -> Result<(), ReloadError
         }
         return print_plan(&r, &observed);
     }
-    apply_all(&r)
+    apply_all(&r, &observed)
 }
 
 /// `--dry-run`: every part, as it would run now.
@@ -251,13 +283,14 @@ fn print_plan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
 }
 
 /// Run the parts in order; a failing part does not stop the others (a second
-/// reload completes them). The last failure is the error, the others printed.
-fn apply_all(r: &Run) -> Result<(), ReloadError> {
+/// reload completes them). Each failure is printed, then [`ReloadError::Incomplete`].
+fn apply_all(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
     let d = &r.compared.decision;
     print!("{d}");
     if let Some(line) = d.converge_line() {
         println!("{line}");
     }
+    preplan(r, observed)?;
     let mut failures: Vec<ReloadError> = Vec::new();
     if !d.down.is_empty() {
         rundir::ensure_dir(Path::new(records::DIR)).map_err(ReloadError::Store)?;
@@ -284,23 +317,49 @@ fn apply_all(r: &Run) -> Result<(), ReloadError> {
             log::warn!("{phys}: not recorded: {e}");
         }
     }
-    let last = failures.pop();
-    for e in failures {
-        eprintln!("ifupdown-ovs: {e}");
-    }
-    match last {
-        Some(e) => Err(e),
-        None => {
-            println!(
-                "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
-                r.file.display(),
-                d.converge.len(),
-                d.down.len(),
-                d.up.len(),
-                d.unchanged.len()
-            );
-            Ok(())
+    if !failures.is_empty() {
+        for e in &failures {
+            eprintln!("ifupdown-ovs: {e}");
         }
+        return Err(ReloadError::Incomplete {
+            file: r.file.to_path_buf(),
+            failed: failures.len(),
+        });
+    }
+    println!(
+        "reloaded {}: {} converged in place, {} taken down, {} brought up, {} unchanged",
+        r.file.display(),
+        d.converge.len(),
+        d.down.len(),
+        d.up.len(),
+        d.unchanged.len()
+    );
+    Ok(())
+}
+
+/// The in-place part planned once before any part runs, so that what only
+/// planning finds (a failing `$(...)` in ovs_extra, which runs here and is not
+/// run again) refuses the reload with nothing changed instead of after the
+/// ifdown part.
+fn preplan(r: &Run, observed: &Observed) -> Result<(), ReloadError> {
+    let d = &r.compared.decision;
+    if d.converge.is_empty() {
+        return Ok(());
+    }
+    let state_dir = Path::new(STATE_DIR);
+    let configured = |n: &str| is_configured(state_dir, n);
+    let (new, old) = (&r.new_scene, &r.old_scene);
+    match apply::in_place(
+        new,
+        old,
+        observed,
+        r.vsctl.timeout,
+        &d.converge,
+        &configured,
+    ) {
+        Ok(_) => Ok(()),
+        Err(ReloadError::Plan(e)) => Err(ReloadError::NotPlanned(e)),
+        Err(e) => Err(e),
     }
 }
 

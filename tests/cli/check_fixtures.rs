@@ -20,12 +20,15 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// (exit status, stdout lines) of `ifupdown-ovs check -i FILE`.
+/// (exit status, stdout lines) of `ifupdown-ovs check -i FILE`, with the copy of
+/// the OVS schema in fixtures/schema/ (not the host's).
 fn check(file: &Path) -> (i32, Vec<String>) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schema/vswitch.ovsschema");
     let out = Command::new(env!("CARGO_BIN_EXE_ifupdown-ovs"))
         .arg("check")
         .arg("-i")
         .arg(file)
+        .env("IFUPDOWN_OVS_SCHEMA", schema)
         .env_remove("IFACE")
         .env_remove("PHASE")
         .env_remove("MODE")
@@ -86,4 +89,41 @@ fn examples_and_parser_fixtures_pass() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A schema that cannot be read is one warning for the whole file, not a failure
+/// and not one warning per interface (docs/options.md, "Checked against the OVS
+/// schema").
+#[test]
+fn unreadable_schema_is_one_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("interfaces");
+    std::fs::write(
+        &file,
+        "iface br0 inet manual\n    ovs_type OVSBridge\n    ovs_options stp_enable=maybe\n\n\
+         iface p0 inet manual\n    ovs_type OVSIntPort\n    ovs_bridge br0\n    ovs_extra frobnicate\n",
+    )
+    .expect("write");
+    let garbled = dir.path().join("schema.json");
+    std::fs::write(&garbled, "{\"name\": ").expect("write");
+    for schema in [dir.path().join("missing.json"), garbled] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ifupdown-ovs"))
+            .args(["check", "-i"])
+            .arg(&file)
+            .env("IFUPDOWN_OVS_SCHEMA", &schema)
+            .env_remove("IFACE")
+            .env_remove("PHASE")
+            .env_remove("MODE")
+            .output()
+            .expect("run ifupdown-ovs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert_eq!(lines.len(), 1, "{stdout}");
+        assert!(
+            lines[0].starts_with(&format!("{}: warning: ", schema.display()))
+                && lines[0].ends_with("are not checked against the OVS schema"),
+            "{stdout}"
+        );
+    }
 }

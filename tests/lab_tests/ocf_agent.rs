@@ -299,3 +299,52 @@ fn other_interfaces_file() -> Result<(), LabError> {
     assert!(!h.link_exists(PORT)?);
     Ok(())
 }
+
+/// The fast start (optimistic DAD, docs/ocf.md "Fail-over time") still detects a
+/// duplicate: the peer already holds the port's IPv6 address. The kernel's DAD,
+/// still run although the address is usable at once, marks it `dadfailed`; start
+/// fails (ifupdown's DAD wait fails) and monitor answers 1 naming the address.
+/// Stop then leaves nothing. The peer keeps its address.
+#[test]
+fn fast_start_still_detects_a_duplicate_ipv6_address() -> Result<(), LabError> {
+    let (h, peer) = ha_pair("ocf-dup6")?;
+    peer.ok(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{V6}/64"),
+        "dev",
+        "eth0",
+        "nodad",
+    ])?;
+    let out = agent(
+        &h,
+        "start",
+        &params(),
+        &[("RUST_LOG", "ifupdown_ovs::ocf=info")],
+    )?;
+    assert_ne!(
+        out.code(),
+        Some(0),
+        "start with a duplicate address: {out:?}"
+    );
+    // the address was added optimistic (start asked for it), and DAD failed
+    assert!(
+        out.stderr.contains("optimistic"),
+        "ifup without the optimistic options: {}",
+        out.stderr
+    );
+    let addrs = h.ok(&["ip", "-6", "-o", "addr", "show", "dev", PORT])?;
+    assert!(addrs.contains("dadfailed"), "{addrs}");
+    let mon = expect(&h, "monitor", 1)?;
+    let why = exit_reason(&mon).unwrap_or_default();
+    assert!(
+        why.contains(V6) && why.contains("duplicate address detection"),
+        "{why}"
+    );
+    expect(&h, "stop", 0)?;
+    expect(&h, "monitor", 7)?;
+    let kept = peer.ok(&["ip", "-6", "-o", "addr", "show", "dev", "eth0"])?;
+    assert!(kept.contains(V6) && !kept.contains("dadfailed"), "{kept}");
+    Ok(())
+}

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use crate::lab::{Lab, LabError, LabOptions};
 use crate::ocf_util::*;
 
-const NODES: [&str; 2] = ["pcmk-n1", "pcmk-n2"];
-const RING: [&str; 2] = ["198.51.100.1", "198.51.100.2"];
+pub(crate) const NODES: [&str; 2] = ["pcmk-n1", "pcmk-n2"];
+pub(crate) const RING: [&str; 2] = ["198.51.100.1", "198.51.100.2"];
 
-fn corosync_conf() -> String {
+pub(crate) fn corosync_conf() -> String {
     format!(
         "totem {{
     version: 2
@@ -75,7 +75,7 @@ fn primitive() -> String {
     )
 }
 
-fn require_cluster_tools() {
+pub(crate) fn require_cluster_tools() {
     for tool in [
         "corosync",
         "pacemakerd",
@@ -93,7 +93,7 @@ fn require_cluster_tools() {
 }
 
 /// One cluster node: OVS with the HA bridge, the agent, a seeded CIB.
-fn node(name: &str) -> Result<Lab, LabError> {
+pub(crate) fn node(name: &str) -> Result<Lab, LabError> {
     let n = host(
         name,
         LabOptions {
@@ -129,23 +129,25 @@ fn node(name: &str) -> Result<Lab, LabError> {
     Ok(n)
 }
 
-fn start_cluster(n: &Lab) -> Result<(), LabError> {
+pub(crate) fn start_cluster(n: &Lab) -> Result<(), LabError> {
+    // pids recorded: a crash (pacemaker_failover) kills these process groups
     n.ok(&[
         "sh",
         "-c",
-        "setsid corosync -f >/run/corosync.log 2>&1 </dev/null &",
+        "setsid corosync -f >>/run/corosync.log 2>&1 </dev/null & echo $! >/run/corosync.pid",
     ])?;
     n.ok(&[
         "sh",
         "-c",
-        "PCMK_logfile=/run/pacemaker.log setsid pacemakerd >/run/pacemakerd.log 2>&1 </dev/null &",
+        "PCMK_logfile=/run/pacemaker.log setsid pacemakerd >>/run/pacemakerd.log 2>&1 </dev/null \
+         & echo $! >/run/pacemakerd.pid",
     ])?;
     Ok(())
 }
 
 /// Where the resource has started, as `n` sees it (None: stopped, starting,
 /// stopping, failed or unknown). From `crm_mon -1`: `port (...): Started NODE`.
-fn location(n: &Lab) -> Result<Option<String>, LabError> {
+pub(crate) fn location(n: &Lab) -> Result<Option<String>, LabError> {
     let out = n.run(&["crm_mon", "-1"])?;
     Ok(out
         .stdout
@@ -159,7 +161,7 @@ fn location(n: &Lab) -> Result<Option<String>, LabError> {
 }
 
 /// Wait until `n` sees the resource on `want`; the time it took.
-fn wait_on(n: &Lab, want: &str, what: &str) -> Result<Duration, LabError> {
+pub(crate) fn wait_on(n: &Lab, want: &str, what: &str) -> Result<Duration, LabError> {
     let t = Instant::now();
     n.wait_for(what, Duration::from_secs(60), || {
         Ok(location(n)?.as_deref() == Some(want))
@@ -167,7 +169,7 @@ fn wait_on(n: &Lab, want: &str, what: &str) -> Result<Duration, LabError> {
     Ok(t.elapsed())
 }
 
-fn dump_cluster(n: &Lab) {
+pub(crate) fn dump_cluster(n: &Lab) {
     for argv in [
         &["crm_mon", "-1", "-r", "-f"][..],
         &["tail", "-n", "40", "/run/pacemaker.log"],
@@ -179,10 +181,10 @@ fn dump_cluster(n: &Lab) {
     }
 }
 
-struct Cluster {
-    nodes: Vec<Lab>,
+pub(crate) struct Cluster {
+    pub(crate) nodes: Vec<Lab>,
     /// Set at the end of a test that passed; otherwise Drop shows the state.
-    passed: bool,
+    pub(crate) passed: bool,
 }
 
 impl Drop for Cluster {
@@ -201,7 +203,7 @@ impl Drop for Cluster {
     }
 }
 
-fn port_here(n: &Lab) -> Result<bool, LabError> {
+pub(crate) fn port_here(n: &Lab) -> Result<bool, LabError> {
     n.link_exists(PORT)
 }
 

@@ -105,14 +105,14 @@ fn site(name: &str) -> Result<Site, LabError> {
     })
 }
 
-fn ifindex(l: &Lab, dev: &str) -> Result<String, LabError> {
+pub(crate) fn ifindex(l: &Lab, dev: &str) -> Result<String, LabError> {
     // (/sys/class/net is the host's in a lab: ask ip)
     let out = l.ok(&["ip", "-o", "link", "show", "dev", dev])?;
     Ok(out.split(':').next().unwrap_or_default().trim().to_string())
 }
 
 /// `ping -i 0.05 -c COUNT DEST` started in the background in `l`.
-fn start_ping(l: &Lab, dest: &str, count: &str) -> Result<Child, LabError> {
+pub(crate) fn start_ping(l: &Lab, dest: &str, count: &str) -> Result<Child, LabError> {
     let argv = ["ping", "-n", "-i", "0.05", "-W", "1", "-c", count, dest];
     let mut cmd = l.command(&argv);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -124,7 +124,7 @@ fn start_ping(l: &Lab, dest: &str, count: &str) -> Result<Child, LabError> {
 }
 
 /// Transmitted and received of a finished ping.
-fn ping_result(child: Child) -> Result<(u32, u32, String), LabError> {
+pub(crate) fn ping_result(child: Child) -> Result<(u32, u32, String), LabError> {
     let out = child.wait_with_output().map_err(|e| LabError::Setup {
         lab: "ping".into(),
         message: e.to_string(),

@@ -1,8 +1,10 @@
 //! Errors and warnings about one interface's options, and the collector that the
 //! checks report into.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use crate::config::schema::SchemaError;
 use crate::interfaces::Position;
 
 /// A problem that makes an interface's OVS configuration unusable.
@@ -32,29 +34,46 @@ pub enum OptionError {
         pos: Option<Position>,
         message: String,
     },
+    /// A word of `ovs_options` / `ovs_tunnel_options`, or an `ovs_extra` command
+    /// (`command`), that the OVS schema or ovs-vsctl rejects.
+    #[error(
+        "{}: error: {option}: {}{error}",
+        place(pos, iface),
+        in_command(command)
+    )]
+    Schema {
+        iface: String,
+        option: String,
+        pos: Option<Position>,
+        /// The `ovs_extra` command, as the user wrote it (words the hook alone
+        /// knows shown as `…`).
+        command: Option<String>,
+        error: SchemaError,
+    },
+}
+
+fn in_command(command: &Option<String>) -> String {
+    match command {
+        Some(c) => format!("`{c}`: "),
+        None => String::new(),
+    }
 }
 
 impl OptionError {
-    fn parts(&self) -> (&str, &str, Option<&Position>, &str) {
+    fn parts(&self) -> (&str, &str, Option<&Position>) {
         match self {
             OptionError::Invalid {
-                iface,
-                option,
-                pos,
-                message,
+                iface, option, pos, ..
             }
             | OptionError::Missing {
-                iface,
-                option,
-                pos,
-                message,
+                iface, option, pos, ..
             }
             | OptionError::Conflict {
-                iface,
-                option,
-                pos,
-                message,
-            } => (iface, option, pos.as_ref(), message),
+                iface, option, pos, ..
+            }
+            | OptionError::Schema {
+                iface, option, pos, ..
+            } => (iface, option, pos.as_ref()),
         }
     }
     pub fn iface(&self) -> &str {
@@ -66,8 +85,16 @@ impl OptionError {
     pub fn pos(&self) -> Option<&Position> {
         self.parts().2
     }
-    pub fn message(&self) -> &str {
-        self.parts().3
+    /// What is wrong, without the place and the option.
+    pub fn message(&self) -> Cow<'_, str> {
+        match self {
+            OptionError::Invalid { message, .. }
+            | OptionError::Missing { message, .. }
+            | OptionError::Conflict { message, .. } => Cow::Borrowed(message),
+            OptionError::Schema { command, error, .. } => {
+                Cow::Owned(format!("{}{error}", in_command(command)))
+            }
+        }
     }
 }
 
@@ -142,6 +169,21 @@ impl Diag<'_> {
                 pos,
                 message,
             },
+        });
+    }
+    pub(super) fn schema_error(
+        &mut self,
+        option: &str,
+        pos: Option<&Position>,
+        command: Option<String>,
+        error: SchemaError,
+    ) {
+        self.errors.push(OptionError::Schema {
+            iface: self.iface.to_string(),
+            option: option.to_string(),
+            pos: pos.cloned(),
+            command,
+            error,
         });
     }
     pub(super) fn warn(&mut self, option: &str, pos: Option<&Position>, message: String) {

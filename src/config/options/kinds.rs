@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::diag::{Diag, Kind as Problem};
+use super::ovsdb_words::{self, VLAN_COLUMNS};
 use super::spec::{Given, Opts, SPECS, TUNNEL_TYPES};
 use super::text::{self, Text};
 use super::values::{self, check_ifname};
@@ -75,12 +76,17 @@ pub(super) fn build(
         OvsType::Tunnel => b.tunnel(&words, d).map(Kind::Tunnel),
     };
     if options.is_some() {
-        let table = match &kind {
-            Some(Kind::Bridge(b)) if b.vlan_of.is_none() => "Bridge",
-            _ => "Port",
+        // Where the hook sets them: a bridge's on its Bridge row, a VLAN bridge's
+        // and a port's on the Port row (a port's VLAN words are checked by `vlan`).
+        let (table, skip) = match (&kind, ovs_type) {
+            (Some(Kind::Bridge(b)), _) if b.vlan_of.is_none() => ("Bridge", &[][..]),
+            (_, OvsType::Bridge) => ("Port", &[][..]),
+            _ => ("Port", VLAN_COLUMNS),
         };
         column_checks(&o, "ovs_options", &words, table, d);
+        ovsdb_words::columns(iface_name, &o, "ovs_options", table, skip, d);
     }
+    ovsdb_words::commands(iface_name, &o, d);
     Built {
         kind: Some(ovs_type),
         iface: kind.map(|kind| OvsIface {
@@ -246,6 +252,7 @@ impl Builder<'_, '_> {
         let tunnel_options = o.raw("ovs_tunnel_options");
         let tunnel_words = split_text(self.name, o, "ovs_tunnel_options", Text::Columns, d);
         column_checks(o, "ovs_tunnel_options", &tunnel_words, "Interface", d);
+        ovsdb_words::columns(self.name, o, "ovs_tunnel_options", "Interface", &[], d);
         if let Some(tt) = &tunnel_type
             && !TUNNEL_TYPES.contains(&tt.as_str())
         {

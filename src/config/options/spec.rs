@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::RawOption;
 use super::diag::{Diag, Kind, short_pos};
-use super::values::{check_ifname, did_you_mean};
+use super::values::check_ifname;
 use crate::config::model::{OvsType, ValueError};
+use crate::config::suggest::did_you_mean;
 use crate::interfaces::Position;
 
 /// How repeated values of one option combine.
@@ -95,6 +96,8 @@ pub(super) struct Given {
     pub text: String,
     pub words: Vec<String>,
     pub lines: Vec<String>,
+    /// Where each of `lines` was given.
+    pub line_pos: Vec<Option<Position>>,
     pub pos: Option<Position>,
 }
 
@@ -118,12 +121,14 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
             text: String::new(),
             words: Vec::new(),
             lines: Vec::new(),
+            line_pos: Vec::new(),
             pos: raw.pos.clone(),
         });
         match spec.multi {
             Multi::Single if entry.lines.is_empty() => {
                 entry.text = value.to_string();
                 entry.lines.push(value.to_string());
+                entry.line_pos.push(raw.pos.clone());
             }
             Multi::Single => {
                 if entry.text != value {
@@ -152,6 +157,7 @@ pub(super) fn collect(raws: &[RawOption], d: &mut Diag) -> BTreeMap<&'static str
             Multi::Join(_) | Multi::Lines => {
                 if !value.is_empty() && !entry.lines.iter().any(|x| x == value) {
                     entry.lines.push(value.to_string());
+                    entry.line_pos.push(raw.pos.clone());
                 }
             }
         }

@@ -564,7 +564,7 @@ fn fake_bridge_spellings() {
         "br0",
         &[
             "ovs_type OVSBridge",
-            "ovs_options stp_enable=true other_config:stp-priority=0x7800",
+            "ovs_options stp_enable=true other_config:stp-priority=30720",
         ],
     );
     assert!(bridge(&m).vlan_of.is_none() && m.options.is_some());
@@ -630,12 +630,15 @@ fn repeats() {
         "br0",
         &[
             "ovs_type OVSBridge",
-            "ovs_extra set a b",
-            "ovs_extra set c d",
-            "ovs_extra set a b",
+            "ovs_extra set Bridge a stp_enable=true",
+            "ovs_extra set Bridge c stp_enable=true",
+            "ovs_extra set Bridge a stp_enable=true",
         ],
     );
-    assert_eq!(m.extra.as_deref(), Some("set a b -- set c d"));
+    assert_eq!(
+        m.extra.as_deref(),
+        Some("set Bridge a stp_enable=true -- set Bridge c stp_enable=true")
+    );
 }
 
 #[test]
@@ -1069,5 +1072,181 @@ fn option_values_fuzz_regressions() {
         seen >= 1,
         "no option_values regressions in {}",
         dir.display()
+    );
+}
+
+/// Issue 11: the words of ovs_options, ovs_tunnel_options and ovs_extra are checked
+/// against the OVS schema (the copy in fixtures/schema/ under `cargo test`), with
+/// the option's position, the interface and the option in each error.
+#[test]
+fn schema_checked_words() {
+    let br = |opt: &str| errors("br0", &["ovs_type OVSBridge", opt]);
+    assert_eq!(
+        br("ovs_options stp_enable=maybe"),
+        [format!(
+            "{F}:3: error: ovs_options: `stp_enable=maybe`: Bridge column stp_enable: `maybe` is not true or false"
+        )]
+    );
+    assert_eq!(
+        br("ovs_options fail_mode=open"),
+        [format!(
+            "{F}:3: error: ovs_options: `fail_mode=open`: Bridge column fail_mode: `open` is not one of standalone, secure"
+        )]
+    );
+    assert!(br("ovs_options stp_enabled=true")[0].ends_with("(did you mean stp_enable?)"));
+    assert!(br("ovs_options protocols=OpenFlow99")[0].contains("`OpenFlow99` is not one of"));
+    assert_eq!(
+        br("ovs_extra set brige ${IFACE} stp_enable=true"),
+        [format!(
+            "{F}:3: error: ovs_extra: `set brige br0 stp_enable=true`: no table brige (did you mean Bridge?)"
+        )]
+    );
+    assert_eq!(
+        br("ovs_extra frobnicate"),
+        [format!(
+            "{F}:3: error: ovs_extra: `frobnicate`: unknown ovs-vsctl command `frobnicate`"
+        )]
+    );
+    assert!(
+        br("ovs_extra set Interface ${IFACE} mtu_request=-5")[0]
+            .contains("-5 is less than 1, the least allowed")
+    );
+    let bond = |opt: &str| {
+        errors(
+            "bond0",
+            &["ovs_type OVSBond", "ovs_bridge br0", "ovs_bonds a b", opt],
+        )
+    };
+    assert_eq!(
+        bond("ovs_options lacp=sometimes"),
+        [format!(
+            "{F}:5: error: ovs_options: `lacp=sometimes`: Port column lacp: `sometimes` is not one of active, passive, off"
+        )]
+    );
+    assert!(bond("ovs_options bond_mode=balance-fast")[0].contains("`balance-fast` is not one of"));
+    let a = run(
+        "bond0",
+        &[
+            "ovs_type OVSBond",
+            "ovs_bridge br0",
+            "ovs_bonds a b",
+            "ovs_options lacp=sometimes",
+        ],
+    );
+    match &a.errors[..] {
+        [
+            OptionError::Schema {
+                iface,
+                option,
+                pos: Some(p),
+                command: None,
+                ..
+            },
+        ] => {
+            assert_eq!(
+                (iface.as_str(), option.as_str(), p.line),
+                ("bond0", "ovs_options", 5)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(a.iface.is_some(), "the model is still built");
+    let tunnel = errors(
+        "gre0",
+        &[
+            "ovs_type OVSTunnel",
+            "ovs_bridge br0",
+            "ovs_tunnel_type gre",
+            "ovs_tunnel_options options:remote_ip=192.0.2.1 mtu_request=-5",
+        ],
+    );
+    assert_eq!(tunnel.len(), 1, "{tunnel:?}");
+    assert!(tunnel[0].contains("ovs_tunnel_options: `mtu_request=-5`"));
+}
+
+#[test]
+fn schema_accepts_valid_words() {
+    for lines in [
+        &[
+            "ovs_type OVSBridge",
+            "ovs_options stp_enable=true fail_mode=secure protocols=OpenFlow10,OpenFlow13 other_config:mac-aging-time=600",
+        ][..],
+        &[
+            "ovs_type OVSBridge",
+            "ovs_extra set Bridge ${IFACE} other-config:stp-priority=4096 -- br-set-external-id ${IFACE} bridge-id ${IFACE}",
+        ][..],
+        &[
+            "ovs_type OVSBond",
+            "ovs_bridge br0",
+            "ovs_bonds a b",
+            "ovs_options bond_mode=balance-slb lacp=active other_config:lacp-time=fast tag=5",
+        ][..],
+        &[
+            "ovs_type OVSIntPort",
+            "ovs_bridge br0",
+            "ovs_extra set Interface ${IFACE} external-ids:iface-id=$(hostname -s) mtu_request=9000",
+        ][..],
+        &[
+            "ovs_type OVSPort",
+            "ovs_bridge br0",
+            "ovs_options vlan_mode=native-untagged trunks=1-10 other_config:priority-tags=always",
+        ][..],
+        &[
+            "ovs_type OVSTunnel",
+            "ovs_bridge br0",
+            "ovs_tunnel_type vxlan",
+            "ovs_tunnel_options options:remote_ip=flow options:key=5 ofport_request=10",
+        ][..],
+    ] {
+        let a = run("x0", lines);
+        assert!(
+            a.errors.is_empty() && a.warnings.is_empty(),
+            "{lines:?}: {:?} {:?}",
+            a.errors,
+            a.warnings
+        );
+    }
+}
+
+#[test]
+fn schema_warnings() {
+    let w = warnings(
+        "br0",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_options other_config:mac_aging_time=5 stp_enable=$IF_STP",
+        ],
+    );
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("mac_aging_time is not a key of Bridge other_config that ovs-vswitchd.conf.db(5) documents (did you mean mac-aging-time?)"), "{w:?}");
+    assert!(
+        w[1].contains("`stp_enable=$…`: the value is only known when the hook runs"),
+        "{w:?}"
+    );
+}
+
+/// Each line of a repeated `ovs_extra` / `ovs_options` is reported at its own line.
+#[test]
+fn schema_errors_at_their_own_line() {
+    let e = errors(
+        "br0",
+        &[
+            "ovs_type OVSBridge",
+            "ovs_extra set Bridge ${IFACE} stp_enable=true",
+            "ovs_extra set Bridge ${IFACE} stp_enable=maybe",
+            "ovs_options fail_mode=secure",
+            "ovs_options fail_mode=open",
+        ],
+    );
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e[0].starts_with(&format!("{F}:6: error: ovs_options: `fail_mode=open`")),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with(&format!(
+            "{F}:4: error: ovs_extra: `set Bridge br0 stp_enable=maybe`: `stp_enable=maybe`"
+        )),
+        "{e:?}"
     );
 }

@@ -19,7 +19,7 @@ use crate::sys::words::{self, Expand, Subst, WordsError};
 
 /// Stands for the value of a variable only a hook run knows. Never in a value of
 /// ours: ifupdown cannot export a NUL.
-pub(super) const UNKNOWN: &str = "\0";
+pub(super) const UNKNOWN: &str = crate::config::schema::UNKNOWN;
 
 /// Variables ifupdown sets for every hook run, besides `IFACE` and `IF_*`.
 const HOOK_VARS: &[&str] = &[

@@ -1,6 +1,5 @@
 //! Parsers for option values that have no model type of their own: trunk lists,
-//! yes/no flags, bounded numbers, kernel interface names, `hwaddress`; and the small
-//! edit distance behind "did you mean".
+//! yes/no flags, bounded numbers, kernel interface names, `hwaddress`.
 
 use crate::config::model::{Mac, ValueError, VlanId};
 
@@ -110,33 +109,6 @@ pub fn parse_hwaddress(s: &str) -> Result<Option<Mac>, ValueError> {
     mac.parse::<Mac>().map(Some)
 }
 
-/// Levenshtein distance over characters.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let up = row[j + 1];
-            row[j + 1] = (diag + usize::from(ca != cb)).min(up + 1).min(row[j] + 1);
-            diag = up;
-        }
-    }
-    row[b.len()]
-}
-
-/// The candidate closest to `name`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(name, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,16 +188,5 @@ mod tests {
         assert_eq!(parse_hwaddress("random"), Ok(None));
         assert!(parse_hwaddress("ether").is_err());
         assert!(parse_hwaddress("ether 01:00:00:00:00:01").is_err());
-    }
-
-    #[test]
-    fn distances() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("ovs_brigde", "ovs_bridge"), 2);
-        let names = ["ovs_bridge", "ovs_bonds", "ovs_ports"];
-        assert_eq!(did_you_mean("ovs_brige", &names), Some("ovs_bridge"));
-        assert_eq!(did_you_mean("ovs_port", &names), Some("ovs_ports"));
-        assert_eq!(did_you_mean("ovs_frobnicate", &names), None);
     }
 }

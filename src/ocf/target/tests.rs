@@ -296,3 +296,36 @@ fn a_stanza_that_leaves_the_bridge_to_the_parameters() {
     let e = with(&p[..1], &text.replace("OVSIntPort", "OVSPort")).unwrap_err();
     assert!(e.reason.starts_with("ovsbr0p1 is an OVSPort in "), "{e}");
 }
+
+#[test]
+fn optimistic_dad_through_the_inet6_static_method() {
+    let text = "iface p1 inet static\n    address 192.0.2.5/24\n\n\
+                iface p1 inet6 static\n    address 2001:db8::5/64\n";
+    assert_eq!(
+        optimistic_dad(&cfg(text), "p1", "0"),
+        [
+            (
+                "privext".to_string(),
+                "0 net.ipv6.conf.p1.optimistic_dad=1".to_string()
+            ),
+            (
+                "preferred-lifetime".to_string(),
+                "forever optimistic".to_string()
+            )
+        ]
+    );
+    // the stanza's own values are kept; a dot in the name is a slash in sysctl
+    let own = "iface p.1 inet6 static\n    address 2001:db8::5/64\n    privext 2\n    \
+               preferred-lifetime 600\n";
+    let o = optimistic_dad(&cfg(own), "p.1", "0");
+    assert_eq!(o[0].1, "2 net.ipv6.conf.p/1.optimistic_dad=1");
+    assert_eq!(o[1].1, "600 optimistic");
+    // DAD turned off by the stanza (ifupdown adds with nodad), no IPv6, or a value
+    // that is not one plain word: nothing
+    let nodad = "iface p1 inet6 static\n    address 2001:db8::5/64\n    dad-attempts 0\n";
+    assert!(optimistic_dad(&cfg(nodad), "p1", "0").is_empty());
+    let v4 = "iface p1 inet static\n    address 192.0.2.5/24\n";
+    assert!(optimistic_dad(&cfg(v4), "p1", "0").is_empty());
+    let odd = "iface p1 inet6 static\n    address 2001:db8::5/64\n    preferred-lifetime 1;x\n";
+    assert!(optimistic_dad(&cfg(odd), "p1", "0").is_empty());
+}

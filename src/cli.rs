@@ -35,6 +35,10 @@ pub enum Command {
     Ocf(OcfArgs),
     /// Apply an edited interfaces file to the running host, touching only what changed
     Reload(ReloadArgs),
+    /// Keep the file applied by `reload --try` (cancel its revert)
+    Commit(CommitArgs),
+    /// Revert the file applied by `reload --try` now
+    Rollback(RollbackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -101,4 +105,33 @@ pub struct ReloadArgs {
     /// transaction, the ip steps) and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub trial: TryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// (the revert timer) wait until this time, seconds since the epoch
+    #[arg(long, hide = true, requires = "id", value_name = "DEADLINE")]
+    pub at: Option<u64>,
+    /// (the revert timer) the try it reverts
+    #[arg(long, hide = true, requires = "at")]
+    pub id: Option<String>,
+}
+
+/// `reload --try SECONDS` (flattened into the reload's arguments).
+#[derive(Debug, Args)]
+pub struct TryArgs {
+    /// Apply the file given with -i for SECONDS, then revert unless
+    /// `ifupdown-ovs commit` comes first (see also `ifupdown-ovs rollback`)
+    #[arg(
+        long = "try",
+        value_name = "SECONDS",
+        conflicts_with = "dry_run",
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub seconds: Option<u64>,
 }

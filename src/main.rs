@@ -5,7 +5,7 @@
 use clap::Parser;
 
 use ifupdown_ovs::cli::{Cli, Command};
-use ifupdown_ovs::commands::{check, plan, query, status};
+use ifupdown_ovs::commands::{check, plan, query, status, trial};
 use ifupdown_ovs::{error, hook, ocf, reload};
 
 fn main() {
@@ -43,9 +43,14 @@ fn run() -> Result<i32, error::Error> {
         Command::Status(args) => status::run(args),
         Command::Hook(args) => hook::run_cli(args),
         Command::Ocf(args) => ocf::run(&args.action),
-        Command::Reload(args) => reload::run(args).or_else(|e| {
-            eprintln!("ifupdown-ovs: {e}");
-            Ok(1)
-        }),
+        Command::Reload(args) => match args.trial.seconds {
+            Some(seconds) => trial::run_try(&args.file.interfaces, seconds),
+            None => reload::run(args).or_else(|e| {
+                eprintln!("ifupdown-ovs: {e}");
+                Ok(1)
+            }),
+        },
+        Command::Commit(args) => trial::run_commit(args),
+        Command::Rollback(args) => trial::run_rollback(args),
     }
 }

@@ -232,6 +232,23 @@ pub fn read_trusted(path: &Path) -> Result<String, RunDirError> {
     Ok(text)
 }
 
+/// [`read_trusted`] for bytes that need not be UTF-8 (a copy of an interfaces
+/// file), whole: a file longer than `max` bytes is an error, never cut short.
+pub fn read_trusted_bytes(path: &Path, max: u64) -> Result<Vec<u8>, RunDirError> {
+    let f = open_trusted(path, false)?;
+    let mut bytes = Vec::new();
+    f.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io(path))?;
+    if bytes.len() as u64 > max {
+        return Err(io(path)(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("longer than {max} bytes"),
+        )));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

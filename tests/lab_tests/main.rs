@@ -42,5 +42,6 @@ mod pacemaker_failover;
 mod pacemaker_resource;
 mod reload_edges;
 mod reload_live;
+mod reload_try;
 mod seed_dhcp;
 mod status;

@@ -362,7 +362,7 @@ impl<'a> UpBatch<'a> {
         // what the batch added for them goes again (their own runs retry)
         let left: BTreeSet<String> = left.iter().map(|c| c.name.clone()).collect();
         if !left.is_empty() {
-            undo_added(&self.vsctl, before, &left, "ifup -a", self.verbose);
+            let _ = undo_added(&self.vsctl, before, &left, "ifup -a", self.verbose);
         }
         Ok(done)
     }

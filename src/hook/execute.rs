@@ -50,12 +50,17 @@ pub(super) fn execute(
 /// [`execute`] for a pre-up that found `before` in OVSDB: when a step fails
 /// after a transaction went through, what the run added is removed again
 /// ([`undo_added`]), unless OVS did not answer in time.
+///
+/// A bridge's pre-up adds its ports with it, then brings them up with a nested
+/// `ifup`: a port whose own run fails there (ifupdown has it unconfigured,
+/// `configured` says) is taken out of OVS again when this run added it.
 pub(super) fn execute_undoing(
     plan: &Plan,
     vsctl: &Vsctl,
     verbose: bool,
     iface: &str,
     before: &Observed,
+    configured: &dyn Fn(&str) -> bool,
 ) -> Result<(), HookError> {
     let mut named = BTreeSet::new();
     for step in &plan.steps {
@@ -64,39 +69,73 @@ pub(super) fn execute_undoing(
         }
         if let Err(e) = run_step(step, vsctl, iface) {
             if !named.is_empty() && !e.timed_out() {
-                undo_added(vsctl, before, &named, iface, true);
+                let _ = undo_added(vsctl, before, &named, iface, true);
             }
             return Err(e);
         }
-        if let Step::Vsctl(tx) = step {
-            named.extend(tx.commands.iter().flatten().cloned());
+        match step {
+            Step::Vsctl(tx) => named.extend(tx.commands.iter().flatten().cloned()),
+            Step::Ifupdown(argv) => {
+                undo_failed_ports(vsctl, before, &named, argv, iface, configured)
+            }
+            _ => {}
         }
     }
     Ok(())
 }
 
+/// After a bridge's nested `ifup` of its ports (`argv`): the ports among them
+/// that this run's transaction named (`named`) and ifupdown left unconfigured
+/// are removed, if this run added them.
+fn undo_failed_ports(
+    vsctl: &Vsctl,
+    before: &Observed,
+    named: &BTreeSet<String>,
+    argv: &[String],
+    iface: &str,
+    configured: &dyn Fn(&str) -> bool,
+) {
+    let failed: BTreeSet<String> = argv
+        .iter()
+        .skip(1)
+        .filter(|w| !w.starts_with('-'))
+        .map(|w| w.split('=').next().unwrap_or(w).to_string())
+        .filter(|n| named.contains(n) && !configured(n))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let removed = undo_added(vsctl, before, &failed, iface, false);
+    if !removed.is_empty() {
+        eprintln!(
+            "ifupdown-ovs: {iface}: {} failed to come up: removed from OVS again",
+            removed.join(" ")
+        );
+    }
+}
+
 /// Remove what a failed run added to OVSDB ([`added`] against `before`, among
-/// the rows named `named`), and say so on stderr when `tell` (as `iface`). A
-/// failure to remove is a warning: the run fails anyway.
+/// the rows named `named`), and say so on stderr when `tell` (as `iface`); returns
+/// the names removed. A failure to remove is a warning: the run fails anyway.
 pub(super) fn undo_added(
     vsctl: &Vsctl,
     before: &Observed,
     named: &BTreeSet<String>,
     iface: &str,
     tell: bool,
-) {
+) -> Vec<String> {
     let after = match Observed::read(vsctl) {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
                 "ifupdown-ovs: warning: {iface}: cannot remove what this run added to OVS: {e}"
             );
-            return;
+            return Vec::new();
         }
     };
     let (tx, removed) = added(before, &after, named);
     if tx.is_empty() {
-        return;
+        return Vec::new();
     }
     match vsctl.apply(&tx) {
         Ok(_) if tell => eprintln!(
@@ -104,11 +143,15 @@ pub(super) fn undo_added(
             removed.join(" ")
         ),
         Ok(_) => {}
-        Err(e) => eprintln!(
-            "ifupdown-ovs: warning: {iface}: cannot remove what this run added to OVS ({}): {e}",
-            removed.join(" ")
-        ),
+        Err(e) => {
+            eprintln!(
+                "ifupdown-ovs: warning: {iface}: cannot remove what this run added to OVS ({}): {e}",
+                removed.join(" ")
+            );
+            return Vec::new();
+        }
     }
+    removed
 }
 
 /// The transaction that removes the rows of `after` that `before` does not

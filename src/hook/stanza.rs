@@ -274,7 +274,14 @@ impl Stanza<'_> {
         let verbose = self.h.verbose();
         let run = |plan: &Plan| match self.phase {
             // a failed pre-up takes back what it added (ifupdown runs no down hook)
-            Phase::PreUp => execute_undoing(plan, &self.vsctl, verbose, &self.h.iface, &observed),
+            Phase::PreUp => execute_undoing(
+                plan,
+                &self.vsctl,
+                verbose,
+                &self.h.iface,
+                &observed,
+                &|n: &str| self.configured(n),
+            ),
             _ => execute(plan, &self.vsctl, verbose, &self.h.iface),
         };
         match run(&plan) {

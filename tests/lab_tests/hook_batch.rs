@@ -917,15 +917,21 @@ fn ovs_refusing_without_a_name_is_found_by_halving() -> Result<(), LabError> {
 /// Debian's layout, the bridge bringing up its `allow-br0` ports (`ifup
 /// --allow=ovs br0` as the init script, `ifup br0`, `ifup --allow=ovs -a`, and
 /// with `-o`, which is not batched): one
-/// of them is broken, with a value OVS refuses (`ovs_options lacp=sometimes`,
-/// the typo, which took the whole bridge down) or one `check` refuses
-/// (`ovs_tag seven`). It fails alone: the bridge and its other ports come up;
-/// the broken port is not in OVS.
+/// of them is broken, with a command OVS refuses (`ovs_extra set port
+/// no-such-port ...`: no check can know the rows), one the schema check refuses
+/// (`ovs_options lacp=sometimes`, the typo, which took the whole bridge
+/// down) or one `check` refuses (`ovs_tag seven`). It fails alone: the bridge and
+/// its other ports come up; the broken port is not in OVS.
 #[test]
 fn a_broken_port_of_a_bridge_fails_alone_at_the_bridges_ifup() -> Result<(), LabError> {
     let broken = [
         (
             "ovs",
+            "    ovs_tag 7\n    ovs_extra set port no-such-port tag=7\n",
+            "no-such-port",
+        ),
+        (
+            "schema",
             "    ovs_tag 7\n    ovs_options lacp=sometimes\n",
             "sometimes",
         ),
@@ -948,7 +954,7 @@ fn a_broken_port_of_a_bridge_fails_alone_at_the_bridges_ifup() -> Result<(), Lab
             let up = host.run(&argv)?;
             broken_port_failed_alone(&host, &up, word)?;
             if kind == "ovs" {
-                let said = refused_vlan7(&text, "ovs_options");
+                let said = refused_vlan7(&text, "ovs_extra");
                 assert!(
                     our_lines(&up).iter().any(|l| l.starts_with(&said)),
                     "{said}\n{}",

@@ -86,16 +86,7 @@ fn failed_pre_up_leaves_nothing_behind() -> Result<(), LabError> {
     l.write_interfaces(&broken("flow.example"))?;
     // a VM's tap on br0, there before: never touched
     l.ifup(&["br0"])?;
-    l.vsctl(&[
-        "add-port",
-        "br0",
-        "vnet0",
-        "--",
-        "set",
-        "Interface",
-        "vnet0",
-        "type=internal",
-    ])?;
+    l.add_internal_port("br0", "vnet0")?;
 
     let out = l.run(&["ifup", "-a"])?;
     eprintln!("{}", out.stderr);

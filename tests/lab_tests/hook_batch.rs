@@ -466,16 +466,7 @@ fn ifdown_all_keeps_a_bridge_with_a_foreign_port() -> Result<(), LabError> {
     let (host, _wire) = lab("batch-foreign", &text)?;
     host.ifup(&["-a"])?;
     // a VM's port that no stanza declares
-    host.vsctl(&[
-        "add-port",
-        "br0",
-        "vnet0",
-        "--",
-        "set",
-        "Interface",
-        "vnet0",
-        "type=internal",
-    ])?;
+    host.add_internal_port("br0", "vnet0")?;
     let before = next_cfg(&host)?;
     let down = host.run(&["ifdown", "-a"])?;
     assert!(down.success(), "{down:?}");

@@ -175,16 +175,7 @@ fn checks_agree_with_ovs_vsctl() -> Result<(), LabError> {
         "br0",
         "datapath_type=netdev",
     ])?;
-    host.vsctl(&[
-        "add-port",
-        "br0",
-        "p0",
-        "--",
-        "set",
-        "Interface",
-        "p0",
-        "type=internal",
-    ])?;
+    host.add_internal_port("br0", "p0")?;
     let commands = [
         "set Bridge br0 stp_enable=maybe",
         "set Bridge br0 stp_enable=true",

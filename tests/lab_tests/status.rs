@@ -48,16 +48,7 @@ fn status_tells_ours_down_foreign_and_left_over() -> Result<(), LabError> {
     host.write_interfaces(CONFIG)?;
     host.ok(&["ifup", "-a"])?;
     // A VM tap that nobody declared.
-    host.vsctl(&[
-        "add-port",
-        "br0",
-        "vnet0",
-        "--",
-        "set",
-        "Interface",
-        "vnet0",
-        "type=internal",
-    ])?;
+    host.add_internal_port("br0", "vnet0")?;
 
     let (ok, lines) = status(&host)?;
     assert!(ok, "status failed: {lines:?}");

@@ -36,6 +36,21 @@ impl Lab {
 
     /// Stops both daemons by pidfile (TERM, then KILL after 10 s) and waits until
     /// they are gone. Fine to call when OVS is not running.
+    /// A port of others on `bridge` (as libvirt adds a VM's tap): an internal
+    /// interface `name`, without our marks.
+    pub fn add_internal_port(&self, bridge: &str, name: &str) -> Result<String, LabError> {
+        self.vsctl(&[
+            "add-port",
+            bridge,
+            name,
+            "--",
+            "set",
+            "Interface",
+            name,
+            "type=internal",
+        ])
+    }
+
     pub fn stop_ovs(&self) -> Result<(), LabError> {
         for daemon in DAEMONS {
             let Some(pid) = self.daemon_pid(daemon)? else {

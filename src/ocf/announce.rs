@@ -31,6 +31,7 @@ use nix::unistd::Pid;
 
 use super::observe::{LinkAddr, LinkState, read_link};
 use super::params::Params;
+use crate::sys::process;
 use crate::sys::rundir::{self, RunDirError};
 
 /// Where pidfiles and logs go.
@@ -252,17 +253,9 @@ pub fn spawn(run_dir: &Path, params: &Params) -> Result<u32, SpawnError> {
     let mut cmd = Command::new(&exe);
     cmd.arg0("OVSPort")
         .args([ACTION, iface.as_str()])
-        .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
-    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
-        });
-    }
+    process::detach(&mut cmd);
     let child = cmd.spawn().map_err(|source| SpawnError::Start {
         exe: exe.clone(),
         source,

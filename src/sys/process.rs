@@ -111,6 +111,22 @@ struct Bounds {
     leftovers: Leftovers,
 }
 
+/// Make `cmd` start detached: in a session and process group of its own (so
+/// that neither a hang-up of the asking terminal nor a kill of its process group
+/// reaches it), stdin from /dev/null. For the processes that outlive the one
+/// that starts them: the OVSPort announcer, the revert timer of `reload --try`.
+pub fn detach(cmd: &mut Command) -> &mut Command {
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd.stdin(Stdio::null())
+}
+
 /// Run `cmd` (stdin closed, stdout and stderr captured) for at most `limit`,
 /// reading at most [`OUTPUT_CAP`] of each stream.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Finished, ProcessError> {

@@ -16,9 +16,8 @@
 //! otherwise it reverts. `commit` and `rollback` also end it (SIGTERM), after
 //! checking by its command line that the pid is still this timer.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use nix::sys::signal::{SigHandler, Signal, kill, signal};
@@ -27,7 +26,7 @@ use nix::unistd::Pid;
 use super::error::TrialError;
 use super::record::{Layout, Pending};
 use crate::sys::procfs;
-use crate::sys::rundir;
+use crate::sys::{process, rundir};
 
 /// The hidden arguments of the timer (`rollback --at DEADLINE --id ID`).
 pub const AT: &str = "--at";
@@ -65,17 +64,9 @@ pub fn spawn(exe: &Path, layout: &Layout, id: &str, at: u64) -> Result<u32, Tria
     let mut cmd = Command::new(exe);
     cmd.args(["rollback", AT, &at.to_string(), ID, id])
         .current_dir("/")
-        .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
-    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
-        });
-    }
+    process::detach(&mut cmd);
     let child = cmd.spawn().map_err(TrialError::Timer)?;
     Ok(child.id())
 }

@@ -90,6 +90,9 @@ pub enum SchemaError {
         min: usize,
         max: Option<usize>,
     },
+    /// `add-br` takes BRIDGE, or BRIDGE PARENT VLAN (a VLAN bridge): never two.
+    #[error("`add-br` takes 1 argument (BRIDGE) or 3 (BRIDGE PARENT VLAN), not 2")]
+    AddBrTwo,
     #[error("`{command}` has no option {option}")]
     CommandOption { command: String, option: String },
     #[error("options without a command: {}", .options.join(" "))]

@@ -162,6 +162,10 @@ pub fn check_command(schema: &Schema, words: &[String]) -> Vec<Finding> {
         }));
         return out;
     }
+    if cmd == "add-br" && known == 2 {
+        out.push(Finding::Error(SchemaError::AddBrTwo));
+        return out;
+    }
     Checker {
         schema,
         cmd,

@@ -320,3 +320,14 @@ fn a_broken_schema_file_is_an_error_value_not_a_panic() {
         assert!(matches!(load(&p), Err(LoadError::Invalid { .. })), "{text}");
     }
 }
+
+#[test]
+fn add_br_takes_one_or_three_arguments() {
+    let (e, _) = command("add-br br9 br0");
+    assert_eq!(
+        e,
+        ["`add-br` takes 1 argument (BRIDGE) or 3 (BRIDGE PARENT VLAN), not 2"]
+    );
+    assert_eq!(command("add-br br9").0, Vec::<String>::new());
+    assert_eq!(command("add-br br9 br0 9").0, Vec::<String>::new());
+}

@@ -326,7 +326,7 @@ mod tests {
                 bridge: "br0".into(),
                 source: invalid,
             }),
-            "p1: cannot create its bridge br0, whose stanza is invalid:\n/etc/network/interfaces:3: error: ovs_options: bad"
+            "p1: cannot create its bridge br0, whose stanza is invalid:\n/etc/network/interfaces:3: error: br0: ovs_options: bad"
         );
     }
 

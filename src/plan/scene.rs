@@ -877,7 +877,7 @@ iface eth9 inet manual
         let e = s.entry("eth0").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "/etc/network/interfaces:5: error: ovs_options: tag=x: \"x\" is not a VLAN id (a number in 0..4095)"
+            "/etc/network/interfaces:5: error: eth0: ovs_options: tag=x: \"x\" is not a VLAN id (a number in 0..4095)"
         );
         // another value (`-o`): no line of the file says it
         let h = env("tag=y");

@@ -382,7 +382,7 @@ fn one_invalid_interface_fails_alone_with_its_own_message() -> Result<(), LabErr
     assert_eq!(
         ours,
         [
-            "ifupdown-ovs: /etc/network/interfaces:103: error: ovs_options: tag=seven: \"seven\" is not a VLAN id (a number in 0..4095)"
+            "ifupdown-ovs: /etc/network/interfaces:103: error: vlan7: ovs_options: tag=seven: \"seven\" is not a VLAN id (a number in 0..4095)"
         ],
         "{}",
         up.stderr

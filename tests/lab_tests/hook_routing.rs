@@ -372,7 +372,7 @@ fn unknown_table_name_fails_cleanly() -> Result<(), LabError> {
         .map(|i| i + 1)
         .unwrap_or_default();
     let want = format!(
-        "ifupdown-ovs: /etc/network/interfaces:{line}: error: ovs_route_table: unknown routing table name \"nosuch\""
+        "ifupdown-ovs: /etc/network/interfaces:{line}: error: {PORT}: ovs_route_table: unknown routing table name \"nosuch\""
     );
     assert!(out.stderr.contains(&want), "want {want}\n{}", out.stderr);
     assert!(!vsctl_lines(&host, &["list-ports", "ovsbr0"])?.contains(&PORT.to_string()));

@@ -39,7 +39,7 @@ const LINE: usize = 17;
 
 fn message() -> String {
     format!(
-        "ifupdown-ovs: /etc/network/interfaces:{LINE}: error: ovs_options: `lacp=sometimes`: \
+        "ifupdown-ovs: /etc/network/interfaces:{LINE}: error: bond0: ovs_options: `lacp=sometimes`: \
          Port column lacp: `sometimes` is not one of active, passive, off"
     )
 }

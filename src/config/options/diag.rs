@@ -11,7 +11,7 @@ use crate::interfaces::Position;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
     /// A value that does not parse or is out of range.
-    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    #[error("{}: {option}: {message}", head(pos, iface, "error"))]
     Invalid {
         iface: String,
         option: String,
@@ -19,7 +19,7 @@ pub enum OptionError {
         message: String,
     },
     /// Something the interface kind requires is absent.
-    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    #[error("{}: {option}: {message}", head(pos, iface, "error"))]
     Missing {
         iface: String,
         option: String,
@@ -27,7 +27,7 @@ pub enum OptionError {
         message: String,
     },
     /// Two values that cannot both hold.
-    #[error("{}: error: {option}: {message}", place(pos, iface))]
+    #[error("{}: {option}: {message}", head(pos, iface, "error"))]
     Conflict {
         iface: String,
         option: String,
@@ -37,8 +37,8 @@ pub enum OptionError {
     /// A word of `ovs_options` / `ovs_tunnel_options`, or an `ovs_extra` command
     /// (`command`), that the OVS schema or ovs-vsctl rejects.
     #[error(
-        "{}: error: {option}: {}{error}",
-        place(pos, iface),
+        "{}: {option}: {}{error}",
+        head(pos, iface, "error"),
         in_command(command)
     )]
     Schema {
@@ -112,18 +112,21 @@ impl fmt::Display for OptionWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: warning: {}: {}",
-            place(&self.pos, &self.iface),
+            "{}: {}: {}",
+            head(&self.pos, &self.iface, "warning"),
             self.option,
             self.message
         )
     }
 }
 
-fn place(pos: &Option<Position>, iface: &str) -> String {
+/// `FILE:LINE: SEVERITY: IFACE`, or `IFACE: SEVERITY` without a position: the
+/// same place as `check` prints (`config::lint::Diagnostic`), so that the hook's
+/// lines name the interface too.
+fn head(pos: &Option<Position>, iface: &str, severity: &str) -> String {
     match pos {
-        Some(p) => p.to_string(),
-        None => iface.to_string(),
+        Some(p) => format!("{p}: {severity}: {iface}"),
+        None => format!("{iface}: {severity}"),
     }
 }
 

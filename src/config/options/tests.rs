@@ -59,20 +59,29 @@ fn device(m: &OvsIface) -> &Device {
     m.device().expect("a device")
 }
 
-/// Errors rendered the way `check` prints them.
+/// Errors as the hook prints them, each checked to name the interface (after
+/// `error: `), which is then left out, so that the expectations below read as the
+/// place, the option and the message.
 fn errors(name: &str, lines: &[&str]) -> Vec<String> {
-    run(name, lines)
-        .errors
-        .iter()
-        .map(|e| e.to_string())
-        .collect()
+    let found = run(name, lines).errors;
+    shown_without(name, "error", found.iter().map(|e| e.to_string()))
 }
 
 fn warnings(name: &str, lines: &[&str]) -> Vec<String> {
-    run(name, lines)
-        .warnings
-        .iter()
-        .map(|e| e.to_string())
+    let found = run(name, lines).warnings;
+    shown_without(name, "warning", found.iter().map(|e| e.to_string()))
+}
+
+fn shown_without(name: &str, severity: &str, shown: impl Iterator<Item = String>) -> Vec<String> {
+    let named = format!("{severity}: {name}: ");
+    shown
+        .map(|line| {
+            assert!(
+                line.contains(&named) || line.starts_with(&format!("{name}: {severity}: ")),
+                "{line}"
+            );
+            line.replacen(&named, &format!("{severity}: "), 1)
+        })
         .collect()
 }
 
@@ -405,7 +414,7 @@ fn macs() {
     assert_eq!(
         a.warnings[0].to_string(),
         format!(
-            "{F}:4: warning: ovs_mac: has no effect on an OVSPort (only on OVSBridge, OVSIntPort)"
+            "{F}:4: warning: eth0: ovs_mac: has no effect on an OVSPort (only on OVSBridge, OVSIntPort)"
         )
     );
 }
@@ -652,8 +661,8 @@ fn unknown_options_warn() {
     assert_eq!(
         w,
         [
-            format!("{F}:3: warning: ovs_prots: unknown option; did you mean ovs_ports?"),
-            format!("{F}:4: warning: ovs_frobnicate: unknown option"),
+            format!("{F}:3: warning: br0: ovs_prots: unknown option; did you mean ovs_ports?"),
+            format!("{F}:4: warning: br0: ovs_frobnicate: unknown option"),
         ]
     );
     // only unknown ovs_* names: not an OVS interface
@@ -761,14 +770,14 @@ fn route_tables() {
     assert_eq!(
         a.errors[0].to_string(),
         format!(
-            "{F}:4: error: ovs_route_table: unknown routing table name \"nosuch\" (not in rt_tables or rt_tables.d/*.conf under {})",
+            "{F}:4: error: p: ovs_route_table: unknown routing table name \"nosuch\" (not in rt_tables or rt_tables.d/*.conf under {})",
             dir.path().display()
         )
     );
     let a = with(&["ovs_route default via 192.0.2.1"]);
     assert_eq!(
         a.errors[0].to_string(),
-        format!("{F}:4: error: ovs_route: needs ovs_route_table (the table the routes go to)")
+        format!("{F}:4: error: p: ovs_route: needs ovs_route_table (the table the routes go to)")
     );
     let a = with(&["ovs_route_table 0"]);
     assert_eq!(a.errors.len(), 1);
@@ -883,7 +892,7 @@ fn stanza_lines_keep_their_positions() {
     );
     assert_eq!(
         from_stanza(&iface, &resolved).unwrap_err()[0].to_string(),
-        format!("{F}:7: error: ovs_bridge: \"br1\" conflicts with \"br0\" given at line 3")
+        format!("{F}:7: error: p: ovs_bridge: \"br1\" conflicts with \"br0\" given at line 3")
     );
 }
 

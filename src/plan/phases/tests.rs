@@ -452,7 +452,7 @@ fn bad_routing_fails_before_anything_is_done() {
     let e = ha_lines(&text, None, pre_up).unwrap_err();
     // an option error now, at its line (config::options checks ovs_route's words)
     assert!(
-        e.starts_with("/etc/network/interfaces:14: error: ovs_route: \"198.51.100.0/24"),
+        e.starts_with("/etc/network/interfaces:14: error: p1: ovs_route: \"198.51.100.0/24"),
         "{e}"
     );
     assert!(e.contains("names its own table"), "{e}");

@@ -190,7 +190,7 @@ fn floating_port_moves_with_its_mac() -> Result<(), LabError> {
     client.ok(&[
         "sh",
         "-c",
-        "stdbuf -oL ip -o monitor neigh >/tmp/neigh.log 2>&1 & echo $! >/tmp/neigh.pid",
+        ": >/tmp/neigh.log; stdbuf -oL ip -o monitor neigh >>/tmp/neigh.log 2>&1 & echo $! >/tmp/neigh.pid",
     ])?;
     assert_ne!(link_mac(&a, "ovsbr0")?, link_mac(&b, "ovsbr0")?);
     for (n, mgmt) in [(&a, "192.0.2.20"), (&b, "192.0.2.30")] {
@@ -238,7 +238,7 @@ fn floating_port_moves_with_its_mac() -> Result<(), LabError> {
         "sh",
         "-c",
         &format!(
-            "ping -n -D -i 0.05 -W 1 -w 30 {FLOATING} >/tmp/ping.log 2>&1 & echo $! >/tmp/ping.pid"
+            ": >/tmp/ping.log; ping -n -D -i 0.05 -W 1 -w 30 {FLOATING} >>/tmp/ping.log 2>&1 & echo $! >/tmp/ping.pid"
         ),
     ])?;
     eventually(&client, "pings answered by A", 5, || {

@@ -81,7 +81,7 @@ fn seed_vlan_topology() -> Result<(), LabError> {
     host.ok(&[
         "sh",
         "-c",
-        "stdbuf -oL ip -6 -o monitor address >/tmp/inet6.log 2>&1 & echo $! >/tmp/inet6.pid",
+        ": >/tmp/inet6.log; stdbuf -oL ip -6 -o monitor address >>/tmp/inet6.log 2>&1 & echo $! >/tmp/inet6.pid",
     ])?;
     quiet(&host, &["ifup", "-a"])?;
 

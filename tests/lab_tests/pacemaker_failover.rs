@@ -86,7 +86,7 @@ fn start_pings(client: &Lab) -> Result<(), LabError> {
             "sh",
             "-c",
             &format!(
-                "ping -{fam} -n -D -i {INTERVAL} -W 1 {addr} >/tmp/ping{fam}.log 2>&1 </dev/null & \
+                ": >/tmp/ping{fam}.log; ping -{fam} -n -D -i {INTERVAL} -W 1 {addr} >>/tmp/ping{fam}.log 2>&1 </dev/null & \
                  echo $! >/tmp/ping{fam}.pid"
             ),
         ])?;

@@ -17,6 +17,12 @@
 //! symlink followed, trusted only when root's). A failure to record is logged, never
 //! an error of the hook: the interface is up either way, and `reload` falls back to
 //! the current file for an interface without a record (and says so).
+//!
+//! Beside the stanzas, a copy of the interfaces files themselves (the main file and
+//! what it sources, byte for byte: `interfaces::snapshot`) is kept as
+//! `/run/ifupdown-ovs/applied-files` ([`files_path`]) by `reload`, by a committed
+//! `reload --try`, and at the end of an `ifup -a` that brought every interface up
+//! (at boot) or found no copy: what `reload --try` without `-i` goes back to.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,6 +31,7 @@ use super::invocation::{Invocation, is_configured};
 use super::records::storable;
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
+use crate::interfaces::snapshot::{MAX_ENCODED, Snapshot, SnapshotError};
 use crate::plan::phases::Phase;
 use crate::plan::scene::HookEnv;
 use crate::sys::rundir::{self, RunDirError};
@@ -64,8 +71,9 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
                 return;
             }
             match load(&inv) {
-                Some(c) if all => record_missing(&c, &inv.state_dir, &dir()),
-                Some(c) => match render(&c, &h.logical) {
+                Some((file, c)) if all => record_missing(&c, &inv.state_dir, &dir())
+                    .map(|kept| record_files_after_all(&file, &c, kept)),
+                Some((_, c)) => match render(&c, &h.logical) {
                     Some(text) => write(&dir(), &h.iface, &text),
                     None => Ok(()),
                 },
@@ -82,8 +90,9 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
     }
 }
 
-/// The interfaces file of the ifup that runs us (None, logged, when unreadable).
-fn load(inv: &Invocation) -> Option<Config> {
+/// The interfaces file of the ifup that runs us and its configuration (None,
+/// logged, when unreadable).
+fn load(inv: &Invocation) -> Option<(PathBuf, Config)> {
     let file = inv
         .file
         .clone()
@@ -91,19 +100,79 @@ fn load(inv: &Invocation) -> Option<Config> {
     Config::load(&file)
         .map_err(|e| log::debug!("not recorded: {e}"))
         .ok()
+        .map(|c| (file, c))
 }
 
 /// Record every interface ifupdown has up (in `state_dir`) that has no record
-/// in `dir`, from `config`.
-pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<(), RunDirError> {
+/// in `dir`, from `config`. Returns how many already had one (they were up
+/// before this `ifup -a`, and keep what their own ifup applied).
+pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<usize, RunDirError> {
+    let mut kept = 0;
     for (phys, logical) in configured_interfaces(state_dir) {
-        if read(dir, &phys)?.is_none()
-            && let Some(text) = render(config, &logical)
-        {
+        if read(dir, &phys)?.is_some() {
+            kept += 1;
+        } else if let Some(text) = render(config, &logical) {
             write(dir, &phys, &text)?;
         }
     }
-    Ok(())
+    Ok(kept)
+}
+
+/// The copy of the interfaces files last applied (by `ifup -a`, `reload`, or a
+/// committed `reload --try`), which `reload --try` without `-i` goes back to.
+pub fn files_path() -> PathBuf {
+    Path::new(super::records::DIR).join("applied-files")
+}
+
+/// Why the copy of the applied files was not written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+/// Keep `snapshot` as the files last applied, at `path` (in our run directory).
+pub fn write_files(path: &Path, snapshot: &Snapshot) -> Result<(), FilesError> {
+    if let Some(parent) = path.parent() {
+        rundir::ensure_dir(parent)?;
+    }
+    Ok(rundir::write_atomic(path, &snapshot.encode())?)
+}
+
+/// Copy the files `config` (loaded from `main`) reads and keep them at `path`.
+pub fn record_files(path: &Path, main: &Path, config: &Config) -> Result<(), FilesError> {
+    write_files(path, &Snapshot::capture(main, &config.files)?)
+}
+
+/// The files last applied, if a copy was kept at `path`.
+pub fn read_files(path: &Path) -> Result<Option<Snapshot>, FilesError> {
+    match rundir::read_trusted_bytes(path, MAX_ENCODED) {
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+        Ok(bytes) => match Snapshot::decode(&bytes) {
+            Some(r) => Ok(Some(r?)),
+            None => Err(SnapshotError::Damaged { what: "no header" }.into()),
+        },
+    }
+}
+
+/// At the end of `ifup -a`: copy the files it read as the ones applied, unless a
+/// copy exists and some interface was already up before it (`kept` > 0: an `ifup
+/// -a` after an in-place edit applies nothing to those, so the edit must not look
+/// applied). At boot, or after `ifdown -a`, every interface is new and the copy
+/// is taken. Failures are logged: the interfaces are up either way.
+fn record_files_after_all(main: &Path, config: &Config, kept: usize) {
+    let path = files_path();
+    if kept > 0 && path.exists() {
+        return;
+    }
+    if let Err(e) = record_files(&path, main, config) {
+        log::debug!("the applied interfaces files are not copied: {e}");
+    }
 }
 
 /// The interfaces ifupdown has up, from its state directory: (physical name,

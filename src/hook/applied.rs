@@ -72,7 +72,7 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
             }
             match load(&inv) {
                 Some((file, c)) if all => record_missing(&c, &inv.state_dir, &dir())
-                    .map(|kept| record_files_after_all(&file, &c, kept)),
+                    .map(|kept| record_files_after_all(&files_path(), &file, &c, kept)),
                 Some((_, c)) => match render(&c, &h.logical) {
                     Some(text) => write(&dir(), &h.iface, &text),
                     None => Ok(()),
@@ -165,12 +165,11 @@ pub fn read_files(path: &Path) -> Result<Option<Snapshot>, FilesError> {
 /// -a` after an in-place edit applies nothing to those, so the edit must not look
 /// applied). At boot, or after `ifdown -a`, every interface is new and the copy
 /// is taken. Failures are logged: the interfaces are up either way.
-fn record_files_after_all(main: &Path, config: &Config, kept: usize) {
-    let path = files_path();
+fn record_files_after_all(path: &Path, main: &Path, config: &Config, kept: usize) {
     if kept > 0 && path.exists() {
         return;
     }
-    if let Err(e) = record_files(&path, main, config) {
+    if let Err(e) = record_files(path, main, config) {
         log::debug!("the applied interfaces files are not copied: {e}");
     }
 }
@@ -341,7 +340,8 @@ mod tests {
             Path::new("/x"),
         )
         .unwrap();
-        record_missing(&c, &state, &store).unwrap();
+        // eth0 was up with a record before: kept (the files copy stays then)
+        assert_eq!(record_missing(&c, &state, &store).unwrap(), 1);
         // eth0 keeps what its ifup applied; wlan0 gets the stanza of `home`
         assert_eq!(read(&store, "eth0").unwrap().as_deref(), Some("old\n"));
         assert_eq!(
@@ -349,6 +349,33 @@ mod tests {
             Some("iface home inet dhcp\n")
         );
         assert_eq!(read(&store, "lo").unwrap(), None);
+    }
+
+    #[test]
+    fn the_files_are_copied_by_an_ifup_all_that_brought_everything_up_or_found_none() {
+        let d = tempfile::tempdir().unwrap();
+        let main = d.path().join("interfaces");
+        std::fs::write(&main, "source vlans\n").unwrap();
+        std::fs::write(d.path().join("vlans"), "iface eth0 inet manual\n").unwrap();
+        let copy = d.path().join("run").join("applied-files");
+        assert!(read_files(&copy).unwrap().is_none());
+        let c = Config::load(&main).unwrap();
+        // some interfaces were up already, but there is no copy: take it
+        record_files_after_all(&copy, &main, &c, 3);
+        let first = read_files(&copy).unwrap().unwrap();
+        assert_eq!(first.files.len(), 2);
+        assert_eq!(first.main, main);
+        // an edit, then an ifup -a that found interfaces up: the copy stays
+        std::fs::write(d.path().join("vlans"), "iface eth0 inet dhcp\n").unwrap();
+        record_files_after_all(&copy, &main, &c, 1);
+        assert_eq!(read_files(&copy).unwrap().unwrap(), first);
+        // every interface brought up by it (boot, after ifdown -a): replaced
+        record_files_after_all(&copy, &main, &c, 0);
+        let second = read_files(&copy).unwrap().unwrap();
+        assert_ne!(second, first);
+        // a damaged copy is an error, not a silent absence
+        std::fs::write(&copy, "junk").unwrap();
+        assert!(read_files(&copy).is_err());
     }
 
     #[test]

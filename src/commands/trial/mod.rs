@@ -566,11 +566,14 @@ fn revert(
     let now = files::now();
     let restored = restore_files(p, &previous, tried.as_ref(), now)?;
     record::remove(&env.layout, lock)?;
+    let of = match p.candidate == p.target {
+        true => "the files edited in place".to_string(),
+        false => p.candidate.display().to_string(),
+    };
     let line = format!(
-        "{why} at {}: {} put back as before the try of {}{}",
+        "{why} at {}: {} put back as before the try of {of}{}",
         files::utc(now),
         p.target.display(),
-        p.candidate.display(),
         restored.describe()
     );
     say!("{line}");

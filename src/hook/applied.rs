@@ -20,7 +20,7 @@
 //!
 //! Beside the stanzas, a copy of the interfaces files themselves (the main file and
 //! what it sources, byte for byte: `interfaces::snapshot`) is kept as
-//! `/run/ifupdown-ovs/applied-files` ([`files_path`]) by `reload`, by a committed
+//! `/run/ifupdown-ovs-files/applied` ([`files_path`]) by `reload`, by a committed
 //! `reload --try`, and at the end of an `ifup -a` that brought every interface up
 //! (at boot) or found no copy: what `reload --try` without `-i` goes back to.
 
@@ -118,10 +118,15 @@ pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<u
     Ok(kept)
 }
 
+/// The directory of [`files_path`]: one of its own, not [`super::records::DIR`],
+/// which stays empty between runs (the `ifup -a` records), nor [`DIR`], whose
+/// entries are interface names and which goes away with the last of them.
+pub const FILES_DIR: &str = "/run/ifupdown-ovs-files";
+
 /// The copy of the interfaces files last applied (by `ifup -a`, `reload`, or a
 /// committed `reload --try`), which `reload --try` without `-i` goes back to.
 pub fn files_path() -> PathBuf {
-    Path::new(super::records::DIR).join("applied-files")
+    Path::new(FILES_DIR).join("applied")
 }
 
 /// Why the copy of the applied files was not written or read.
@@ -357,7 +362,7 @@ mod tests {
         let main = d.path().join("interfaces");
         std::fs::write(&main, "source vlans\n").unwrap();
         std::fs::write(d.path().join("vlans"), "iface eth0 inet manual\n").unwrap();
-        let copy = d.path().join("run").join("applied-files");
+        let copy = d.path().join("run").join("applied");
         assert!(read_files(&copy).unwrap().is_none());
         let c = Config::load(&main).unwrap();
         // some interfaces were up already, but there is no copy: take it

@@ -255,7 +255,7 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
     assert_eq!(r.code(), Some(1), "{r:?}");
     assert!(r.stderr.contains("nothing to try"), "{}", r.stderr);
     // without a copy of the files last applied, a try without -i is refused
-    l.ok(&["rm", "/run/ifupdown-ovs/applied-files"])?;
+    l.ok(&["rm", "/run/ifupdown-ovs-files/applied"])?;
     l.write_interfaces(NEW)?;
     let r = l.run(&["ifupdown-ovs", "reload", "--try", "30"])?;
     assert_eq!(r.code(), Some(1), "{r:?}");
@@ -376,7 +376,7 @@ fn sourcing_lab(name: &str) -> Result<Lab, LabError> {
     l.write_file(VLANS, OLD)?;
     l.ifup(&["-a"])?;
     assert!(is(state(&l)?, OLD_STATE));
-    assert!(l.exists("/run/ifupdown-ovs/applied-files")?);
+    assert!(l.exists("/run/ifupdown-ovs-files/applied")?);
     Ok(l)
 }
 

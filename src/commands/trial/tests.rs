@@ -101,7 +101,7 @@ fn setup(new: &str) -> Setup {
     let env = Env {
         layout: Layout::new(dir.path().join("run")),
         target,
-        applied: dir.path().join("run").join("applied-files"),
+        applied: dir.path().join("files").join("applied"),
     };
     Setup {
         dir,

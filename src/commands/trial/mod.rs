@@ -479,15 +479,7 @@ pub fn commit(env: &Env) -> Result<Pending, TrialError> {
     let lock = Lock::take(&env.layout)?;
     let p = record::read(&env.layout, &lock)?.ok_or_else(|| nothing_pending(env, "commit"))?;
     timer::stop(&p);
-    match record::tried(&env.layout, &lock) {
-        Ok(Some(tried)) => {
-            if let Err(e) = applied::write_files(&env.applied, &tried) {
-                say_err!("ifupdown-ovs: warning: the committed files are not copied: {e}");
-            }
-        }
-        Ok(None) => {}
-        Err(e) => say_err!("ifupdown-ovs: warning: {e}"),
-    }
+    keep_as_applied(env, &lock);
     record::remove(&env.layout, &lock)?;
     record::set_last(
         &env.layout,
@@ -500,6 +492,33 @@ pub fn commit(env: &Env) -> Result<Pending, TrialError> {
         ),
     );
     Ok(p)
+}
+
+/// At `commit`: the tried files become the copy of the files last applied, unless
+/// a reload wrote that copy since the try started (the try's own reload does, and
+/// a plain reload during the trial knows better what is applied now). Problems are
+/// warnings: the commit itself stands.
+fn keep_as_applied(env: &Env, lock: &Lock) {
+    let modified = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    // `try/previous` is written when the try starts, before its reload
+    if let (Some(copy), Some(start)) = (modified(&env.applied), modified(&env.layout.previous()))
+        && copy > start
+    {
+        return;
+    }
+    match record::tried(&env.layout, lock) {
+        Ok(Some(tried)) => {
+            if let Err(e) = applied::write_files(&env.applied, &tried) {
+                say_err!("ifupdown-ovs: warning: the committed files are not copied: {e}");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => say_err!("ifupdown-ovs: warning: {e}"),
+    }
 }
 
 /// Revert the pending try now. Returns the rejected copies.

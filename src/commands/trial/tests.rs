@@ -274,6 +274,14 @@ fn a_committed_in_place_try_is_the_new_last_applied_copy() {
     // nothing edited since the commit
     let e = start(&s.env, &Fake::default(), &s.env.target, 60).unwrap_err();
     assert!(matches!(e, TrialError::NothingEdited { .. }), "{e}");
+    // a reload during the trial wrote the copy: commit leaves that one
+    std::fs::write(d.join("extra"), "iface eth3 inet manual\n").unwrap();
+    start(&s.env, &Fake::default(), &s.env.target, 60).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let later = Snapshot::capture(&s.env.target, &[]).unwrap();
+    applied::write_files(&s.env.applied, &later).unwrap();
+    commit(&s.env).unwrap();
+    assert_eq!(applied::read_files(&s.env.applied).unwrap().unwrap(), later);
 }
 
 #[test]

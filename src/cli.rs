@@ -125,7 +125,8 @@ pub struct RollbackArgs {
 /// `reload --try SECONDS` (flattened into the reload's arguments).
 #[derive(Debug, Args)]
 pub struct TryArgs {
-    /// Apply the file given with -i for SECONDS, then revert unless
+    /// Apply the file given with -i (or, without -i, the interfaces files as
+    /// edited in place) for SECONDS, then revert every interfaces file unless
     /// `ifupdown-ovs commit` comes first (see also `ifupdown-ovs rollback`)
     #[arg(
         long = "try",

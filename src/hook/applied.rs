@@ -17,6 +17,12 @@
 //! symlink followed, trusted only when root's). A failure to record is logged, never
 //! an error of the hook: the interface is up either way, and `reload` falls back to
 //! the current file for an interface without a record (and says so).
+//!
+//! Beside the stanzas, a copy of the interfaces files themselves (the main file and
+//! what it sources, byte for byte: `interfaces::snapshot`) is kept as
+//! `/run/ifupdown-ovs-files/applied` ([`files_path`]) by `reload`, by a committed
+//! `reload --try`, and at the end of an `ifup -a` that brought every interface up
+//! (at boot) or found no copy: what `reload --try` without `-i` goes back to.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,6 +31,7 @@ use super::invocation::{Invocation, is_configured};
 use super::records::storable;
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
+use crate::interfaces::snapshot::{MAX_ENCODED, Snapshot, SnapshotError};
 use crate::plan::phases::Phase;
 use crate::plan::scene::HookEnv;
 use crate::sys::rundir::{self, RunDirError};
@@ -64,8 +71,9 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
                 return;
             }
             match load(&inv) {
-                Some(c) if all => record_missing(&c, &inv.state_dir, &dir()),
-                Some(c) => match render(&c, &h.logical) {
+                Some((file, c)) if all => record_missing(&c, &inv.state_dir, &dir())
+                    .map(|kept| record_files_after_all(&files_path(), &file, &c, kept)),
+                Some((_, c)) => match render(&c, &h.logical) {
                     Some(text) => write(&dir(), &h.iface, &text),
                     None => Ok(()),
                 },
@@ -82,8 +90,9 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
     }
 }
 
-/// The interfaces file of the ifup that runs us (None, logged, when unreadable).
-fn load(inv: &Invocation) -> Option<Config> {
+/// The interfaces file of the ifup that runs us and its configuration (None,
+/// logged, when unreadable).
+fn load(inv: &Invocation) -> Option<(PathBuf, Config)> {
     let file = inv
         .file
         .clone()
@@ -91,19 +100,83 @@ fn load(inv: &Invocation) -> Option<Config> {
     Config::load(&file)
         .map_err(|e| log::debug!("not recorded: {e}"))
         .ok()
+        .map(|c| (file, c))
 }
 
 /// Record every interface ifupdown has up (in `state_dir`) that has no record
-/// in `dir`, from `config`.
-pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<(), RunDirError> {
+/// in `dir`, from `config`. Returns how many already had one (they were up
+/// before this `ifup -a`, and keep what their own ifup applied).
+pub fn record_missing(config: &Config, state_dir: &Path, dir: &Path) -> Result<usize, RunDirError> {
+    let mut kept = 0;
     for (phys, logical) in configured_interfaces(state_dir) {
-        if read(dir, &phys)?.is_none()
-            && let Some(text) = render(config, &logical)
-        {
+        if read(dir, &phys)?.is_some() {
+            kept += 1;
+        } else if let Some(text) = render(config, &logical) {
             write(dir, &phys, &text)?;
         }
     }
-    Ok(())
+    Ok(kept)
+}
+
+/// The directory of [`files_path`]: one of its own, not [`super::records::DIR`],
+/// which stays empty between runs (the `ifup -a` records), nor [`DIR`], whose
+/// entries are interface names and which goes away with the last of them.
+pub const FILES_DIR: &str = "/run/ifupdown-ovs-files";
+
+/// The copy of the interfaces files last applied (by `ifup -a`, `reload`, or a
+/// committed `reload --try`), which `reload --try` without `-i` goes back to.
+pub fn files_path() -> PathBuf {
+    Path::new(FILES_DIR).join("applied")
+}
+
+/// Why the copy of the applied files was not written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+/// Keep `snapshot` as the files last applied, at `path` (in our run directory).
+pub fn write_files(path: &Path, snapshot: &Snapshot) -> Result<(), FilesError> {
+    if let Some(parent) = path.parent() {
+        rundir::ensure_dir(parent)?;
+    }
+    Ok(rundir::write_atomic(path, &snapshot.encode())?)
+}
+
+/// Copy the files `config` (loaded from `main`) reads and keep them at `path`.
+pub fn record_files(path: &Path, main: &Path, config: &Config) -> Result<(), FilesError> {
+    write_files(path, &Snapshot::capture(main, &config.files)?)
+}
+
+/// The files last applied, if a copy was kept at `path`.
+pub fn read_files(path: &Path) -> Result<Option<Snapshot>, FilesError> {
+    match rundir::read_trusted_bytes(path, MAX_ENCODED) {
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+        Ok(bytes) => match Snapshot::decode(&bytes) {
+            Some(r) => Ok(Some(r?)),
+            None => Err(SnapshotError::Damaged { what: "no header" }.into()),
+        },
+    }
+}
+
+/// At the end of `ifup -a`: copy the files it read as the ones applied, unless a
+/// copy exists and some interface was already up before it (`kept` > 0: an `ifup
+/// -a` after an in-place edit applies nothing to those, so the edit must not look
+/// applied). At boot, or after `ifdown -a`, every interface is new and the copy
+/// is taken. Failures are logged: the interfaces are up either way.
+fn record_files_after_all(path: &Path, main: &Path, config: &Config, kept: usize) {
+    if kept > 0 && path.exists() {
+        return;
+    }
+    if let Err(e) = record_files(path, main, config) {
+        log::debug!("the applied interfaces files are not copied: {e}");
+    }
 }
 
 /// The interfaces ifupdown has up, from its state directory: (physical name,
@@ -272,7 +345,8 @@ mod tests {
             Path::new("/x"),
         )
         .unwrap();
-        record_missing(&c, &state, &store).unwrap();
+        // eth0 was up with a record before: kept (the files copy stays then)
+        assert_eq!(record_missing(&c, &state, &store).unwrap(), 1);
         // eth0 keeps what its ifup applied; wlan0 gets the stanza of `home`
         assert_eq!(read(&store, "eth0").unwrap().as_deref(), Some("old\n"));
         assert_eq!(
@@ -280,6 +354,33 @@ mod tests {
             Some("iface home inet dhcp\n")
         );
         assert_eq!(read(&store, "lo").unwrap(), None);
+    }
+
+    #[test]
+    fn the_files_are_copied_by_an_ifup_all_that_brought_everything_up_or_found_none() {
+        let d = tempfile::tempdir().unwrap();
+        let main = d.path().join("interfaces");
+        std::fs::write(&main, "source vlans\n").unwrap();
+        std::fs::write(d.path().join("vlans"), "iface eth0 inet manual\n").unwrap();
+        let copy = d.path().join("run").join("applied");
+        assert!(read_files(&copy).unwrap().is_none());
+        let c = Config::load(&main).unwrap();
+        // some interfaces were up already, but there is no copy: take it
+        record_files_after_all(&copy, &main, &c, 3);
+        let first = read_files(&copy).unwrap().unwrap();
+        assert_eq!(first.files.len(), 2);
+        assert_eq!(first.main, main);
+        // an edit, then an ifup -a that found interfaces up: the copy stays
+        std::fs::write(d.path().join("vlans"), "iface eth0 inet dhcp\n").unwrap();
+        record_files_after_all(&copy, &main, &c, 1);
+        assert_eq!(read_files(&copy).unwrap().unwrap(), first);
+        // every interface brought up by it (boot, after ifdown -a): replaced
+        record_files_after_all(&copy, &main, &c, 0);
+        let second = read_files(&copy).unwrap().unwrap();
+        assert_ne!(second, first);
+        // a damaged copy is an error, not a silent absence
+        std::fs::write(&copy, "junk").unwrap();
+        assert!(read_files(&copy).is_err());
     }
 
     #[test]

@@ -72,6 +72,12 @@ pub fn run(args: &ReloadArgs) -> Result<i32, ReloadError> {
         false => Some(lock::ReloadLock::take(&lock_path())?),
     };
     reload(&file, &config, args.dry_run)?;
+    if !args.dry_run {
+        // what `reload --try` without -i goes back to (docs/reload.md)
+        if let Err(e) = applied::record_files(&applied::files_path(), &file, &config) {
+            eprintln!("ifupdown-ovs: warning: the applied files are not copied: {e}");
+        }
+    }
     Ok(0)
 }
 

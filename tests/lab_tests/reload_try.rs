@@ -4,7 +4,10 @@
 //! `commit` keeps the new state past the deadline; `rollback` reverts at once,
 //! also when the timer was killed and while another reload holds the reload lock;
 //! `commit` or `rollback` with nothing pending fail; a try that cuts the path to
-//! the management address is undone by itself and the address answers again. The
+//! the management address is undone by itself and the address answers again; the
+//! files reached by `source` are reverted too, and a try without `-i` (files
+//! edited in place) goes back to the files last applied, removing the ones it
+//! added (kept as rejected dot files). The
 //! host state is checked in OVSDB (a port's tag, the ports of the bridge), with
 //! `ifquery --state`, `status` and ping; the files in /etc/network.
 //! Needs root and the packages of `.ci/run`.
@@ -247,14 +250,21 @@ fn rollback_reverts_at_once_and_nothing_pending_fails() -> Result<(), LabError> 
     );
     assert_eq!(l.read_file(&kept[0])?, NEW);
     assert_eq!(l.run(&["ifupdown-ovs", "rollback"])?.code(), Some(1));
-    // the interfaces file in place is no candidate
+    // the files in place are as the revert applied them: nothing to try
+    let r = l.run(&["ifupdown-ovs", "reload", "--try", "30"])?;
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert!(r.stderr.contains("nothing to try"), "{}", r.stderr);
+    // without a copy of the files last applied, a try without -i is refused
+    l.ok(&["rm", "/run/ifupdown-ovs-files/applied"])?;
+    l.write_interfaces(NEW)?;
     let r = l.run(&["ifupdown-ovs", "reload", "--try", "30"])?;
     assert_eq!(r.code(), Some(1), "{r:?}");
     assert!(
-        r.stderr.contains("give the new version with -i FILE"),
+        r.stderr.contains("no copy of the files last applied"),
         "{}",
         r.stderr
     );
+    assert!(is(state(&l)?, OLD_STATE));
     Ok(())
 }
 
@@ -350,5 +360,175 @@ fn a_revert_takes_down_what_the_try_brought_up() -> Result<(), LabError> {
     assert_eq!(l.ok(&["ifquery", "--state"])?, before);
     assert!(!l.vsctl(&["list-ports", "br0"])?.contains("p3"));
     assert_eq!(l.read_file("/etc/network/interfaces")?, old);
+    Ok(())
+}
+
+/// The interfaces file of the sourcing tests: everything is in interfaces.d.
+const SOURCING: &str = "source interfaces.d/*\n";
+const VLANS: &str = "/etc/network/interfaces.d/vlans";
+const P2: &str = "/etc/network/interfaces.d/p2";
+
+/// A lab with OLD in interfaces.d/vlans, applied by `ifup -a`.
+fn sourcing_lab(name: &str) -> Result<Lab, LabError> {
+    let l = Lab::new(name)?;
+    l.start_ovs()?;
+    l.write_interfaces(SOURCING)?;
+    l.write_file(VLANS, OLD)?;
+    l.ifup(&["-a"])?;
+    assert!(is(state(&l)?, OLD_STATE));
+    assert!(l.exists("/run/ifupdown-ovs-files/applied")?);
+    Ok(l)
+}
+
+/// The names in interfaces.d, dot files included, sorted.
+fn sourced_dir(l: &Lab) -> Result<Vec<String>, LabError> {
+    let out = l.ok(&["ls", "-A", "/etc/network/interfaces.d"])?;
+    let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+    v.sort();
+    Ok(v)
+}
+
+/// The rejected copy of interfaces.d/NAME (a dot file), its path.
+fn rejected_sourced(l: &Lab, name: &str) -> Result<Vec<String>, LabError> {
+    Ok(sourced_dir(l)?
+        .into_iter()
+        .filter(|n| n.starts_with(&format!(".{name}.rejected-")))
+        .map(|n| format!("/etc/network/interfaces.d/{n}"))
+        .collect())
+}
+
+/// An in-place edit of interfaces.d/vlans, tried without -i, reverts by itself
+/// after the asking session is hung up and killed: vlans is put back as it was
+/// applied, the edited version kept as a dot file that `source interfaces.d/*`
+/// does not read, the main file untouched.
+#[test]
+fn an_in_place_edit_of_a_sourced_file_reverts_after_the_session_is_killed() -> Result<(), LabError>
+{
+    let l = sourcing_lab("try-sourced")?;
+    l.write_file(VLANS, NEW)?;
+    l.ok(&[
+        "setsid",
+        "-f",
+        "sh",
+        "-c",
+        "echo $$ >/tmp/asker.pid; exec >/tmp/asker.out 2>&1 </dev/null; \
+         ifupdown-ovs reload --try 4; exec sleep 600",
+    ])?;
+    l.wait_for("the try to return", Duration::from_secs(60), || {
+        let out = l.run(&["cat", "--", "/tmp/asker.out"])?;
+        Ok(out.stdout.contains("ifupdown-ovs commit") || out.stderr.contains("error"))
+    })?;
+    let out = l.read_file("/tmp/asker.out")?;
+    assert!(out.contains("the edited /etc/network/interfaces"), "{out}");
+    assert!(is(state(&l)?, NEW_STATE), "{out}");
+    let asker = l.read_file("/tmp/asker.pid")?.trim().to_string();
+    l.ok(&["kill", "-HUP", "--", &format!("-{asker}")])?;
+    l.run(&["kill", "-KILL", "--", &format!("-{asker}")])?;
+    l.wait_for("the revert", Duration::from_secs(4 + 30), || {
+        Ok(is(state(&l)?, OLD_STATE) && l.read_file(VLANS)? == OLD)
+    })?;
+    back_to_old(&l)?;
+    assert_eq!(l.read_file("/etc/network/interfaces")?, SOURCING);
+    assert!(rejected(&l)?.is_empty(), "the main file was not changed");
+    let kept = rejected_sourced(&l, "vlans")?;
+    assert_eq!(kept.len(), 1, "{:?}", sourced_dir(&l)?);
+    assert_eq!(l.read_file(&kept[0])?, NEW);
+    let log = l.read_file("/run/ifupdown-ovs/try.log")?;
+    assert!(log.contains(&kept[0]), "{log}");
+    // the rejected copy is not read: the file checks and reloads to nothing
+    let r = l.ok(&["ifupdown-ovs", "reload", "--dry-run"])?;
+    assert!(!r.contains("p2"), "{r}");
+    Ok(())
+}
+
+/// vlans edited (p1 to VLAN 20, p2 in br0's ports) and p2's stanza in a new file.
+fn edit_in_place(l: &Lab) -> Result<(), LabError> {
+    let (bridge_and_p1, p2) = NEW.split_at(NEW.find("auto p2").unwrap_or(NEW.len()));
+    l.write_file(VLANS, bridge_and_p1)?;
+    l.write_file(P2, p2)
+}
+
+/// A try without -i after in-place edits: `rollback` puts the files back as last
+/// applied (by `ifup -a`, then by a plain `reload`), removes the file the edit
+/// added (kept as a rejected copy); `commit` keeps them all and makes them the
+/// files last applied.
+#[test]
+fn an_in_place_try_reverts_to_the_last_applied_files_and_commit_keeps_them() -> Result<(), LabError>
+{
+    let l = sourcing_lab("try-inplace")?;
+    edit_in_place(&l)?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300"])?;
+    assert!(is(state(&l)?, NEW_STATE));
+    let out = l.ok(&["ifupdown-ovs", "rollback"])?;
+    assert!(is(state(&l)?, OLD_STATE), "{out}");
+    back_to_old(&l)?;
+    assert_eq!(l.read_file(VLANS)?, OLD);
+    assert!(!l.exists(P2)?, "the added file is still there: {out}");
+    let (vlans, p2) = (rejected_sourced(&l, "vlans")?, rejected_sourced(&l, "p2")?);
+    assert_eq!((vlans.len(), p2.len()), (1, 1), "{:?}", sourced_dir(&l)?);
+    assert!(l.read_file(&p2[0])?.contains("iface p2"));
+    assert!(out.contains(&vlans[0]) && out.contains(&p2[0]), "{out}");
+    assert!(
+        out.contains(&format!("removed, added by the try: {P2}")),
+        "{out}"
+    );
+
+    // a plain reload makes its files the last applied ones
+    l.write_file(VLANS, &OLD.replace("ovs_tag 10", "ovs_tag 30"))?;
+    l.ok(&["ifupdown-ovs", "reload"])?;
+    l.write_file(VLANS, &OLD.replace("ovs_tag 10", "ovs_tag 40"))?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300"])?;
+    assert_eq!(l.vsctl(&["get", "Port", "p1", "tag"])?.trim(), "40");
+    l.ok(&["ifupdown-ovs", "rollback"])?;
+    assert_eq!(l.vsctl(&["get", "Port", "p1", "tag"])?.trim(), "30");
+    assert_eq!(l.read_file(VLANS)?, OLD.replace("ovs_tag 10", "ovs_tag 30"));
+
+    // commit keeps every file, and they are the files last applied
+    edit_in_place(&l)?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300"])?;
+    let c = l.ok(&["ifupdown-ovs", "commit"])?;
+    assert!(c.contains("committed"), "{c}");
+    assert!(is(state(&l)?, NEW_STATE));
+    assert!(l.read_file(P2)?.contains("iface p2"));
+    assert_eq!(
+        l.read_file(VLANS)?,
+        NEW.split_at(NEW.find("auto p2").unwrap_or(0)).0
+    );
+    let again = l.run(&["ifupdown-ovs", "reload", "--try", "300"])?;
+    assert!(again.stderr.contains("nothing to try"), "{again:?}");
+    let status = l.run(&["ifupdown-ovs", "status"])?;
+    assert!(status.success(), "{status:?}");
+    Ok(())
+}
+
+/// A try with -i whose new main file sources interfaces.d/p2 (written before the
+/// try): the revert leaves p2 as it was (it existed before), and an edit of vlans
+/// made during the trial is undone with the rest.
+#[test]
+fn a_try_with_a_new_file_reverts_the_sourced_files_it_reads() -> Result<(), LabError> {
+    let l = sourcing_lab("try-sourced-i")?;
+    let (bridge_and_p1, p2) = NEW.split_at(NEW.find("auto p2").unwrap_or(NEW.len()));
+    l.write_file(P2, p2)?;
+    // the running file does not read p2 (it reads vlans only)
+    l.write_interfaces("source interfaces.d/vlans\n")?;
+    l.ok(&["ifupdown-ovs", "reload"])?;
+    l.write_file(
+        CANDIDATE,
+        &format!("{bridge_and_p1}source interfaces.d/p2\n"),
+    )?;
+    l.ok(&["ifupdown-ovs", "reload", "--try", "300", "-i", CANDIDATE])?;
+    assert!(is(state(&l)?, NEW_STATE));
+    l.write_file(VLANS, &OLD.replace("ovs_tag 10", "ovs_tag 50"))?;
+    let out = l.ok(&["ifupdown-ovs", "rollback"])?;
+    assert!(is(state(&l)?, OLD_STATE), "{out}");
+    assert_eq!(l.read_file(VLANS)?, OLD);
+    assert_eq!(l.read_file(P2)?, p2);
+    assert_eq!(
+        l.read_file("/etc/network/interfaces")?,
+        "source interfaces.d/vlans\n"
+    );
+    assert_eq!(rejected(&l)?.len(), 1);
+    assert_eq!(rejected_sourced(&l, "vlans")?.len(), 1);
+    back_to_old(&l)?;
     Ok(())
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::hook::applied::FilesError;
+use crate::interfaces::snapshot::SnapshotError;
 use crate::sys::process::ProcessError;
 use crate::sys::rundir::RunDirError;
 
@@ -37,13 +39,33 @@ pub enum TrialError {
     /// `commit` or `rollback` with no try pending.
     #[error("nothing to {action}: no `reload --try` is pending{last}")]
     NothingPending { action: &'static str, last: String },
-    /// `--try` without a new file to try.
+    /// `--try` without `-i` and no copy of the files last applied to go back to.
     #[error(
-        "reload --try: give the new version with -i FILE (a copy you edited), not {} itself: \
-         the file in place is what a revert puts back",
+        "reload --try without -i: no copy of the files last applied ({} is missing: it is \
+         made by `ifup -a`, `reload` and `commit`), so a revert would have nothing to put \
+         back; run `ifupdown-ovs reload` once, or give the new version with -i FILE \
+         (a copy you edited) and keep {} as it was",
+        copy.display(), target.display()
+    )]
+    NoApplied { target: PathBuf, copy: PathBuf },
+    /// The copy of the files last applied is of another main file (`reload -i X`).
+    #[error(
+        "reload --try without -i: the files last applied were read from {}, not {}; \
+         give the new version with -i FILE, or run `ifupdown-ovs reload` once",
+        main.display(), target.display()
+    )]
+    AppliedOther { target: PathBuf, main: PathBuf },
+    /// `--try` without `-i` when nothing was edited since the last apply.
+    #[error(
+        "reload --try without -i: {} and the files it sources are as they were last \
+         applied: nothing to try (edit them first, or give the new version with -i FILE)",
         target.display()
     )]
-    NoCandidate { target: PathBuf },
+    NothingEdited { target: PathBuf },
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("the copy of the files last applied: {0}")]
+    Applied(#[from] FilesError),
     #[error("{}: {what}: {source}", path.display())]
     File {
         path: PathBuf,

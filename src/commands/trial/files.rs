@@ -1,5 +1,5 @@
-//! The interfaces file a try replaces and a revert puts back, and the rejected copy
-//! kept beside it.
+//! The interfaces files a try replaces and a revert puts back, and the rejected
+//! copies kept beside them.
 //!
 //! These files live in `/etc/network`, not in our run directory, so they do not go
 //! through [`crate::sys::rundir`]'s ownership rules, but through the same care: the
@@ -153,13 +153,27 @@ pub fn replace(target: &Path, bytes: &[u8], mode: u32) -> Result<(), TrialError>
 
 /// Keep `bytes` (the rejected version of `target`) as `TARGET.rejected-STAMP`
 /// beside it (`-2`, `-3`, … if that name is taken). Returns the path.
+///
+/// With `hidden` (a file reached by `source`), the copy is `.NAME.rejected-STAMP`:
+/// a dot file, so that neither `source DIR/*` (a glob skips dot files) nor
+/// `source-directory DIR` (it skips names with a dot) reads it.
 pub fn keep_rejected(
     target: &Path,
     bytes: &[u8],
     mode: u32,
     now: u64,
+    hidden: bool,
 ) -> Result<PathBuf, TrialError> {
-    let base = format!("{}.rejected-{}", target.display(), compact(now));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = if hidden { format!(".{name}") } else { name };
+    let base = format!(
+        "{}.rejected-{}",
+        target.with_file_name(name).display(),
+        compact(now)
+    );
     for n in 1..100 {
         let path = if n == 1 {
             PathBuf::from(&base)
@@ -239,13 +253,15 @@ mod tests {
         replace(&t, b"new\n", mode).unwrap();
         assert_eq!(std::fs::read(&t).unwrap(), b"new\n");
         assert_eq!(std::fs::metadata(&t).unwrap().mode() & 0o7777, 0o640);
-        let a = keep_rejected(&t, b"r1", mode, 1_796_609_465).unwrap();
-        let b = keep_rejected(&t, b"r2", mode, 1_796_609_465).unwrap();
+        let a = keep_rejected(&t, b"r1", mode, 1_796_609_465, false).unwrap();
+        let b = keep_rejected(&t, b"r2", mode, 1_796_609_465, false).unwrap();
         assert_eq!(a, d.path().join("interfaces.rejected-20261207T021105Z"));
         assert_eq!(b, d.path().join("interfaces.rejected-20261207T021105Z-2"));
         assert_eq!(std::fs::read(&a).unwrap(), b"r1");
-        // only the target and the two copies: no temporary file left
-        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 3);
+        let h = keep_rejected(&t, b"r3", mode, 1_796_609_465, true).unwrap();
+        assert_eq!(h, d.path().join(".interfaces.rejected-20261207T021105Z"));
+        // only the target and the three copies: no temporary file left
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 4);
     }
 
     #[test]

@@ -3,18 +3,24 @@
 //! `netplan try` and nmstate's `--no-commit` do (docs/reload.md, "Try, commit,
 //! rollback").
 //!
-//! A try replaces the interfaces file ifupdown reads (`/etc/network/interfaces`) by
-//! the file given with `-i`, after checking it in place; saves the old version as the
-//! "previous generation" ([`record`]); starts a detached revert timer ([`timer`]);
-//! then applies the new file with `ifupdown-ovs reload -i /etc/network/interfaces`
-//! (our own binary, through the bounded runner: the reload's own lock, plan and
-//! ifupdown bookkeeping stay its business). A revert (at the deadline, by `rollback`,
-//! or at once when the reload of the new file fails) keeps the file it replaces as
-//! `/etc/network/interfaces.rejected-STAMP` ([`files`]), puts the previous version
-//! back, reloads to it, and gives ifupdown back the set of interfaces it had up
-//! before the try (`restore_up`). Only the main file is swapped: files it reaches by
-//! `source`/`source-directory` belong to both versions and are left alone.
-//!
+//! A try with `-i FILE` replaces the interfaces file ifupdown reads
+//! (`/etc/network/interfaces`) by FILE, after checking it in place; a try without
+//! `-i` applies the files as the admin edited them in place. Either way it saves
+//! two copies of the configuration's files (the main file and every file reached by
+//! `source`/`source-directory`, `interfaces::snapshot`): the previous generation
+//! (with `-i`: the files in place that either version reads; without: the copy of
+//! the files last applied, kept by `hook::applied`, and the try is refused without
+//! one) and the tried one ([`record`]); starts a detached revert timer ([`timer`]);
+//! then applies with `ifupdown-ovs reload -i /etc/network/interfaces` (our own
+//! binary, through the bounded runner: the reload's own lock, plan and ifupdown
+//! bookkeeping stay its business). A revert (at the deadline, by `rollback`, or at
+//! once when the reload fails) puts every previous file back byte for byte, removes
+//! the files the try added (read now or by the tried version, not by the previous
+//! one), keeps each version it replaces or removes as a rejected copy beside it
+//! ([`files`]), reloads, and gives ifupdown back the set of interfaces it had up
+//! before the try (`restore_up`). `commit` keeps the tried copy as the files last
+//! applied.
+
 //! Submodules: [`record`] (the pending record and the lock), [`files`] (the
 //! interfaces file and its rejected copies), [`timer`] (the detached timer),
 //! [`error`] (`TrialError`).
@@ -53,6 +59,8 @@ use self::timer::Wake;
 use crate::cli::{CommitArgs, RollbackArgs};
 use crate::config::lint::{self, CheckEnv, Severity};
 use crate::error::Error;
+use crate::hook::applied;
+use crate::interfaces::snapshot::{self, Snapshot};
 use crate::interfaces::{Config, DEFAULT_FILE, ParseError};
 use crate::sys::process::{self, run_bounded};
 
@@ -187,6 +195,8 @@ fn wait_reload_idle(path: &Path, limit: Duration) {
 pub struct Env {
     pub layout: Layout,
     pub target: PathBuf,
+    /// The copy of the files last applied (`hook::applied::files_path`).
+    pub applied: PathBuf,
 }
 
 impl Env {
@@ -195,6 +205,7 @@ impl Env {
         Env {
             layout: Layout::new(record::RUN_DIR),
             target: PathBuf::from(DEFAULT_FILE),
+            applied: applied::files_path(),
         }
     }
 }
@@ -256,12 +267,18 @@ pub fn run_rollback(args: &RollbackArgs) -> Result<i32, Error> {
 
 fn print_started(env: &Env, p: &Pending) {
     let left = p.deadline.saturating_sub(files::now());
+    let what = if p.candidate == p.target {
+        format!(
+            "the edited {} and the files it sources (reverted to the files last applied)",
+            p.target.display()
+        )
+    } else {
+        format!("{} as {}", p.candidate.display(), p.target.display())
+    };
     say!(
-        "trying {} as {}: it is reverted at {} (in {left} s) unless you run:\n    \
+        "trying {what}: it is reverted at {} (in {left} s) unless you run:\n    \
          ifupdown-ovs commit\nTo revert now: ifupdown-ovs rollback\n\
          (revert timer: pid {}, log {}; it survives the end of this session)",
-        p.candidate.display(),
-        p.target.display(),
         files::utc(p.deadline),
         p.timer_pid,
         env.layout.log().display()
@@ -278,32 +295,103 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Check `staged` (the new file where it will be) as `check` would; print the
-/// diagnostics naming `shown`. Errors refuse the try.
-fn check(staged: &Path, shown: &Path) -> Result<(), TrialError> {
+/// diagnostics naming `shown`. Errors refuse the try; otherwise the configuration.
+fn check(staged: &Path, shown: &Path) -> Result<Config, TrialError> {
     let fix = |s: String| s.replace(&staged.display().to_string(), &shown.display().to_string());
-    let failed = match Config::load(staged) {
+    let failed = || TrialError::CheckFailed {
+        path: shown.to_path_buf(),
+    };
+    match Config::load(staged) {
         Err(ParseError::Syntax { pos, message }) => {
             say_err!("{}", fix(format!("{pos}: error: {message}")));
-            true
+            Err(failed())
         }
         Err(e) => {
             say_err!("{}", fix(e.to_string()));
-            true
+            Err(failed())
         }
         Ok(cfg) => {
             let diags = lint::check_config(&cfg, &CheckEnv::default());
             for d in &diags {
                 say_err!("{}", fix(d.to_string()));
             }
-            diags.iter().any(|d| d.severity == Severity::Error)
+            match diags.iter().any(|d| d.severity == Severity::Error) {
+                true => Err(failed()),
+                false => Ok(cfg),
+            }
         }
-    };
-    if failed {
-        return Err(TrialError::CheckFailed {
-            path: shown.to_path_buf(),
+    }
+}
+
+/// The files the configuration in `main` reads now (only `main` when it does not
+/// load: a broken file in place is still put back as it was).
+fn current_files(main: &Path) -> Result<Snapshot, TrialError> {
+    let files = Config::load(main).map(|c| c.files).unwrap_or_default();
+    Ok(Snapshot::capture(main, &files)?)
+}
+
+/// What a try replaces and what it applies, and the new main file when it comes
+/// from `-i`.
+struct Versions {
+    previous: Snapshot,
+    tried: Snapshot,
+    staged: Option<files::Staged>,
+}
+
+/// `--try -i FILE`: the tried version is FILE (checked where it will be) with the
+/// files it sources; the previous one is the files in place that either version
+/// reads (a file the new version sources that exists now is no addition of the
+/// try: a revert leaves it as it is now).
+fn versions_from(env: &Env, candidate: &Path, mode: u32) -> Result<Versions, TrialError> {
+    let new = files::read_candidate(candidate)?;
+    let staged = files::Staged::new(&env.target, &new, mode)?;
+    let cfg = check(staged.path(), candidate)?;
+    let sourced: Vec<PathBuf> = cfg
+        .files
+        .into_iter()
+        .filter(|f| f != staged.path())
+        .collect();
+    let mut tried = Snapshot::capture(&env.target, &sourced)?;
+    if let Some(main) = tried.files.iter_mut().find(|f| f.path == env.target) {
+        main.bytes = new;
+    }
+    let mut read = Config::load(&env.target)
+        .map(|c| c.files)
+        .unwrap_or_default();
+    read.extend(sourced);
+    let previous = Snapshot::capture(&env.target, &read)?;
+    Ok(Versions {
+        previous,
+        tried,
+        staged: Some(staged),
+    })
+}
+
+/// `--try` without `-i`: the files were edited in place; the previous version is
+/// the copy of the files last applied (refused without one).
+fn versions_in_place(env: &Env) -> Result<Versions, TrialError> {
+    let previous = applied::read_files(&env.applied)?.ok_or_else(|| TrialError::NoApplied {
+        target: env.target.clone(),
+        copy: env.applied.clone(),
+    })?;
+    if previous.main != env.target {
+        return Err(TrialError::AppliedOther {
+            target: env.target.clone(),
+            main: previous.main,
         });
     }
-    Ok(())
+    let cfg = check(&env.target, &env.target)?;
+    let tried = Snapshot::capture(&env.target, &cfg.files)?;
+    if tried == previous {
+        return Err(TrialError::NothingEdited {
+            target: env.target.clone(),
+        });
+    }
+    Ok(Versions {
+        previous,
+        tried,
+        staged: None,
+    })
 }
 
 /// Start a try: check, save the previous generation, start the timer, install the
@@ -315,11 +403,7 @@ pub fn start(
     candidate: &Path,
     seconds: u64,
 ) -> Result<Pending, TrialError> {
-    if same_file(candidate, &env.target) {
-        return Err(TrialError::NoCandidate {
-            target: env.target.clone(),
-        });
-    }
+    let in_place = same_file(candidate, &env.target);
     let lock = Lock::take(&env.layout)?;
     if let Some(p) = record::read(&env.layout, &lock)? {
         return Err(TrialError::AlreadyPending {
@@ -329,15 +413,19 @@ pub fn start(
             candidate: p.candidate,
         });
     }
-    let (old, mode) = files::read(&env.target)?;
-    let new = files::read_candidate(candidate)?;
-    let staged = files::Staged::new(&env.target, &new, mode)?;
-    check(staged.path(), candidate)?;
+    let (_, mode) = files::read(&env.target)?;
+    let v = match in_place {
+        true => versions_in_place(env)?,
+        false => versions_from(env, candidate, mode)?,
+    };
     let now = files::now();
     let mut p = Pending {
         id: format!("{now}-{}", std::process::id()),
         target: env.target.clone(),
-        candidate: candidate.to_path_buf(),
+        candidate: match in_place {
+            true => env.target.clone(),
+            false => candidate.to_path_buf(),
+        },
         mode,
         started: now,
         deadline: now + seconds,
@@ -345,14 +433,14 @@ pub fn start(
         timer_pid: 0,
         up_before: host.up_interfaces(),
     };
-    record::create(&env.layout, &lock, &p, &old)?;
+    record::create(&env.layout, &lock, &p, &v.previous, &v.tried)?;
     let installed = host
         .start_timer(&env.layout, &p.id, p.deadline)
         .and_then(|pid| {
             p.timer_pid = pid;
             record::update(&env.layout, &lock, &p)
         })
-        .and_then(|()| staged.install());
+        .and_then(|()| v.staged.map_or(Ok(()), files::Staged::install));
     if let Err(e) = installed {
         timer::stop(&p);
         let _ = record::remove(&env.layout, &lock);
@@ -385,11 +473,13 @@ fn nothing_pending(env: &Env, action: &'static str) -> TrialError {
     }
 }
 
-/// Keep the pending try: cancel its timer, drop its record.
+/// Keep the pending try: cancel its timer, keep the tried files as the ones last
+/// applied, drop its record.
 pub fn commit(env: &Env) -> Result<Pending, TrialError> {
     let lock = Lock::take(&env.layout)?;
     let p = record::read(&env.layout, &lock)?.ok_or_else(|| nothing_pending(env, "commit"))?;
     timer::stop(&p);
+    keep_as_applied(env, &lock);
     record::remove(&env.layout, &lock)?;
     record::set_last(
         &env.layout,
@@ -404,8 +494,35 @@ pub fn commit(env: &Env) -> Result<Pending, TrialError> {
     Ok(p)
 }
 
-/// Revert the pending try now.
-pub fn rollback(env: &Env, host: &dyn Host) -> Result<Option<PathBuf>, TrialError> {
+/// At `commit`: the tried files become the copy of the files last applied, unless
+/// a reload wrote that copy since the try started (the try's own reload does, and
+/// a plain reload during the trial knows better what is applied now). Problems are
+/// warnings: the commit itself stands.
+fn keep_as_applied(env: &Env, lock: &Lock) {
+    let modified = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    // `try/previous` is written when the try starts, before its reload
+    if let (Some(copy), Some(start)) = (modified(&env.applied), modified(&env.layout.previous()))
+        && copy > start
+    {
+        return;
+    }
+    match record::tried(&env.layout, lock) {
+        Ok(Some(tried)) => {
+            if let Err(e) = applied::write_files(&env.applied, &tried) {
+                say_err!("ifupdown-ovs: warning: the committed files are not copied: {e}");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => say_err!("ifupdown-ovs: warning: {e}"),
+    }
+}
+
+/// Revert the pending try now. Returns the rejected copies.
+pub fn rollback(env: &Env, host: &dyn Host) -> Result<Vec<PathBuf>, TrialError> {
     let lock = Lock::take(&env.layout)?;
     let p = record::read(&env.layout, &lock)?.ok_or_else(|| nothing_pending(env, "roll back"))?;
     timer::stop(&p);
@@ -453,40 +570,30 @@ pub fn run_timer(env: &Env, host: &dyn Host, id: &str, at: u64) -> i32 {
     }
 }
 
-/// Put the previous file back (keeping the current one as a rejected copy), drop the
-/// record, reload. Returns the rejected copy (none when the file already held the
-/// previous version).
+/// Put the previous files back (keeping the current ones as rejected copies), drop
+/// the record, reload. Returns the rejected copies (none when the files already
+/// held the previous versions).
 fn revert(
     env: &Env,
     host: &dyn Host,
     lock: &Lock,
     p: &Pending,
     why: &str,
-) -> Result<Option<PathBuf>, TrialError> {
-    let previous = record::previous(&env.layout, lock)?;
+) -> Result<Vec<PathBuf>, TrialError> {
+    let previous = record::previous(&env.layout, lock, p)?;
+    let tried = record::tried(&env.layout, lock)?;
     let now = files::now();
-    let (current, current_mode) = files::read(&p.target)?;
-    let rejected = if current == previous {
-        None
-    } else {
-        Some(files::keep_rejected(
-            &p.target,
-            &current,
-            current_mode,
-            now,
-        )?)
-    };
-    files::replace(&p.target, &previous, p.mode)?;
+    let restored = restore_files(p, &previous, tried.as_ref(), now)?;
     record::remove(&env.layout, lock)?;
-    let kept = match &rejected {
-        Some(r) => format!("the rejected version is kept in {}", r.display()),
-        None => "it already held the previous version".to_string(),
+    let of = match p.candidate == p.target {
+        true => "the files edited in place".to_string(),
+        false => p.candidate.display().to_string(),
     };
     let line = format!(
-        "{why} at {}: {} put back as it was before the try of {}; {kept}",
+        "{why} at {}: {} put back as before the try of {of}{}",
         files::utc(now),
         p.target.display(),
-        p.candidate.display()
+        restored.describe()
     );
     say!("{line}");
     host.notify(&line);
@@ -506,7 +613,101 @@ fn revert(
         Err(e) => format!("{line}; but the reload failed ({e}): run `ifupdown-ovs reload`"),
     };
     record::set_last(&env.layout, lock, &last);
-    reloaded.map(|()| rejected)
+    reloaded.map(|()| restored.rejected)
+}
+
+/// What a revert did to the files.
+#[derive(Default)]
+struct Restored {
+    /// Files put back (they differed or were gone).
+    put_back: Vec<PathBuf>,
+    /// Files the try added, removed.
+    removed: Vec<PathBuf>,
+    /// The rejected copies kept.
+    rejected: Vec<PathBuf>,
+}
+
+impl Restored {
+    fn describe(&self) -> String {
+        let list = |v: &[PathBuf]| {
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = String::new();
+        if !self.put_back.is_empty() {
+            out += &format!(" (files put back: {})", list(&self.put_back));
+        }
+        if !self.removed.is_empty() {
+            out += &format!("; removed, added by the try: {}", list(&self.removed));
+        }
+        out += &match self.rejected.len() {
+            0 => "; the files already held the previous versions".to_string(),
+            1 => format!("; the rejected version is kept in {}", list(&self.rejected)),
+            _ => format!(
+                "; the rejected versions are kept in {}",
+                list(&self.rejected)
+            ),
+        };
+        out
+    }
+}
+
+/// Put every file of `previous` back byte for byte (mode kept, atomic, no symlink
+/// followed), the main file last; remove the files the try added (read by the
+/// tried or the current configuration, not by the previous one). What is replaced
+/// or removed is kept as a rejected copy beside it.
+fn restore_files(
+    p: &Pending,
+    previous: &Snapshot,
+    tried: Option<&Snapshot>,
+    now: u64,
+) -> Result<Restored, TrialError> {
+    let mut done = Restored::default();
+    let mut added: Vec<PathBuf> = Vec::new();
+    let now_read = current_files(&p.target)
+        .map(|s| s.paths())
+        .unwrap_or_default();
+    for f in tried
+        .map(Snapshot::paths)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(now_read)
+    {
+        if previous.get(&f).is_none() && !added.contains(&f) {
+            added.push(f);
+        }
+    }
+    let keep = |path: &Path, bytes: &[u8], mode: u32| {
+        files::keep_rejected(path, bytes, mode, now, path != p.target)
+    };
+    for path in &added {
+        if let Some((bytes, mode)) = snapshot::read_file(path)? {
+            done.rejected.push(keep(path, &bytes, mode)?);
+            std::fs::remove_file(path).map_err(|source| TrialError::File {
+                path: path.clone(),
+                what: "cannot remove",
+                source,
+            })?;
+            done.removed.push(path.clone());
+        }
+    }
+    let main_last = previous
+        .files
+        .iter()
+        .filter(|f| f.path != p.target)
+        .chain(previous.files.iter().filter(|f| f.path == p.target));
+    for f in main_last {
+        match snapshot::read_file(&f.path)? {
+            Some((bytes, mode)) if bytes == f.bytes && mode == f.mode => continue,
+            Some((bytes, mode)) => done.rejected.push(keep(&f.path, &bytes, mode)?),
+            None => {}
+        }
+        files::replace(&f.path, &f.bytes, f.mode)?;
+        done.put_back.push(f.path.clone());
+    }
+    Ok(done)
 }
 
 /// After the revert's reload: give back exactly the set of interfaces ifupdown had

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 
 use super::error::TrialError;
+use crate::interfaces::snapshot::{FileCopy, MAX_ENCODED, Snapshot};
 use crate::sys::rundir::{self, RunDirError};
 
 /// Where the records live: the run directory of the hooks' records (and of the
@@ -49,6 +50,10 @@ impl Layout {
     }
     pub fn previous(&self) -> PathBuf {
         self.generation().join("previous")
+    }
+    /// The files the try applies, as they were when it started.
+    pub fn tried(&self) -> PathBuf {
+        self.generation().join("tried")
     }
     pub fn log(&self) -> PathBuf {
         self.run_dir.join("try.log")
@@ -207,18 +212,21 @@ pub fn read(layout: &Layout, lock: &Lock) -> Result<Option<Pending>, TrialError>
     Pending::parse(&text, &path).map(Some)
 }
 
-/// Start a new generation: the `try/` directory with the previous file and the
-/// record (fails if one is pending: call [`read`] first for a clear message).
+/// Start a new generation: the `try/` directory with the previous files, the
+/// tried ones and the record (fails if one is pending: call [`read`] first for a
+/// clear message).
 pub fn create(
     layout: &Layout,
     _lock: &Lock,
     pending: &Pending,
-    previous: &[u8],
+    previous: &Snapshot,
+    tried: &Snapshot,
 ) -> Result<(), TrialError> {
     check_path(&pending.target)?;
     check_path(&pending.candidate)?;
     rundir::create_subdir(&layout.generation())?;
-    let written = rundir::write_atomic(&layout.previous(), previous)
+    let written = rundir::write_atomic(&layout.previous(), &previous.encode())
+        .and_then(|()| rundir::write_atomic(&layout.tried(), &tried.encode()))
         .and_then(|()| rundir::write_atomic(&layout.record(), pending.to_text().as_bytes()));
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(layout.generation());
@@ -235,12 +243,35 @@ pub fn update(layout: &Layout, _lock: &Lock, pending: &Pending) -> Result<(), Tr
     )?)
 }
 
-/// The previous interfaces file saved by [`create`].
-pub fn previous(layout: &Layout, _lock: &Lock) -> Result<Vec<u8>, TrialError> {
-    Ok(rundir::read_trusted_bytes(
-        &layout.previous(),
-        super::files::MAX_FILE,
-    )?)
+/// The previous files saved by [`create`]. A generation left by an older version
+/// holds a plain copy of the main file: it is that file's snapshot.
+pub fn previous(layout: &Layout, _lock: &Lock, p: &Pending) -> Result<Snapshot, TrialError> {
+    let bytes = rundir::read_trusted_bytes(&layout.previous(), MAX_ENCODED)?;
+    match Snapshot::decode(&bytes) {
+        Some(r) => Ok(r?),
+        None => Ok(Snapshot {
+            main: p.target.clone(),
+            files: vec![FileCopy {
+                path: p.target.clone(),
+                mode: p.mode,
+                bytes,
+            }],
+        }),
+    }
+}
+
+/// The tried files saved by [`create`] (none in a generation of an older version).
+pub fn tried(layout: &Layout, _lock: &Lock) -> Result<Option<Snapshot>, TrialError> {
+    match rundir::read_trusted_bytes(&layout.tried(), MAX_ENCODED) {
+        Err(RunDirError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+        Ok(bytes) => match Snapshot::decode(&bytes) {
+            Some(r) => Ok(Some(r?)),
+            None => Ok(None),
+        },
+    }
 }
 
 /// Drop the pending generation.
@@ -282,6 +313,30 @@ mod tests {
         }
     }
 
+    fn snap(p: &Pending, bytes: &[u8]) -> Snapshot {
+        Snapshot {
+            main: p.target.clone(),
+            files: vec![FileCopy {
+                path: p.target.clone(),
+                mode: 0o644,
+                bytes: bytes.to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_plain_copy_of_an_older_version_is_the_main_file() {
+        let d = tempfile::tempdir().unwrap();
+        let layout = Layout::new(d.path().join("run"));
+        let lock = Lock::take(&layout).unwrap();
+        let p = sample();
+        create(&layout, &lock, &p, &snap(&p, b""), &snap(&p, b"")).unwrap();
+        rundir::write_atomic(&layout.previous(), b"old\n").unwrap();
+        let mut want = snap(&p, b"old\n");
+        want.files[0].mode = p.mode;
+        assert_eq!(previous(&layout, &lock, &p).unwrap(), want);
+    }
+
     #[test]
     fn record_round_trips() {
         let p = sample();
@@ -310,10 +365,12 @@ mod tests {
         let lock = Lock::take(&layout).unwrap();
         assert_eq!(read(&layout, &lock).unwrap(), None);
         let p = sample();
-        create(&layout, &lock, &p, b"old\n").unwrap();
+        let old = snap(&p, b"old\n");
+        create(&layout, &lock, &p, &old, &snap(&p, b"new\n")).unwrap();
         assert_eq!(read(&layout, &lock).unwrap(), Some(p.clone()));
-        assert_eq!(previous(&layout, &lock).unwrap(), b"old\n");
-        assert!(create(&layout, &lock, &p, b"other").is_err());
+        assert_eq!(previous(&layout, &lock, &p).unwrap(), old);
+        assert_eq!(tried(&layout, &lock).unwrap(), Some(snap(&p, b"new\n")));
+        assert!(create(&layout, &lock, &p, &old, &old).is_err());
         let mut q = p.clone();
         q.timer_pid = 99;
         update(&layout, &lock, &q).unwrap();
@@ -332,7 +389,8 @@ mod tests {
         rundir::create_subdir(&layout.generation()).unwrap();
         assert_eq!(read(&layout, &lock).unwrap(), None);
         assert!(!layout.generation().exists());
-        create(&layout, &lock, &sample(), b"").unwrap();
+        let p = sample();
+        create(&layout, &lock, &p, &snap(&p, b""), &snap(&p, b"")).unwrap();
     }
 
     #[test]
@@ -343,7 +401,7 @@ mod tests {
         let mut p = sample();
         p.candidate = "/tmp/a\nid=forged".into();
         assert!(matches!(
-            create(&layout, &lock, &p, b""),
+            create(&layout, &lock, &p, &snap(&p, b""), &snap(&p, b"")),
             Err(TrialError::NewlineInPath { .. })
         ));
         assert_eq!(read(&layout, &lock).unwrap(), None);

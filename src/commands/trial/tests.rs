@@ -1,6 +1,7 @@
 use std::cell::RefCell;
 
 use super::*;
+use crate::interfaces::snapshot::Snapshot;
 
 const OLD: &str = "auto lo\niface lo inet loopback\n";
 const NEW: &str = "auto lo\niface lo inet loopback\n\niface eth9 inet manual\n";
@@ -100,6 +101,7 @@ fn setup(new: &str) -> Setup {
     let env = Env {
         layout: Layout::new(dir.path().join("run")),
         target,
+        applied: dir.path().join("files").join("applied"),
     };
     Setup {
         dir,
@@ -161,9 +163,11 @@ fn rollback_puts_the_previous_file_back_and_keeps_the_rejected_one() {
     let s = setup(NEW);
     let host = Fake::default();
     start(&s.env, &host, &s.candidate, 60).unwrap();
-    let rejected = rollback(&s.env, &host).unwrap().unwrap();
+    let rejected = rollback(&s.env, &host).unwrap();
+    assert_eq!(rejected.len(), 1);
+    let rejected = &rejected[0];
     assert_eq!(s.target(), OLD);
-    assert_eq!(std::fs::read_to_string(&rejected).unwrap(), NEW);
+    assert_eq!(std::fs::read_to_string(rejected).unwrap(), NEW);
     assert_eq!(s.rejected(), [NEW]);
     assert_eq!(*host.reloads.borrow(), [NEW, OLD]);
     assert_eq!(s.pending(), None);
@@ -188,11 +192,112 @@ fn one_pending_try_at_a_time() {
 }
 
 #[test]
-fn the_file_in_place_is_no_candidate() {
+fn the_files_in_place_need_a_copy_of_the_last_applied_ones() {
     let s = setup(NEW);
     let e = start(&s.env, &Fake::default(), &s.env.target, 60).unwrap_err();
-    assert!(matches!(e, TrialError::NoCandidate { .. }), "{e}");
+    assert!(matches!(e, TrialError::NoApplied { .. }), "{e}");
+    assert!(e.to_string().contains("ifupdown-ovs reload"), "{e}");
     assert_eq!(s.pending(), None);
+    // a copy of the files as they are: nothing to try
+    let copy = Snapshot::capture(&s.env.target, &[]).unwrap();
+    applied::write_files(&s.env.applied, &copy).unwrap();
+    let e = start(&s.env, &Fake::default(), &s.env.target, 60).unwrap_err();
+    assert!(matches!(e, TrialError::NothingEdited { .. }), "{e}");
+}
+
+const SOURCING: &str = "auto lo\niface lo inet loopback\nsource interfaces.d/*\n";
+
+/// `etc/interfaces` sourcing `etc/interfaces.d/*`, with `vlans` in it.
+fn setup_sourcing(new: &str) -> Setup {
+    let s = setup_with(SOURCING, new);
+    let d = s.dir.path().join("etc/interfaces.d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("vlans"), "iface eth1 inet manual\n").unwrap();
+    s
+}
+
+impl Setup {
+    fn sub(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join("etc/interfaces.d").join(name)).ok()
+    }
+    fn subdir(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path().join("etc/interfaces.d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[test]
+fn an_in_place_try_reverts_every_file_to_the_last_applied_copy() {
+    let s = setup_sourcing(NEW);
+    let d = s.dir.path().join("etc/interfaces.d");
+    let cfg = Config::load(&s.env.target).unwrap();
+    applied::record_files(&s.env.applied, &s.env.target, &cfg).unwrap();
+    // edited in place: vlans changed, a file added, the main file changed
+    std::fs::write(d.join("vlans"), "iface eth1 inet manual\n  mtu 9000\n").unwrap();
+    std::fs::write(d.join("extra"), "iface eth2 inet manual\n").unwrap();
+    std::fs::write(&s.env.target, format!("{SOURCING}# edited\n")).unwrap();
+    let host = Fake::default();
+    let p = start(&s.env, &host, &s.env.target, 60).unwrap();
+    assert_eq!(p.candidate, s.env.target);
+    assert_eq!(host.reloads.borrow().len(), 1);
+    let rejected = rollback(&s.env, &host).unwrap();
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
+    assert_eq!(s.target(), SOURCING);
+    assert_eq!(s.sub("vlans").unwrap(), "iface eth1 inet manual\n");
+    assert_eq!(s.sub("extra"), None);
+    // the rejected copies of sourced files are dot files: `source DIR/*` skips them
+    let names = s.subdir();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].starts_with(".extra.rejected-"), "{names:?}");
+    assert!(names[1].starts_with(".vlans.rejected-"), "{names:?}");
+    assert_eq!(s.rejected(), [format!("{SOURCING}# edited\n")]);
+    let files = Config::load(&s.env.target).unwrap().files;
+    assert_eq!(files.len(), 2, "{files:?}");
+}
+
+#[test]
+fn a_committed_in_place_try_is_the_new_last_applied_copy() {
+    let s = setup_sourcing(NEW);
+    let d = s.dir.path().join("etc/interfaces.d");
+    let cfg = Config::load(&s.env.target).unwrap();
+    applied::record_files(&s.env.applied, &s.env.target, &cfg).unwrap();
+    std::fs::write(d.join("extra"), "iface eth2 inet manual\n").unwrap();
+    start(&s.env, &Fake::default(), &s.env.target, 60).unwrap();
+    commit(&s.env).unwrap();
+    assert!(s.sub("extra").is_some());
+    let copy = applied::read_files(&s.env.applied).unwrap().unwrap();
+    assert!(copy.get(&d.join("extra")).is_some());
+    // nothing edited since the commit
+    let e = start(&s.env, &Fake::default(), &s.env.target, 60).unwrap_err();
+    assert!(matches!(e, TrialError::NothingEdited { .. }), "{e}");
+    // a reload during the trial wrote the copy: commit leaves that one
+    std::fs::write(d.join("extra"), "iface eth3 inet manual\n").unwrap();
+    start(&s.env, &Fake::default(), &s.env.target, 60).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let later = Snapshot::capture(&s.env.target, &[]).unwrap();
+    applied::write_files(&s.env.applied, &later).unwrap();
+    commit(&s.env).unwrap();
+    assert_eq!(applied::read_files(&s.env.applied).unwrap().unwrap(), later);
+}
+
+#[test]
+fn a_try_with_a_new_file_reverts_the_sourced_files_too() {
+    // the new main file sources vlans (which exists) and an edit during the
+    // trial changes it: the revert puts vlans back as it was at the try
+    let s = setup_sourcing(&format!("{NEW}source interfaces.d/*\n"));
+    std::fs::write(&s.env.target, OLD).unwrap();
+    let d = s.dir.path().join("etc/interfaces.d");
+    let host = Fake::default();
+    start(&s.env, &host, &s.candidate, 60).unwrap();
+    std::fs::write(d.join("vlans"), "iface eth1 inet dhcp\n").unwrap();
+    let rejected = rollback(&s.env, &host).unwrap();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(s.target(), OLD);
+    assert_eq!(s.sub("vlans").unwrap(), "iface eth1 inet manual\n");
 }
 
 #[test]

@@ -85,7 +85,7 @@ pub(super) fn undo_added(
     iface: &str,
     tell: bool,
 ) {
-    let after = match Observed::read(vsctl) {
+    let after = match Observed::read_direct(vsctl) {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
@@ -257,7 +257,9 @@ fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), VerifyError> {
 
 /// The interfaces among `names` that OVS did not set up, in the order of `names`
 /// (see [`verify`]); `first`: stop looking at the first failure. Err when OVSDB
-/// cannot be read.
+/// cannot be read. Only the rows of `names` are read, straight from
+/// ovsdb-server ([`Observed::read_interfaces`]): no process, whatever the size
+/// of the database.
 pub(super) fn failing(
     vsctl: &Vsctl,
     names: &[String],
@@ -265,7 +267,7 @@ pub(super) fn failing(
 ) -> Result<Vec<SetupFailure>, StateError> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        let o = Observed::read(vsctl)?;
+        let o = Observed::read_interfaces(vsctl, names)?;
         let mut failed = Vec::new();
         let mut pending = Vec::new();
         for n in names {

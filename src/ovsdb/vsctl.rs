@@ -263,6 +263,10 @@ pub enum VsctlError {
     /// Too long for one command line (see [`TooLong`]).
     #[error("ovs-vsctl cannot be given this transaction: {0}")]
     TooLong(TooLong),
+    /// A read asked straight on ovsdb-server's socket got no answer in time
+    /// ([`super::state::Observed::read_direct`]).
+    #[error(transparent)]
+    Unanswered(#[from] super::daemon::Hung),
 }
 
 impl VsctlError {
@@ -280,7 +284,9 @@ impl VsctlError {
     pub fn timed_out(&self) -> bool {
         matches!(
             self,
-            VsctlError::Timeout { .. } | VsctlError::Process(ProcessError::Timeout { .. })
+            VsctlError::Timeout { .. }
+                | VsctlError::Process(ProcessError::Timeout { .. })
+                | VsctlError::Unanswered(_)
         )
     }
 }

@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 use super::error::{HookError, SetupFailure, Unanswered, VerifyError};
 use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
-use crate::ovsdb::daemon;
+use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::state::{Observed, StateError};
-use crate::ovsdb::vsctl::{Transaction, Vsctl};
+use crate::ovsdb::vsctl::{Transaction, Vsctl, VsctlError};
 use crate::plan::steps::{Plan, Step};
 
 /// Run the plan's steps in order; stop at the first failure.
@@ -173,13 +173,10 @@ fn added(
 pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), HookError> {
     let name = || iface.to_string();
     match step {
-        Step::Vsctl(tx) => vsctl
-            .apply(tx)
-            .map(drop)
-            .map_err(|source| HookError::Transaction {
-                iface: name(),
-                source,
-            }),
+        Step::Vsctl(tx) => transact(vsctl, tx).map_err(|source| HookError::Transaction {
+            iface: name(),
+            source,
+        }),
         Step::Verify(names) => verify(vsctl, names).map_err(|source| HookError::Verify {
             iface: name(),
             source,
@@ -210,6 +207,17 @@ pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), Ho
         }
         Step::IfPresent { dev, step } if link::exists(dev) => run_step(step, vsctl, iface),
         Step::IfPresent { .. } => Ok(()),
+    }
+}
+
+/// Apply `tx`. While OVS runs (a look at its sockets, no process), a full
+/// queue of connections at ovsdb-server (hotplug runs at once) is waited for
+/// within the time-out ([`Vsctl::apply_retrying`]); when it does not, ovs-vsctl
+/// says so at once.
+fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
+    match daemon::health(Path::new(daemon::RUNDIR)) {
+        Health::Running => vsctl.apply_retrying(tx).map(drop),
+        Health::Down(_) => vsctl.apply(tx).map(drop),
     }
 }
 

@@ -12,10 +12,14 @@
 //! loop). ovs-vsctl then waits its whole `--timeout` for every call, once per
 //! interface, and `ifup -a` takes minutes. So before OVS is used, each daemon is
 //! asked one JSON-RPC question on its own socket, with a short bound
-//! ([`PROBE_LIMIT`]), without starting a process: ovsdb-server `echo` on
-//! `db.sock`, ovs-vswitchd `version` on its unixctl socket
+//! ([`PROBE_LIMIT`]), without starting a process: ovsdb-server a `select` of
+//! `Open_vSwitch:cur_cfg` on `db.sock` (the value tells a busy ovs-vswitchd from
+//! a hung one, see [`answers`]), ovs-vswitchd `version` on its unixctl socket
 //! `RUNDIR/ovs-vswitchd.PID.ctl` (what `ovs-appctl version` asks). Any reply will
-//! do. A daemon that does not reply in time is [`Hung`], which names it.
+//! do. A daemon that does not reply in time is [`Hung`], which names it. A full
+//! queue of connections is tried again within the bound ([`query`]): busy, not
+//! hung, unless it stays full. [`query`] also serves the hook's reads of OVSDB
+//! ([`super::state::Observed::read_direct`]).
 //!
 //! Starting: `systemctl start --no-block openvswitch-switch.service` when systemd runs
 //! (`/run/systemd/system` exists), else `/etc/init.d/openvswitch-switch start` (with
@@ -159,8 +163,6 @@ pub enum Silence {
     },
 }
 
-/// ovsdb-server's question: JSON-RPC `echo`, answered by every OVSDB session.
-const ECHO: &[u8] = br#"{"id":0,"method":"echo","params":[]}"#;
 /// ovs-vswitchd's question: the unixctl command `version`.
 const VERSION: &[u8] = br#"{"id":0,"method":"version","params":[]}"#;
 
@@ -174,26 +176,31 @@ const VERSION: &[u8] = br#"{"id":0,"method":"version","params":[]}"#;
 /// ovs-vsctl call still has its own `--timeout`); a stopped or stuck one raises
 /// nothing.
 pub fn answers(rundir: &Path, limit: Duration) -> Result<(), Hung> {
-    ask(Daemon::OvsdbServer, &rundir.join("db.sock"), ECHO, limit)?;
+    let db = rundir.join("db.sock");
+    let before = cur_cfg(&exchange(Daemon::OvsdbServer, &db, CUR_CFG, limit)?);
     if let Some(pid) = vswitchd_pid(rundir) {
         let ctl = rundir.join(format!("ovs-vswitchd.{pid}.ctl"));
-        let before = cur_cfg(rundir, limit);
         match ask(Daemon::Vswitchd, &ctl, VERSION, limit) {
             Err(Hung {
                 silence: Silence::NoReply { .. },
                 ..
-            }) if before.is_some() && cur_cfg(rundir, limit) > before => {}
+            }) if before.is_some()
+                && query(rundir, CUR_CFG, limit)
+                    .ok()
+                    .as_ref()
+                    .and_then(cur_cfg)
+                    > before => {}
             r => r?,
         }
     }
     Ok(())
 }
 
-/// ovs-vswitchd's progress as OVSDB shows it: `Open_vSwitch:cur_cfg` (None
-/// when it cannot be read within `limit`).
-fn cur_cfg(rundir: &Path, limit: Duration) -> Option<i64> {
-    const CUR_CFG: &[u8] = br#"{"id":0,"method":"transact","params":["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[],"columns":["cur_cfg"]}]}"#;
-    let reply = query(rundir, CUR_CFG, limit).ok()?;
+/// ovsdb-server's question: `Open_vSwitch:cur_cfg`, ovs-vswitchd's progress.
+const CUR_CFG: &[u8] = br#"{"id":0,"method":"transact","params":["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[],"columns":["cur_cfg"]}]}"#;
+
+/// `cur_cfg` in a reply to [`CUR_CFG`].
+fn cur_cfg(reply: &serde_json::Value) -> Option<i64> {
     reply["result"][0]["rows"][0]["cur_cfg"].as_i64()
 }
 

@@ -274,6 +274,9 @@ pub(super) fn failing(
     first: bool,
 ) -> Result<Vec<SetupFailure>, StateError> {
     let deadline = Instant::now() + Duration::from_secs(2);
+    // a read costs no process: look again soon (ovs-vswitchd sets `ofport`
+    // moments after ovs-vsctl returned), less often the longer it takes
+    let mut pause = Duration::from_millis(2);
     loop {
         let o = Observed::read_interfaces(vsctl, names)?;
         let mut failed = Vec::new();
@@ -310,7 +313,8 @@ pub(super) fn failing(
             }
             return Ok(failed);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

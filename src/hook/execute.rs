@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 use super::error::{HookError, SetupFailure, Unanswered, VerifyError};
 use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
-use crate::ovsdb::daemon;
+use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::state::{Observed, StateError};
-use crate::ovsdb::vsctl::{Transaction, Vsctl};
+use crate::ovsdb::vsctl::{Transaction, Vsctl, VsctlError};
 use crate::plan::steps::{Plan, Step};
 
 /// Run the plan's steps in order; stop at the first failure.
@@ -124,7 +124,7 @@ pub(super) fn undo_added(
     iface: &str,
     tell: bool,
 ) -> Vec<String> {
-    let after = match Observed::read(vsctl) {
+    let after = match Observed::read_direct(vsctl) {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
@@ -216,13 +216,10 @@ fn added(
 pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), HookError> {
     let name = || iface.to_string();
     match step {
-        Step::Vsctl(tx) => vsctl
-            .apply(tx)
-            .map(drop)
-            .map_err(|source| HookError::Transaction {
-                iface: name(),
-                source,
-            }),
+        Step::Vsctl(tx) => transact(vsctl, tx).map_err(|source| HookError::Transaction {
+            iface: name(),
+            source,
+        }),
         Step::Verify(names) => verify(vsctl, names).map_err(|source| HookError::Verify {
             iface: name(),
             source,
@@ -253,6 +250,17 @@ pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), Ho
         }
         Step::IfPresent { dev, step } if link::exists(dev) => run_step(step, vsctl, iface),
         Step::IfPresent { .. } => Ok(()),
+    }
+}
+
+/// Apply `tx`. While OVS runs (a look at its sockets, no process), a full
+/// queue of connections at ovsdb-server (hotplug runs at once) is waited for
+/// within the time-out ([`Vsctl::apply_retrying`]); when it does not, ovs-vsctl
+/// says so at once.
+fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
+    match daemon::health(Path::new(daemon::RUNDIR)) {
+        Health::Running => vsctl.apply_retrying(tx).map(drop),
+        Health::Down(_) => vsctl.apply(tx).map(drop),
     }
 }
 
@@ -300,15 +308,20 @@ fn verify(vsctl: &Vsctl, names: &[String]) -> Result<(), VerifyError> {
 
 /// The interfaces among `names` that OVS did not set up, in the order of `names`
 /// (see [`verify`]); `first`: stop looking at the first failure. Err when OVSDB
-/// cannot be read.
+/// cannot be read. Only the rows of `names` are read, straight from
+/// ovsdb-server ([`Observed::read_interfaces`]): no process, whatever the size
+/// of the database.
 pub(super) fn failing(
     vsctl: &Vsctl,
     names: &[String],
     first: bool,
 ) -> Result<Vec<SetupFailure>, StateError> {
     let deadline = Instant::now() + Duration::from_secs(2);
+    // a read costs no process: look again soon (ovs-vswitchd sets `ofport`
+    // moments after ovs-vsctl returned), less often the longer it takes
+    let mut pause = Duration::from_millis(2);
     loop {
-        let o = Observed::read(vsctl)?;
+        let o = Observed::read_interfaces(vsctl, names)?;
         let mut failed = Vec::new();
         let mut pending = Vec::new();
         for n in names {
@@ -343,7 +356,8 @@ pub(super) fn failing(
             }
             return Ok(failed);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

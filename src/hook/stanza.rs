@@ -405,8 +405,10 @@ impl Stanza<'_> {
         })
     }
 
+    /// OVSDB's tables, asked on ovsdb-server's socket without a process
+    /// ([`Observed::read_direct`]).
     fn read_ovsdb(&self) -> Result<Observed, HookError> {
-        Observed::read(&self.vsctl).map_err(|source| HookError::ReadOvsdb {
+        Observed::read_direct(&self.vsctl).map_err(|source| HookError::ReadOvsdb {
             iface: self.h.iface.clone(),
             source,
         })

@@ -12,10 +12,14 @@
 //! loop). ovs-vsctl then waits its whole `--timeout` for every call, once per
 //! interface, and `ifup -a` takes minutes. So before OVS is used, each daemon is
 //! asked one JSON-RPC question on its own socket, with a short bound
-//! ([`PROBE_LIMIT`]), without starting a process: ovsdb-server `echo` on
-//! `db.sock`, ovs-vswitchd `version` on its unixctl socket
+//! ([`PROBE_LIMIT`]), without starting a process: ovsdb-server a `select` of
+//! `Open_vSwitch:cur_cfg` on `db.sock` (the value tells a busy ovs-vswitchd from
+//! a hung one, see [`answers`]), ovs-vswitchd `version` on its unixctl socket
 //! `RUNDIR/ovs-vswitchd.PID.ctl` (what `ovs-appctl version` asks). Any reply will
-//! do. A daemon that does not reply in time is [`Hung`], which names it.
+//! do. A daemon that does not reply in time is [`Hung`], which names it. A full
+//! queue of connections is tried again within the bound ([`query`]): busy, not
+//! hung, unless it stays full. [`query`] also serves the hook's reads of OVSDB
+//! ([`super::state::Observed::read_direct`]).
 //!
 //! Starting: `systemctl start --no-block openvswitch-switch.service` when systemd runs
 //! (`/run/systemd/system` exists), else `/etc/init.d/openvswitch-switch start` (with
@@ -133,6 +137,15 @@ pub struct Hung {
     pub silence: Silence,
 }
 
+impl Hung {
+    /// Whether the socket could not be reached at all (not there, refused): no
+    /// daemon listens, which is not a hang (the caller's other way says why).
+    pub fn unreachable(&self) -> bool {
+        matches!(&self.silence, Silence::Io { source, .. }
+            if matches!(source.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused))
+    }
+}
+
 /// How a daemon failed to answer on `socket`.
 #[derive(Debug, thiserror::Error)]
 pub enum Silence {
@@ -150,29 +163,116 @@ pub enum Silence {
     },
 }
 
-/// ovsdb-server's question: JSON-RPC `echo`, answered by every OVSDB session.
-const ECHO: &[u8] = br#"{"id":0,"method":"echo","params":[]}"#;
 /// ovs-vswitchd's question: the unixctl command `version`.
 const VERSION: &[u8] = br#"{"id":0,"method":"version","params":[]}"#;
 
 /// Whether both daemons under `rundir` answer a question within `limit` each
 /// (ovs-vswitchd only if it runs: [`health`] says when it does not).
+///
+/// ovs-vswitchd answers between two reconfigurations only: with hundreds of
+/// hotplug runs at once it may be busy longer than `limit`. Busy is told from
+/// hung by OVSDB's `Open_vSwitch:cur_cfg`, which ovs-vswitchd raises after each
+/// change it applied: when it rose while we waited, ovs-vswitchd works (and each
+/// ovs-vsctl call still has its own `--timeout`); a stopped or stuck one raises
+/// nothing.
 pub fn answers(rundir: &Path, limit: Duration) -> Result<(), Hung> {
-    ask(Daemon::OvsdbServer, &rundir.join("db.sock"), ECHO, limit)?;
+    let db = rundir.join("db.sock");
+    let before = cur_cfg(&exchange(Daemon::OvsdbServer, &db, CUR_CFG, limit)?);
     if let Some(pid) = vswitchd_pid(rundir) {
         let ctl = rundir.join(format!("ovs-vswitchd.{pid}.ctl"));
-        ask(Daemon::Vswitchd, &ctl, VERSION, limit)?;
+        match ask(Daemon::Vswitchd, &ctl, VERSION, limit) {
+            Err(Hung {
+                silence: Silence::NoReply { .. },
+                ..
+            }) if before.is_some()
+                && query(rundir, CUR_CFG, limit)
+                    .ok()
+                    .as_ref()
+                    .and_then(cur_cfg)
+                    > before => {}
+            r => r?,
+        }
     }
     Ok(())
+}
+
+/// ovsdb-server's question: `Open_vSwitch:cur_cfg`, ovs-vswitchd's progress.
+const CUR_CFG: &[u8] = br#"{"id":0,"method":"transact","params":["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[],"columns":["cur_cfg"]}]}"#;
+
+/// `cur_cfg` in a reply to [`CUR_CFG`].
+fn cur_cfg(reply: &serde_json::Value) -> Option<i64> {
+    reply["result"][0]["rows"][0]["cur_cfg"].as_i64()
 }
 
 /// Send `request` to `daemon` on `socket`; Ok once a whole JSON reply came back
 /// within `limit`.
 fn ask(daemon: Daemon, socket: &Path, request: &[u8], limit: Duration) -> Result<(), Hung> {
+    exchange(daemon, socket, request, limit).map(drop)
+}
+
+/// Ask ovsdb-server under `rundir` one JSON-RPC `request` on its own socket,
+/// without starting a process (no ovs-vsctl, no schema, no table monitor): the
+/// JSON reply within `limit`, the connection and a full queue of connections
+/// included. The hook's reads go here ([`super::state::Observed::read_direct`]).
+pub fn query(rundir: &Path, request: &[u8], limit: Duration) -> Result<serde_json::Value, Hung> {
+    exchange(Daemon::OvsdbServer, &rundir.join("db.sock"), request, limit)
+}
+
+/// Connect to `socket`; while its queue of connections is full (`EAGAIN`: a
+/// busy daemon, e.g. 250 hotplug runs at once), try again after a short pause
+/// that doubles up to 100 ms, until `deadline`. A hung daemon's queue stays
+/// full: the wait ends at `deadline` all the same.
+fn connect_by(socket: &Path, deadline: Instant) -> Result<UnixStream, Errno> {
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match connect_now(socket) {
+            Err(Errno::EAGAIN) if Instant::now() + pause < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
+}
+
+/// The socket as a reader that ends at `deadline`: every read waits at most
+/// what is left, and [`Timed::late`] tells a time-out from another error.
+struct Timed<'a> {
+    s: &'a UnixStream,
+    deadline: Instant,
+    late: bool,
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            self.late = true;
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.s.set_read_timeout(Some(left))?;
+        match self.s.read(buf) {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                self.late = true;
+                Err(e)
+            }
+            r => r,
+        }
+    }
+}
+
+/// Send `request` to `daemon` on `socket`; the first whole JSON value it sends
+/// back within `limit`.
+fn exchange(
+    daemon: Daemon,
+    socket: &Path,
+    request: &[u8],
+    limit: Duration,
+) -> Result<serde_json::Value, Hung> {
     let hung = |silence| Hung { daemon, silence };
     let socket = socket.to_path_buf();
     let deadline = Instant::now() + limit;
-    let mut s = match connect_now(&socket) {
+    let s = match connect_by(&socket, deadline) {
         Ok(s) => s,
         Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
         Err(e) => {
@@ -181,9 +281,10 @@ fn ask(daemon: Daemon, socket: &Path, request: &[u8], limit: Duration) -> Result
         }
     };
     let no_reply = |socket| hung(Silence::NoReply { socket, limit });
+    let left = deadline.saturating_duration_since(Instant::now());
     let sent = s
-        .set_write_timeout(Some(limit))
-        .and_then(|()| s.write_all(request));
+        .set_write_timeout(Some(left.max(Duration::from_millis(1))))
+        .and_then(|()| (&s).write_all(request));
     match sent {
         Ok(()) => {}
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
@@ -191,30 +292,23 @@ fn ask(daemon: Daemon, socket: &Path, request: &[u8], limit: Duration) -> Result
         }
         Err(source) => return Err(hung(Silence::Io { socket, source })),
     }
-    let mut reply = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(no_reply(socket));
-        }
-        match s
-            .set_read_timeout(Some(left))
-            .and_then(|()| s.read(&mut chunk))
-        {
-            Ok(0) => return Err(hung(Silence::Closed { socket })),
-            Ok(n) => {
-                reply.extend_from_slice(&chunk[..n]);
-                if serde_json::from_slice::<serde_json::Value>(&reply).is_ok() {
-                    return Ok(());
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(no_reply(socket));
-            }
-            Err(source) => return Err(hung(Silence::Io { socket, source })),
-        }
+    let mut timed = Timed {
+        s: &s,
+        deadline,
+        late: false,
+    };
+    let reply = serde_json::Deserializer::from_reader(std::io::BufReader::new(&mut timed))
+        .into_iter::<serde_json::Value>()
+        .next();
+    match reply {
+        Some(Ok(v)) => Ok(v),
+        _ if timed.late => Err(no_reply(socket)),
+        None => Err(hung(Silence::Closed { socket })),
+        Some(Err(e)) if e.is_eof() => Err(hung(Silence::Closed { socket })),
+        Some(Err(e)) => Err(hung(Silence::Io {
+            socket,
+            source: std::io::Error::new(ErrorKind::InvalidData, e),
+        })),
     }
 }
 

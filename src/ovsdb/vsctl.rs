@@ -24,7 +24,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::sys::process::{ProcessError, failure_line, run_bounded};
 
@@ -248,6 +248,24 @@ pub enum TooLong {
     Linked { bytes: usize, budget: usize },
 }
 
+const ONE_SECOND: Duration = Duration::from_secs(1);
+
+/// Whether ovs-vsctl failed before it reached ovsdb-server (its message).
+fn not_connected(message: &str) -> bool {
+    message.contains("database connection failed") || message.contains("connection attempt failed")
+}
+
+/// Up to `pause` more, different in each process, so that runs refused
+/// together do not come back together.
+fn jitter(pause: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos ^ std::process::id().wrapping_mul(2_654_435_761));
+    let max = u64::try_from(pause.as_millis()).unwrap_or(1).max(1);
+    Duration::from_millis(seed % max)
+}
+
 /// Why an ovs-vsctl call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VsctlError {
@@ -263,6 +281,10 @@ pub enum VsctlError {
     /// Too long for one command line (see [`TooLong`]).
     #[error("ovs-vsctl cannot be given this transaction: {0}")]
     TooLong(TooLong),
+    /// A read asked straight on ovsdb-server's socket got no answer in time
+    /// ([`super::state::Observed::read_direct`]).
+    #[error(transparent)]
+    Unanswered(#[from] super::daemon::Hung),
 }
 
 impl VsctlError {
@@ -280,7 +302,9 @@ impl VsctlError {
     pub fn timed_out(&self) -> bool {
         matches!(
             self,
-            VsctlError::Timeout { .. } | VsctlError::Process(ProcessError::Timeout { .. })
+            VsctlError::Timeout { .. }
+                | VsctlError::Process(ProcessError::Timeout { .. })
+                | VsctlError::Unanswered(_)
         )
     }
 }
@@ -318,6 +342,46 @@ impl Vsctl {
             out.push_str(&self.run(&argv[1..])?);
         }
         Ok(out)
+    }
+
+    /// [`Vsctl::apply`] for callers that saw ovsdb-server running just before:
+    /// a call that could not connect (`database connection failed`: its queue
+    /// of connections was full, with hundreds of hotplug runs at once) is run
+    /// again after a short random pause, until the time-out: all attempts
+    /// together take at most `--timeout` (each gets what is left). Safe to
+    /// repeat: a call that did not connect changed nothing. (ovs-vsctl's own
+    /// `--retry` waits a second and more between attempts.)
+    pub fn apply_retrying(&self, tx: &Transaction) -> Result<String, VsctlError> {
+        let mut out = String::new();
+        for chunk in tx.chunks(argv_budget())? {
+            out.push_str(&self.run_retrying(&chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// One transaction of [`Vsctl::apply_retrying`].
+    fn run_retrying(&self, tx: &Transaction) -> Result<String, VsctlError> {
+        let start = Instant::now();
+        let total = Duration::from_secs(u64::from(self.timeout));
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let left = total.saturating_sub(start.elapsed());
+            let timeout = u32::try_from(left.as_secs()).unwrap_or(self.timeout).max(1);
+            let argv = tx.argv(timeout);
+            let v = Vsctl {
+                program: self.program.clone(),
+                timeout,
+            };
+            match v.run(&argv[1..]) {
+                Err(VsctlError::Failed { message })
+                    if not_connected(&message) && start.elapsed() + pause + ONE_SECOND < total =>
+                {
+                    std::thread::sleep(pause + jitter(pause));
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                r => return r,
+            }
+        }
     }
 
     /// Run ovs-vsctl with `args` (after the program name).
@@ -433,6 +497,51 @@ mod tests {
             "ovs-vsctl failed: ovs-vsctl: no bridge named br9"
         );
         assert!(!e.timed_out());
+    }
+
+    /// A stand-in for ovs-vsctl in `dir` that fails `refusals` times without
+    /// connecting, then prints its arguments.
+    fn flaky(dir: &std::path::Path, refusals: u32) -> Vsctl {
+        use std::os::unix::fs::PermissionsExt;
+        let prog = dir.join("ovs-vsctl");
+        let count = dir.join("count");
+        std::fs::write(
+            &prog,
+            format!(
+                "#!/bin/sh\necho x >> {c}\nif [ $(wc -l < {c}) -le {refusals} ]; then\n  echo 'ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (Protocol error)' >&2; exit 1\nfi\necho \"$@\"\n",
+                c = count.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Vsctl {
+            program: prog.display().to_string(),
+            timeout: 3,
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_tried_again_within_the_time_out() {
+        let mut tx = Transaction::new();
+        tx.push(["add-port", "br0", "eth1"]);
+        let dir = tempfile::tempdir().unwrap();
+        let out = flaky(dir.path(), 3).apply_retrying(&tx).unwrap();
+        assert!(out.starts_with("--timeout="), "{out}");
+        assert!(out.ends_with("-- add-port br0 eth1\n"), "{out}");
+        // apply alone does not try again
+        let dir = tempfile::tempdir().unwrap();
+        let e = flaky(dir.path(), 1).apply(&tx).unwrap_err();
+        assert!(e.to_string().contains("database connection failed"), "{e}");
+        // refused for good: given up within the time-out, with ovs-vsctl's message
+        let dir = tempfile::tempdir().unwrap();
+        let start = std::time::Instant::now();
+        let e = flaky(dir.path(), 1000).apply_retrying(&tx).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(e.to_string().contains("database connection failed"), "{e}");
     }
 
     #[test]

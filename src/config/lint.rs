@@ -1,7 +1,9 @@
 //! Lint a whole configuration: every interface's `ovs_*` options are validated (all
 //! its stanzas merged, as in [`options::for_interface`]), then the interfaces are
 //! checked against each other: bridges and their ports, patch peers, VLAN bridge
-//! parents, duplicate MACs. Options that are not ours are left alone.
+//! parents, duplicate MACs. Options that are not ours are left alone, except the
+//! `address`/`netmask`/`gateway` of our interfaces' static stanzas, which the hook
+//! (source routing) and `reload` (changes in place) read too.
 //!
 //! Used by `ifupdown-ovs check` (which prints the [`Diagnostic`]s) and by the OCF
 //! agent (which checks the configuration as ifup will see it). It lives in the
@@ -14,6 +16,7 @@ use crate::config::model::{Bridge, Mac, OvsIface, OvsType};
 use crate::config::options::{self, Analysis, Draft, short_pos};
 use crate::config::schema;
 use crate::interfaces::{Config, Position};
+use crate::net::addr::{Family, StaticError, parse_static};
 
 /// What the checks may look up outside the configuration.
 #[derive(Debug, Clone, Default)]
@@ -82,12 +85,47 @@ pub fn check_config(cfg: &Config, env: &CheckEnv) -> Vec<Diagnostic> {
         let a = &all[name];
         if a.kind.is_some() {
             whole.check(name, a, &mut out);
+            static_addresses(cfg, name, &mut out);
         }
     }
     whole.duplicate_macs(&names, &mut out);
     out.extend(schema_unreadable(all.values()));
     sort(cfg, &mut out);
     out
+}
+
+/// The static stanzas of our interface `name`: an address, netmask or gateway
+/// that does not parse is an error at its line, as the hook and `reload` would
+/// refuse it (`PlanError::Static`).
+fn static_addresses(cfg: &Config, name: &str, out: &mut Vec<Diagnostic>) {
+    for st in cfg.stanzas(name).filter(|st| st.method == "static") {
+        let Some(family) = Family::from_addrfam(&st.family) else {
+            continue;
+        };
+        let opts = cfg.resolved_options(st);
+        let all = |k: &'static str| opts.iter().filter(move |o| o.name == k);
+        let first = |k: &'static str| all(k).next().map(|o| o.value.as_str());
+        let addresses: Vec<&str> = all("address").map(|o| o.value.as_str()).collect();
+        let Err(e) = parse_static(
+            family,
+            &addresses.join("\n"),
+            first("netmask"),
+            first("gateway"),
+        ) else {
+            continue;
+        };
+        let option = match e {
+            StaticError::Netmask(_) => "netmask",
+            StaticError::Address(_) => "address",
+            StaticError::Gateway(_) => "gateway",
+        };
+        out.push(Diagnostic {
+            pos: Some(all(option).next().map_or(&st.pos, |o| &o.pos).clone()),
+            iface: name.to_string(),
+            severity: Severity::Error,
+            message: format!("{} stanza: {e}", family.addrfam()),
+        });
+    }
 }
 
 /// The options whose words are checked against the OVS schema.

@@ -265,3 +265,33 @@ fn an_interface_with_its_own_errors_is_still_checked_against_the_others() {
         ]
     );
 }
+
+#[test]
+fn static_addresses_of_our_interfaces_must_parse() {
+    let port = |lines: &str| {
+        format!("{BRIDGE}iface p1 inet static\n{lines}  ovs_type OVSIntPort\n  ovs_bridge br0\n")
+    };
+    assert_eq!(
+        diags(&port("  address 192.0.2.300/24\n")),
+        [format!(
+            "{F}:4: error: p1: inet stanza: address: \"192.0.2.300/24\" is not an IP address"
+        )]
+    );
+    assert_eq!(
+        diags(&port("  address 192.0.2.3\n  netmask 255.0.255.0\n")),
+        [format!(
+            "{F}:5: error: p1: inet stanza: netmask: netmask \"255.0.255.0\" is not a prefix length or a contiguous dotted netmask"
+        )]
+    );
+    assert_eq!(
+        diags(&port("  address 192.0.2.3/24\n  gateway 2001:db8::1\n")),
+        [format!(
+            "{F}:5: error: p1: inet stanza: gateway: 2001:db8::1 is not an inet address"
+        )]
+    );
+    clean(&port(
+        "  address 192.0.2.3\n  netmask 255.255.255.0\n  gateway 192.0.2.1\n",
+    ));
+    // not ours: left to ifupdown
+    clean("iface eth9 inet static\n  address 192.0.2.300/24\n");
+}

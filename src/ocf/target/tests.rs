@@ -247,13 +247,14 @@ fn addresses_are_read_as_the_hook_reads_them() {
     let e = resolve(&cfg(&text("192.0.2.50/33")), &p, &env()).unwrap_err();
     assert_eq!(
         e.reason,
-        "/etc/network/interfaces:7: ovsbr0p1: address: \"192.0.2.50/33\": prefix length \"33\" is not a number in 0..32"
+        // as `check` says it (the agent's validation is check's)
+        "/etc/network/interfaces:7: error: ovsbr0p1: inet stanza: address: \"192.0.2.50/33\": prefix length \"33\" is not a number in 0..32"
     );
     let dotted = HA.replace("    netmask 64\n", "    netmask 255.255.0.0\n");
     let e = resolve(&cfg(&dotted), &p, &env()).unwrap_err();
     assert_eq!(
         e.reason,
-        "/etc/network/interfaces:15: ovsbr0p1: netmask: netmask \"255.255.0.0\" is not a prefix length"
+        "/etc/network/interfaces:15: error: ovsbr0p1: inet6 stanza: netmask: netmask \"255.255.0.0\" is not a prefix length"
     );
 }
 

@@ -99,16 +99,9 @@ pub fn classify(old: &Config, new: &Config, logical: &str) -> Change {
         }
     }
     for (x, y) in a.iter().zip(&b) {
-        for (n, _) in x.ovs.iter().chain(&y.ovs) {
-            let values = |s: &Split| -> Vec<String> {
-                s.ovs
-                    .iter()
-                    .filter(|(m, _)| m == n)
-                    .map(|(_, v)| v.clone())
-                    .collect()
-            };
-            if values(x) != values(y) && !names.contains(n) {
-                names.push(n.clone());
+        for n in differing(&x.ovs, &y.ovs) {
+            if !names.iter().any(|m| m == n) {
+                names.push(n.to_string());
             }
         }
     }
@@ -172,24 +165,30 @@ fn ifupdown_difference(a: &[Split], b: &[Split]) -> String {
         if x.family != y.family || x.method != y.method {
             return format!("{} {} became {} {}", x.family, x.method, y.family, y.method);
         }
-        let mut names: Vec<&str> = Vec::new();
-        for (n, _) in x.ifupdown.iter().chain(&y.ifupdown) {
-            let get = |s: &Split| -> Vec<String> {
-                s.ifupdown
-                    .iter()
-                    .filter(|(m, _)| m == n)
-                    .map(|(_, v)| v.clone())
-                    .collect()
-            };
-            if get(x) != get(y) && !names.contains(&n.as_str()) {
-                names.push(n);
-            }
-        }
+        let names = differing(&x.ifupdown, &y.ifupdown);
         if !names.is_empty() {
             return format!("{} ({}) changed", names.join(", "), x.family);
         }
     }
     "the order of its options changed".into()
+}
+
+/// The option names whose values (all lines of the name, in order) differ
+/// between the options `x` and `y`, each once, in the order first seen.
+fn differing<'a>(x: &'a [(String, String)], y: &'a [(String, String)]) -> Vec<&'a str> {
+    let values = |list: &'a [(String, String)], name: &str| -> Vec<&'a str> {
+        list.iter()
+            .filter(|(m, _)| m == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for (n, _) in x.iter().chain(y) {
+        if !names.contains(&n.as_str()) && values(x, n) != values(y, n) {
+            names.push(n);
+        }
+    }
+    names
 }
 
 /// `ovs_ports` of every stanza of `config`: port (logical name) to bridge.

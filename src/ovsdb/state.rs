@@ -143,8 +143,13 @@ impl Observed {
 
     /// Parse the output of [`read_args`]: one JSON table per line.
     pub fn from_vsctl_json(text: &str) -> Result<Observed, StateError> {
-        let [bridges, ports, ifaces] = json::tables::<3>(text)?;
-        Ok(Observed {
+        Ok(Observed::from_tables(json::tables::<3>(text)?))
+    }
+
+    /// The Bridge, Port and Interface rows, from ovs-vsctl's output or straight
+    /// from ovsdb-server ([`select`]): the same columns, the same cell encoding.
+    fn from_tables([bridges, ports, ifaces]: [Vec<TableRow>; 3]) -> Observed {
+        Observed {
             bridges: bridges
                 .iter()
                 .map(|r| BridgeRow {
@@ -174,7 +179,7 @@ impl Observed {
                     mac: r.optional("mac").map(|a| a.to_string()),
                 })
                 .collect(),
-        })
+        }
     }
 
     /// [`Observed::read`] without a process: the same columns of the three
@@ -192,7 +197,7 @@ impl Observed {
             ("Interface", IFACE_COLUMNS, None),
         ];
         match select(v, &tables) {
-            Some(text) => Observed::from_vsctl_json(&text?),
+            Some(rows) => Ok(Observed::from_tables(rows?)),
             None => Observed::read(v),
         }
     }
@@ -208,7 +213,7 @@ impl Observed {
             ("Interface", IFACE_COLUMNS, Some(names)),
         ];
         match select(v, &tables) {
-            Some(text) => Observed::from_vsctl_json(&text?),
+            Some(rows) => Ok(Observed::from_tables(rows?)),
             None => {
                 let mut o = Observed::read(v)?;
                 o.bridges.clear();
@@ -334,10 +339,11 @@ impl Observed {
 /// (None: every row).
 type Select<'a> = (&'a str, &'a str, Option<&'a [String]>);
 
-/// The rows of `tables` asked straight from ovsdb-server, one line per table in
-/// `ovs-vsctl --format=json list` form; None when the socket cannot be reached
-/// (or `v` is not the real ovs-vsctl): the caller asks ovs-vsctl instead.
-fn select(v: &Vsctl, tables: &[Select]) -> Option<Result<String, StateError>> {
+/// The rows of `tables` asked straight from ovsdb-server, each row with the
+/// table's columns (as `ovs-vsctl --format=json list` gives them); None when the
+/// socket cannot be reached (or `v` is not the real ovs-vsctl): the caller asks
+/// ovs-vsctl instead.
+fn select(v: &Vsctl, tables: &[Select; 3]) -> Option<Result<[Vec<TableRow>; 3], StateError>> {
     if v.program != PROGRAM {
         return None;
     }
@@ -369,15 +375,16 @@ fn select(v: &Vsctl, tables: &[Select]) -> Option<Result<String, StateError>> {
         Err(h) if h.unreachable() => return None,
         Err(h) => return Some(Err(StateError::Vsctl(h.into()))),
     };
-    Some(as_lists(&reply, tables, &counts))
+    Some(as_tables(&reply, tables, &counts))
 }
 
-/// A `transact` reply of [`select`] as `ovs-vsctl --format=json list` lines.
-fn as_lists(
+/// A `transact` reply of [`select`]: the rows of each table, in the order of
+/// `tables` (`counts`: how many `select` results each table has).
+fn as_tables(
     reply: &serde_json::Value,
-    tables: &[Select],
+    tables: &[Select; 3],
     counts: &[usize],
-) -> Result<String, StateError> {
+) -> Result<[Vec<TableRow>; 3], StateError> {
     let failed = |what: String| {
         StateError::Vsctl(VsctlError::Failed {
             message: format!("ovsdb-server: {what}"),
@@ -391,10 +398,9 @@ fn as_lists(
         .and_then(|r| r.as_array())
         .ok_or_else(|| failed(format!("unexpected reply {reply}")))?;
     let mut results = results.iter();
-    let mut text = String::new();
-    for ((_, cols, _), count) in tables.iter().zip(counts) {
+    let mut out: [Vec<TableRow>; 3] = Default::default();
+    for (((_, cols, _), count), rows_of) in tables.iter().zip(counts).zip(&mut out) {
         let columns: Vec<&str> = cols.split(',').collect();
-        let mut data = Vec::new();
         for r in results.by_ref().take(*count) {
             if let Some(e) = r.get("error") {
                 return Err(failed(format!(
@@ -406,17 +412,18 @@ fn as_lists(
                 .get("rows")
                 .and_then(|r| r.as_array())
                 .ok_or_else(|| failed(format!("unexpected result {r}")))?;
-            data.extend(rows.iter().map(|row| {
+            rows_of.extend(rows.iter().map(|row| {
                 columns
                     .iter()
-                    .map(|c| row.get(c).cloned().unwrap_or(serde_json::Value::Null))
-                    .collect::<Vec<_>>()
+                    .map(|c| {
+                        let cell = row.get(c).cloned().unwrap_or(serde_json::Value::Null);
+                        (c.to_string(), cell)
+                    })
+                    .collect::<TableRow>()
             }));
         }
-        text.push_str(&serde_json::json!({"headings": columns, "data": data}).to_string());
-        text.push('\n');
     }
-    Ok(text)
+    Ok(out)
 }
 
 fn row(r: &TableRow) -> Row {

@@ -721,7 +721,18 @@ fn hotplug_run(
     let mut argv = vec!["xargs", "-P", parallel, "-n", "1"];
     argv.extend(per_nic);
     let names = nic_names(n).join("\n") + "\n";
-    host.run_input(&argv, names.as_bytes())?.into_stdout()?;
+    let out = host.run_input(&argv, names.as_bytes())?;
+    // BENCH_HOOK_STDERR=1: what the hooks said (ifupdown passes their stderr on),
+    // to see why a run left something behind although every exit status was 0
+    if std::env::var_os("BENCH_HOOK_STDERR").is_some() && !out.stderr.is_empty() {
+        eprintln!(
+            "--- stderr of {} {:?}:\n{}",
+            command.name(),
+            phase,
+            out.stderr
+        );
+    }
+    out.into_stdout()?;
     Ok(())
 }
 
@@ -917,7 +928,7 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 /// Up or down.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Up,
     Down,

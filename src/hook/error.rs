@@ -167,6 +167,13 @@ pub enum Unanswered {
     /// found ([`crate::hook::records::Records::note_hung`]); not asked again.
     #[error("{0} (found earlier in this run)")]
     Earlier(String),
+    /// Another hook run (another ifup/ifdown: hotplug runs at once) found it
+    /// moments ago ([`crate::ovsdb::gate::Gate::note_hung`]); not asked again.
+    #[error("{why} (found by another ifup/ifdown {:.1} s ago)", .ago.as_secs_f32())]
+    Recent {
+        why: String,
+        ago: std::time::Duration,
+    },
 }
 
 /// A plan error as the hook of `iface` shows it: after `IFACE: ` unless it is

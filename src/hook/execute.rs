@@ -27,6 +27,7 @@ use super::error::{HookError, SetupFailure, Unanswered, VerifyError};
 use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
+use crate::ovsdb::gate::{Gate, Slot, WAIT_LIMIT};
 use crate::ovsdb::state::{Observed, StateError};
 use crate::ovsdb::vsctl::{Transaction, Vsctl, VsctlError};
 use crate::plan::steps::{Plan, Step};
@@ -124,7 +125,11 @@ pub(super) fn undo_added(
     iface: &str,
     tell: bool,
 ) -> Vec<String> {
-    let after = match Observed::read_direct(vsctl) {
+    let read = || {
+        let _slot = slot();
+        Observed::read_direct(vsctl)
+    };
+    let after = match read() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
@@ -258,6 +263,7 @@ pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), Ho
 /// within the time-out ([`Vsctl::apply_retrying`]); when it does not, ovs-vsctl
 /// says so at once.
 fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
+    let _slot = slot();
     match daemon::health(Path::new(daemon::RUNDIR)) {
         Health::Running => vsctl.apply_retrying(tx).map(drop),
         Health::Down(_) => vsctl.apply(tx).map(drop),
@@ -268,16 +274,47 @@ fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
 /// earlier run of the same ifup/ifdown found it hung; else ask both daemons
 /// ([`daemon::answers`], bounded) and keep a failure for the later runs, so that
 /// `ifup -a` waits once in all, not once per interface.
+///
+/// Another ifup/ifdown (hotplug runs start together) may have found OVS silent
+/// moments ago ([`Gate::recent_hung`]): then one short question, without waiting
+/// for a slot, tells whether it answers again; if not, the run fails at once
+/// with what the other found, instead of every run waiting its own bound in turn.
 pub(super) fn answering(records: &Records, session: Option<&Session>) -> Result<(), Unanswered> {
     if let Some(why) = session.and_then(|s| records.hung(s)) {
         return Err(Unanswered::Earlier(why));
     }
-    daemon::answers(Path::new(daemon::RUNDIR), daemon::PROBE_LIMIT).map_err(|hung| {
+    let gate = Gate::hook();
+    let rundir = Path::new(daemon::RUNDIR);
+    let recent = || match gate.recent_hung() {
+        Some(_) if daemon::answers(rundir, RECHECK_LIMIT).is_ok() => {
+            gate.clear_hung();
+            Ok(())
+        }
+        Some((why, ago)) => Err(Unanswered::Recent { why, ago }),
+        None => Ok(()),
+    };
+    recent()?;
+    let _slot = gate.enter(WAIT_LIMIT);
+    // found by a run that held a slot while this one waited
+    recent()?;
+    daemon::answers(rundir, daemon::PROBE_LIMIT).map_err(|hung| {
         if let Some(s) = session {
             let _ = records.note_hung(s, &hung.to_string());
         }
+        if !hung.unreachable() {
+            gate.note_hung(&hung.to_string());
+        }
         hung.into()
     })
+}
+
+/// How long the question to a daemon another run found silent may take.
+const RECHECK_LIMIT: Duration = Duration::from_millis(500);
+
+/// One of the few places to talk to OVS ([`Gate`]): with hundreds of hotplug
+/// runs at once, the others wait their turn instead of overloading ovsdb-server.
+pub(super) fn slot() -> Slot {
+    Gate::hook().enter(WAIT_LIMIT)
 }
 
 /// A nested ifup/ifdown of a bridge's ports: its failure is only a warning
@@ -321,7 +358,10 @@ pub(super) fn failing(
     // moments after ovs-vsctl returned), less often the longer it takes
     let mut pause = Duration::from_millis(2);
     loop {
-        let o = Observed::read_interfaces(vsctl, names)?;
+        let o = {
+            let _slot = slot();
+            Observed::read_interfaces(vsctl, names)?
+        };
         let mut failed = Vec::new();
         let mut pending = Vec::new();
         for n in names {

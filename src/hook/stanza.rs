@@ -408,6 +408,7 @@ impl Stanza<'_> {
     /// OVSDB's tables, asked on ovsdb-server's socket without a process
     /// ([`Observed::read_direct`]).
     fn read_ovsdb(&self) -> Result<Observed, HookError> {
+        let _slot = super::execute::slot();
         Observed::read_direct(&self.vsctl).map_err(|source| HookError::ReadOvsdb {
             iface: self.h.iface.clone(),
             source,

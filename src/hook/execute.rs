@@ -277,7 +277,7 @@ fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
 ///
 /// Another ifup/ifdown (hotplug runs start together) may have found OVS silent
 /// moments ago ([`Gate::recent_hung`]): then one short question, without waiting
-/// for a slot, tells whether it answers again; if not, the run fails at once
+/// for a slot ([`RECHECK_LIMIT`]), tells whether it answers again; if not, the run fails at once
 /// with what the other found, instead of every run waiting its own bound in turn.
 pub(super) fn answering(records: &Records, session: Option<&Session>) -> Result<(), Unanswered> {
     if let Some(why) = session.and_then(|s| records.hung(s)) {
@@ -295,8 +295,10 @@ pub(super) fn answering(records: &Records, session: Option<&Session>) -> Result<
     };
     recent()?;
     let _slot = gate.enter(WAIT_LIMIT);
-    // found by a run that held a slot while this one waited
-    recent()?;
+    // found by a run that held a slot while this one waited: believed at once
+    if let Some((why, ago)) = gate.recent_hung() {
+        return Err(Unanswered::Recent { why, ago });
+    }
     daemon::answers(rundir, daemon::PROBE_LIMIT).map_err(|hung| {
         if let Some(s) = session {
             let _ = records.note_hung(s, &hung.to_string());
@@ -309,7 +311,8 @@ pub(super) fn answering(records: &Records, session: Option<&Session>) -> Result<
 }
 
 /// How long the question to a daemon another run found silent may take.
-const RECHECK_LIMIT: Duration = Duration::from_millis(500);
+/// Short: the runs that ask it ask together, so it costs its time once.
+const RECHECK_LIMIT: Duration = Duration::from_secs(2);
 
 /// One of the few places to talk to OVS ([`Gate`]): with hundreds of hotplug
 /// runs at once, the others wait their turn instead of overloading ovsdb-server.

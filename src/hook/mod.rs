@@ -77,9 +77,13 @@ fn run(file_override: Option<PathBuf>) -> i32 {
     match hook(&h, file_override) {
         Ok(()) => 0,
         Err(e) => {
-            for l in e.to_string().lines() {
-                eprintln!("ifupdown-ovs: {l}");
-            }
+            // one write: the lines of runs at once (hotplug) do not mix
+            let text: String = e
+                .to_string()
+                .lines()
+                .map(|l| format!("ifupdown-ovs: {l}\n"))
+                .collect();
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
             1
         }
     }

@@ -211,12 +211,12 @@ fn hotplug_nics_come_up_concurrently_and_go() -> Result<(), LabError> {
 /// took turns (`ovsdb::gate`).
 const MANY: usize = 250;
 
-/// The bridge `auto` and `MANY` NICs `allow-hotplug`, each a tagged port.
-fn many_nics() -> String {
+/// The bridge `auto` and `n` NICs `allow-hotplug`, each a tagged port.
+fn many_nics(n: usize) -> String {
     let mut t = String::from(
         "auto br0\niface br0 inet manual\n    ovs_type OVSBridge\n    ovs_datapath_type netdev\n",
     );
-    for k in 0..MANY {
+    for k in 0..n {
         t.push_str(&format!(
             "\nallow-hotplug nic{k}\niface nic{k} inet manual\n    ovs_type OVSPort\n    ovs_bridge br0\n    ovs_tag {}\n",
             k + 1
@@ -266,18 +266,32 @@ fn not_up(host: &Lab, names: &[String]) -> Result<Vec<String>, LabError> {
 /// stderr shows a port left in OVS —, OVSDB holds exactly the NICs with their
 /// tags and an OpenFlow port each, every link up, ifupdown has every NIC up;
 /// then exactly the foreign port stays, and ifupdown has only the bridge.
-#[test]
-fn many_hotplug_nics_at_once() -> Result<(), LabError> {
-    let host = Lab::new("hook-hotplug-many")?;
-    let pairs: String = (0..MANY)
+/// A lab with `n` veth NICs `nicK`, OVS, and the bridge of [`many_nics`] up.
+fn hotplug_lab(name: &str, n: usize) -> Result<Lab, LabError> {
+    let host = Lab::new(name)?;
+    let pairs: String = (0..n)
         .map(|k| format!("link add nic{k} type veth peer name pnic{k}\nlink set pnic{k} up\n"))
         .collect();
     let made = host.run_input(&["ip", "-batch", "-"], pairs.as_bytes())?;
     assert!(made.success(), "{made:?}");
     host.start_ovs()?;
-    host.write_interfaces(&many_nics())?;
+    host.write_interfaces(&many_nics(n))?;
     let up = host.run(&["ifup", "-a"])?;
     assert!(up.success(), "ifup -a failed: {up:?}");
+    Ok(host)
+}
+
+/// `argv NIC` for nic0..nic{n-1}, all started at once (`xargs -P 0`).
+fn at_once(host: &Lab, n: usize, argv: &[&str]) -> Result<crate::lab::Output, LabError> {
+    let names: String = (0..n).map(|k| format!("nic{k}\n")).collect();
+    let mut all = vec!["xargs", "-P", "0", "-n", "1"];
+    all.extend(argv);
+    host.run_input(&all, names.as_bytes())
+}
+
+#[test]
+fn many_hotplug_nics_at_once() -> Result<(), LabError> {
+    let host = hotplug_lab("hook-hotplug-many", MANY)?;
     host.vsctl(&[
         "add-port",
         "br0",
@@ -289,12 +303,7 @@ fn many_hotplug_nics_at_once() -> Result<(), LabError> {
         "type=internal",
     ])?;
     let nics: Vec<String> = (0..MANY).map(|k| format!("nic{k}")).collect();
-    let names: String = nics.iter().map(|n| format!("{n}\n")).collect();
-    let all = |cmd: &[&str]| {
-        let mut argv = vec!["xargs", "-P", "0", "-n", "1"];
-        argv.extend(cmd);
-        host.run_input(&argv, names.as_bytes())
-    };
+    let all = |cmd: &[&str]| at_once(&host, MANY, cmd);
     let state = || -> Result<Vec<String>, LabError> {
         let mut s: Vec<String> = host
             .ok(&["ifquery", "--state"])?
@@ -331,5 +340,53 @@ fn many_hotplug_nics_at_once() -> Result<(), LabError> {
         [("vnet0".to_string(), "[]".to_string())]
     );
     assert_eq!(state()?, ["br0"]);
+    Ok(())
+}
+
+/// NICs plugged at once in [`hotplug_nics_at_once_with_vswitchd_stopped`].
+const STOPPED_NICS: usize = 60;
+
+/// `STOPPED_NICS` hotplug `ifup`s at once while ovs-vswitchd is stopped
+/// (SIGSTOP: alive, socket open, never answering): all of them fail, each
+/// naming ovs-vswitchd, within a bound (the first runs wait 5 s for it, the
+/// others believe them: not 5 s each in turn); after SIGCONT the same `ifup`s,
+/// at once, all succeed.
+#[test]
+fn hotplug_nics_at_once_with_vswitchd_stopped() -> Result<(), LabError> {
+    let host = hotplug_lab("hook-hotplug-stopped", STOPPED_NICS)?;
+    let pid = host
+        .read_file("/run/openvswitch/ovs-vswitchd.pid")?
+        .trim()
+        .to_string();
+    host.ok(&["kill", "-STOP", &pid])?;
+    let start = std::time::Instant::now();
+    let up = at_once(&host, STOPPED_NICS, &["ifup", "--allow=hotplug"]);
+    let took = start.elapsed();
+    host.ok(&["kill", "-CONT", &pid])?;
+    let up = up?;
+    eprintln!("{STOPPED_NICS} hotplug ifups with ovs-vswitchd stopped: {took:?}");
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    assert!(!up.success(), "ifup succeeded with ovs-vswitchd stopped");
+    for k in 0..STOPPED_NICS {
+        // (ifupdown's own lines may run into ours: they are written in pieces)
+        let says = format!("ifupdown-ovs: nic{k}: Open vSwitch does not answer: ovs-vswitchd ");
+        assert!(
+            up.stderr.contains(&says),
+            "nic{k} does not name ovs-vswitchd: {}",
+            up.stderr
+        );
+    }
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?,
+        Vec::<String>::new()
+    );
+
+    let again = at_once(&host, STOPPED_NICS, &["ifup", "--allow=hotplug"])?;
+    assert!(again.success(), "ifup after SIGCONT failed: {again:?}");
+    assert_eq!(again.stderr, "", "ifup after SIGCONT printed errors");
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?.len(),
+        STOPPED_NICS
+    );
     Ok(())
 }

@@ -28,8 +28,9 @@ use super::records::{Records, Session};
 use crate::net::{ipcmd, link};
 use crate::ovsdb::daemon::{self, Health};
 use crate::ovsdb::gate::{Gate, Slot, WAIT_LIMIT};
+use crate::ovsdb::native::{self, NativeError};
 use crate::ovsdb::state::{Observed, StateError};
-use crate::ovsdb::vsctl::{Transaction, Vsctl, VsctlError};
+use crate::ovsdb::vsctl::{PROGRAM, Transaction, Vsctl, VsctlError};
 use crate::plan::steps::{Plan, Step};
 
 /// Run the plan's steps in order; stop at the first failure.
@@ -264,9 +265,39 @@ pub(super) fn run_step(step: &Step, vsctl: &Vsctl, iface: &str) -> Result<(), Ho
 /// says so at once.
 fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
     let _slot = slot();
+    if let Some(done) = native(vsctl, tx) {
+        return done;
+    }
     match daemon::health(Path::new(daemon::RUNDIR)) {
         Health::Running => vsctl.apply_retrying(tx).map(drop),
         Health::Down(_) => vsctl.apply(tx).map(drop),
+    }
+}
+
+/// `--if-exists del-port NAME` alone (what `ifdown` of a port runs) straight on
+/// ovsdb-server's socket, without an ovs-vsctl process ([`native::del_port`]);
+/// None when `tx` is anything else, or when ovs-vsctl is to do it after all
+/// (the socket is elsewhere, a bridge's local port, a stand-in ovs-vsctl).
+fn native(vsctl: &Vsctl, tx: &Transaction) -> Option<Result<(), VsctlError>> {
+    let [cmd] = tx.commands.as_slice() else {
+        return None;
+    };
+    let [if_exists, del_port, name] = cmd.as_slice() else {
+        return None;
+    };
+    if vsctl.program != PROGRAM || if_exists != "--if-exists" || del_port != "del-port" {
+        return None;
+    }
+    let limit = Duration::from_secs(u64::from(vsctl.timeout));
+    match native::del_port(Path::new(daemon::RUNDIR), name, limit) {
+        Ok(_) => Some(Ok(())),
+        Err(NativeError::Unsupported) => None,
+        Err(NativeError::Hung(h)) if h.unreachable() => None,
+        Err(NativeError::Hung(h)) => Some(Err(VsctlError::Unanswered(h))),
+        Err(NativeError::Refused(message)) => Some(Err(VsctlError::Failed { message })),
+        Err(NativeError::NotApplied { .. }) => Some(Err(VsctlError::NotApplied {
+            timeout: vsctl.timeout,
+        })),
     }
 }
 

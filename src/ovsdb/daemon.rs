@@ -222,7 +222,7 @@ pub fn query(rundir: &Path, request: &[u8], limit: Duration) -> Result<serde_jso
 /// busy daemon, e.g. 250 hotplug runs at once), try again after a short pause
 /// that doubles up to 100 ms, until `deadline`. A hung daemon's queue stays
 /// full: the wait ends at `deadline` all the same.
-fn connect_by(socket: &Path, deadline: Instant) -> Result<UnixStream, Errno> {
+pub(super) fn connect_by(socket: &Path, deadline: Instant) -> Result<UnixStream, Errno> {
     let mut pause = Duration::from_millis(2);
     loop {
         match connect_now(socket) {

@@ -285,6 +285,12 @@ pub enum VsctlError {
     /// ([`super::state::Observed::read_direct`]).
     #[error(transparent)]
     Unanswered(#[from] super::daemon::Hung),
+    /// A transaction spoken straight to ovsdb-server ([`super::native`]) is in
+    /// OVSDB, but ovs-vswitchd did not apply it within the time-out.
+    #[error(
+        "Open vSwitch did not apply the change within the time-out of {timeout} s: ovs-vswitchd did not confirm it (OVSDB has it)"
+    )]
+    NotApplied { timeout: u32 },
 }
 
 impl VsctlError {
@@ -305,6 +311,7 @@ impl VsctlError {
             VsctlError::Timeout { .. }
                 | VsctlError::Process(ProcessError::Timeout { .. })
                 | VsctlError::Unanswered(_)
+                | VsctlError::NotApplied { .. }
         )
     }
 }

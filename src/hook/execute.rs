@@ -274,27 +274,30 @@ fn transact(vsctl: &Vsctl, tx: &Transaction) -> Result<(), VsctlError> {
     }
 }
 
-/// `--if-exists del-port NAME` alone (what `ifdown` of a port runs) straight on
-/// ovsdb-server's socket, without an ovs-vsctl process ([`native::del_port`]);
-/// None when `tx` is anything else, or when ovs-vsctl is to do it after all
-/// (the socket is elsewhere, a bridge's local port, a stand-in ovs-vsctl).
+/// `--if-exists del-port NAME` alone (what `ifdown` of a port runs), or a
+/// port's `--may-exist add-port` with its `set`s (`ifup` of a hotplug NIC),
+/// straight on ovsdb-server's socket, without an ovs-vsctl process
+/// ([`native::del_port`], [`native::apply`]); None when ovs-vsctl is to do it
+/// (anything else, the socket elsewhere, a stand-in ovs-vsctl, a refusal:
+/// ovs-vsctl then names the problem).
 fn native(vsctl: &Vsctl, tx: &Transaction) -> Option<Result<(), VsctlError>> {
-    let [cmd] = tx.commands.as_slice() else {
-        return None;
-    };
-    let [if_exists, del_port, name] = cmd.as_slice() else {
-        return None;
-    };
-    if vsctl.program != PROGRAM || if_exists != "--if-exists" || del_port != "del-port" {
+    if vsctl.program != PROGRAM {
         return None;
     }
     let limit = Duration::from_secs(u64::from(vsctl.timeout));
-    match native::del_port(Path::new(daemon::RUNDIR), name, limit) {
-        Ok(_) => Some(Ok(())),
-        Err(NativeError::Unsupported) => None,
+    let rundir = Path::new(daemon::RUNDIR);
+    let done = match tx.commands.as_slice() {
+        [cmd] if cmd.len() == 3 && cmd[0] == "--if-exists" && cmd[1] == "del-port" => {
+            native::del_port(rundir, &cmd[2], limit).map(drop)
+        }
+        cmds => native::apply(rundir, cmds, limit),
+    };
+    match done {
+        Ok(()) => Some(Ok(())),
+        // refused: nothing changed; ovs-vsctl says why in its words
+        Err(NativeError::Unsupported | NativeError::Refused(_)) => None,
         Err(NativeError::Hung(h)) if h.unreachable() => None,
         Err(NativeError::Hung(h)) => Some(Err(VsctlError::Unanswered(h))),
-        Err(NativeError::Refused(message)) => Some(Err(VsctlError::Failed { message })),
         Err(NativeError::NotApplied { .. }) => Some(Err(VsctlError::NotApplied {
             timeout: vsctl.timeout,
         })),

@@ -14,7 +14,7 @@
 //!
 //! So each conversation with OVS (the liveness question, the read of OVSDB, the
 //! transaction, the check after it) first takes one of [`SLOTS`] slots: an
-//! exclusive `flock` on `RUNDIR/ovs-client.K`, held until the conversation ends
+//! exclusive `flock` on `/run/lock/ifupdown-ovs/ovs-client.K`, held until the conversation ends
 //! (the lock belongs to the open file: a process that dies frees it). The others
 //! wait, trying again every few milliseconds. ovs-vswitchd still applies the
 //! changes of the waiting runs in few reconfigurations, as ovs-vsctl's waits
@@ -25,7 +25,7 @@
 //!
 //! With a hung daemon, every slot holder would wait its whole bound in turn
 //! (250 runs × 5 s / [`SLOTS`]): the first run that finds the daemon silent writes
-//! `RUNDIR/hung.recent` ([`Gate::note_hung`]); for [`HUNG_MEMORY`] the others
+//! `/run/lock/ifupdown-ovs/hung.recent` ([`Gate::note_hung`]); for [`HUNG_MEMORY`] the others
 //! fail at once with its message ([`Gate::recent_hung`]).
 
 use std::fs::File;
@@ -42,8 +42,11 @@ pub const SLOTS: usize = 8;
 pub const WAIT_LIMIT: Duration = Duration::from_secs(30);
 /// How long a hang found by one run is believed by the others.
 pub const HUNG_MEMORY: Duration = Duration::from_secs(10);
-/// The run directory of the hook (docs/hooks.md, "Files under /run").
-pub const HOOK_DIR: &str = "/run/ifupdown-ovs";
+/// The directory of the hook's slots and hang note: under `/run/lock`, not in
+/// `/run/ifupdown-ovs`, whose records come and go with each `ifup -a` (the slot
+/// files stay: a slot must be the same file for every process). Root's, 0700,
+/// checked as `sys::rundir` checks the run directory.
+pub const HOOK_DIR: &str = "/run/lock/ifupdown-ovs";
 
 /// The slots under one directory.
 #[derive(Debug, Clone)]
@@ -78,18 +81,24 @@ impl Gate {
         if rundir::ensure_dir(&self.dir).is_err() {
             return none;
         }
-        let files: Vec<File> = (0..self.slots).filter_map(|k| self.slot_file(k)).collect();
+        // start at a different slot in each process (fewer collisions), and
+        // open the next file only when the ones before are taken
+        let first = std::process::id() as usize % self.slots;
+        let mut files = Vec::with_capacity(self.slots);
+        for k in (0..self.slots).map(|i| (first + i) % self.slots) {
+            let Some(f) = self.slot_file(k) else { continue };
+            match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+                Ok(lock) => return Slot { _lock: Some(lock) },
+                Err((f, _)) => files.push(f),
+            }
+        }
         if files.is_empty() {
             return none;
         }
         let deadline = Instant::now() + limit;
         let mut pause = Duration::from_millis(1);
-        let mut files = files;
         loop {
             let mut rest = Vec::with_capacity(files.len());
-            // start at a different slot in each process: fewer collisions
-            let first = std::process::id() as usize % files.len();
-            files.rotate_left(first);
             for f in files {
                 match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
                     Ok(lock) => return Slot { _lock: Some(lock) },

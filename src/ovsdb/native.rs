@@ -1,6 +1,19 @@
-//! The simplest transaction, `ovs-vsctl --if-exists del-port NAME`, spoken
-//! straight to ovsdb-server on its socket ([`del_port`]), without an ovs-vsctl
-//! process: what every hotplug `ifdown NIC` (one process per NIC) runs.
+//! The simplest transactions, spoken straight to ovsdb-server on its socket
+//! without an ovs-vsctl process: `ovs-vsctl --if-exists del-port NAME`
+//! ([`del_port`]), what every hotplug `ifdown NIC` (one process per NIC) runs,
+//! and the `--may-exist add-port` with its `set`s of a hotplug `ifup NIC`
+//! ([`apply`]).
+//!
+//! [`apply`] takes only what it can do exactly as ovs-vsctl would, and says
+//! [`NativeError::Unsupported`] for anything else (the caller runs ovs-vsctl):
+//! `--may-exist add-br B` of an existing bridge (nothing to do), `--may-exist
+//! add-port B P` (nothing when P is on B with its one interface P; else a new
+//! Port and Interface put on B), `set T N ...` of a Bridge, Port or Interface
+//! row that exists (or that the transaction adds) with `map:key=value` of
+//! `external_ids`, `other_config` or `options`, or `column=value` of a few
+//! string and integer columns. When ovsdb-server refuses it (a constraint),
+//! nothing was changed and the caller runs ovs-vsctl too, whose message names
+//! the problem as the user knows it.
 //!
 //! Why: an ovs-vsctl start costs a process, the download of the schema and a
 //! monitor of the tables it touches (every port row, every time); the removal
@@ -90,6 +103,272 @@ pub fn del_port(rundir: &Path, name: &str, limit: Duration) -> Result<Removal, N
     })?;
     ch.wait_cur_cfg(target)?;
     Ok(Removal::Removed)
+}
+
+/// Columns [`apply`] sets with `column=value`: strings.
+const STRING_COLUMNS: &[&str] = &["datapath_type", "type", "vlan_mode", "bond_mode", "lacp"];
+/// Columns [`apply`] sets with `column=value`: integers.
+const INTEGER_COLUMNS: &[&str] = &["tag", "mtu_request", "ofport_request"];
+/// Map columns [`apply`] sets with `column:key=value`.
+const MAP_COLUMNS: &[&str] = &["external_ids", "other_config", "options"];
+
+/// One command of a transaction, as [`apply`] understands it.
+#[derive(Debug, Clone, PartialEq)]
+enum Command {
+    /// `--may-exist add-br B`
+    Bridge(String),
+    /// `--may-exist add-port B P`
+    AddPort { bridge: String, port: String },
+    /// `set TABLE NAME` with `(column, key, value)` settings.
+    Set {
+        table: String,
+        name: String,
+        settings: Vec<(String, Option<String>, Value)>,
+    },
+}
+
+/// The value of `column[:key]=word` as OVSDB JSON: a quoted word is a JSON
+/// string (ovs-vsctl's syntax for one, as `vsctl::quote_string` writes it);
+/// a bare one a string or an integer by the column. None: not handled here.
+fn value(column: &str, key: Option<&str>, word: &str) -> Option<Value> {
+    if word.starts_with('"') {
+        let text: String = serde_json::from_str(word).ok()?;
+        let string = key.is_some() || STRING_COLUMNS.contains(&column);
+        return string.then(|| Value::from(text));
+    }
+    let bare = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.+/@".contains(c));
+    if key.is_some() || STRING_COLUMNS.contains(&column) {
+        return bare.then(|| Value::from(word));
+    }
+    if INTEGER_COLUMNS.contains(&column) {
+        return word.parse::<i64>().ok().map(Value::from);
+    }
+    None
+}
+
+/// The commands of `tx` as [`Command`]s; None when one is not handled here.
+fn commands(tx: &[Vec<String>]) -> Option<Vec<Command>> {
+    tx.iter()
+        .map(|c| {
+            let w: Vec<&str> = c.iter().map(String::as_str).collect();
+            match w.as_slice() {
+                ["--may-exist", "add-br", b] => Some(Command::Bridge(b.to_string())),
+                ["--may-exist", "add-port", b, p] => Some(Command::AddPort {
+                    bridge: b.to_string(),
+                    port: p.to_string(),
+                }),
+                ["set", t @ ("Bridge" | "Port" | "Interface"), n, words @ ..]
+                    if !words.is_empty() =>
+                {
+                    let settings = words
+                        .iter()
+                        .map(|a| {
+                            let (lhs, word) = a.split_once('=')?;
+                            let (column, key) = match lhs.split_once(':') {
+                                Some((c, k)) if MAP_COLUMNS.contains(&c) && !k.is_empty() => {
+                                    (c, Some(k))
+                                }
+                                Some(_) => return None,
+                                None => (lhs, None),
+                            };
+                            let v = value(column, key, word)?;
+                            Some((column.to_string(), key.map(String::from), v))
+                        })
+                        .collect::<Option<Vec<_>>>()?;
+                    Some(Command::Set {
+                        table: t.to_string(),
+                        name: n.to_string(),
+                        settings,
+                    })
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The rows [`apply`] looks at first: every bridge with its ports, and the
+/// Port and Interface rows the commands name (uuid, interfaces).
+struct Rows {
+    bridges: Vec<(String, String, Vec<String>)>,
+    ports: Vec<(String, String, Vec<String>)>,
+    interfaces: Vec<(String, String)>,
+}
+
+/// The uuids of an OVSDB set of uuids (`["uuid", U]` or `["set", [...]]`).
+fn uuids(v: &Value) -> Vec<String> {
+    match v[0].as_str() {
+        Some("uuid") => v[1].as_str().map(String::from).into_iter().collect(),
+        Some("set") => v[1]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|u| u[1].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+impl Rows {
+    fn read(ch: &mut Channel, names: &[&str]) -> Result<Rows, NativeError> {
+        let mut ops = vec![
+            json!({"op": "select", "table": "Bridge", "where": [], "columns": ["_uuid", "name", "ports"]}),
+        ];
+        for n in names {
+            ops.push(json!({"op": "select", "table": "Port", "where": [["name", "==", n]], "columns": ["_uuid", "name", "interfaces"]}));
+            ops.push(json!({"op": "select", "table": "Interface", "where": [["name", "==", n]], "columns": ["_uuid", "name"]}));
+        }
+        let r = ch.transact(ops)?;
+        let rows = |v: &Value| v["rows"].as_array().cloned().unwrap_or_default();
+        let text = |v: &Value, c: &str| v[c].as_str().unwrap_or_default().to_string();
+        let uuid = |v: &Value| v["_uuid"][1].as_str().unwrap_or_default().to_string();
+        let mut out = Rows {
+            bridges: Vec::new(),
+            ports: Vec::new(),
+            interfaces: Vec::new(),
+        };
+        for b in rows(&r[0]) {
+            out.bridges
+                .push((text(&b, "name"), uuid(&b), uuids(&b["ports"])));
+        }
+        for pair in r[1..].chunks(2) {
+            for p in rows(&pair[0]) {
+                out.ports
+                    .push((text(&p, "name"), uuid(&p), uuids(&p["interfaces"])));
+            }
+            for i in pair.get(1).map(rows).unwrap_or_default() {
+                out.interfaces.push((text(&i, "name"), uuid(&i)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn exists(&self, table: &str, name: &str) -> bool {
+        match table {
+            "Bridge" => self.bridges.iter().any(|b| b.0 == name),
+            "Port" => self.ports.iter().any(|p| p.0 == name),
+            _ => self.interfaces.iter().any(|i| i.0 == name),
+        }
+    }
+}
+
+/// The OVSDB operations of `commands` against `rows`; Unsupported when one
+/// would need more than this module does.
+fn operations(commands: &[Command], rows: &Rows) -> Result<Vec<Value>, NativeError> {
+    let mut ops = Vec::new();
+    let mut added: Vec<String> = Vec::new();
+    for c in commands {
+        match c {
+            Command::Bridge(b) if rows.exists("Bridge", b) => {}
+            Command::Bridge(_) => return Err(NativeError::Unsupported),
+            Command::AddPort { bridge, port } => {
+                let Some(br) = rows.bridges.iter().find(|b| &b.0 == bridge) else {
+                    return Err(NativeError::Unsupported);
+                };
+                match rows.ports.iter().find(|p| &p.0 == port) {
+                    None if !rows.exists("Interface", port) && !rows.exists("Bridge", port) => {
+                        let (p, i) = (format!("p{}", ops.len()), format!("i{}", ops.len()));
+                        ops.push(json!({"op": "insert", "table": "Interface", "uuid-name": i, "row": {"name": port}}));
+                        ops.push(json!({"op": "insert", "table": "Port", "uuid-name": p,
+                            "row": {"name": port, "interfaces": ["named-uuid", i]}}));
+                        ops.push(json!({"op": "mutate", "table": "Bridge", "where": [["_uuid", "==", ["uuid", br.1]]],
+                            "mutations": [["ports", "insert", ["named-uuid", p]]]}));
+                        added.push(port.clone());
+                    }
+                    // on this bridge with exactly its interface of the same name
+                    Some(p)
+                        if br.2.contains(&p.1)
+                            && rows
+                                .interfaces
+                                .iter()
+                                .find(|i| &i.0 == port)
+                                .is_some_and(|i| p.2 == [i.1.clone()]) => {}
+                    _ => return Err(NativeError::Unsupported),
+                }
+            }
+            Command::Set {
+                table,
+                name,
+                settings,
+            } => {
+                let new = added.contains(name) && table != "Bridge";
+                if !new && !rows.exists(table, name) {
+                    return Err(NativeError::Unsupported);
+                }
+                let at = json!([["name", "==", name]]);
+                let mut row = serde_json::Map::new();
+                let mut mutations = Vec::new();
+                for (column, key, v) in settings {
+                    match key {
+                        Some(k) => {
+                            mutations.push(json!([column, "delete", ["set", [k]]]));
+                            mutations.push(json!([column, "insert", ["map", [[k, v]]]]));
+                        }
+                        None => {
+                            row.insert(column.clone(), v.clone());
+                        }
+                    }
+                }
+                if !row.is_empty() {
+                    ops.push(json!({"op": "update", "table": table, "where": at, "row": row}));
+                }
+                if !mutations.is_empty() {
+                    ops.push(json!({"op": "mutate", "table": table, "where": at, "mutations": mutations}));
+                }
+            }
+        }
+    }
+    Ok(ops)
+}
+
+/// Run `tx`'s commands (ovs-vsctl words, see the module documentation) as one
+/// OVSDB transaction, then wait until ovs-vswitchd applied it, all within
+/// `limit`. Unsupported: not a transaction this module does (nothing sent
+/// that changes anything).
+pub fn apply(rundir: &Path, tx: &[Vec<String>], limit: Duration) -> Result<(), NativeError> {
+    let commands = commands(tx).ok_or(NativeError::Unsupported)?;
+    if !commands
+        .iter()
+        .any(|c| matches!(c, Command::AddPort { .. }))
+    {
+        return Err(NativeError::Unsupported);
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for c in &commands {
+        let n = match c {
+            Command::AddPort { port, .. } => port,
+            Command::Set { name, .. } => name,
+            Command::Bridge(b) => b,
+        };
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    let mut ch = Channel::open(rundir, limit)?;
+    let rows = Rows::read(&mut ch, &names)?;
+    let mut ops = operations(&commands, &rows)?;
+    ops.push(json!({"op": "mutate", "table": "Open_vSwitch", "where": [], "mutations": [["next_cfg", "+=", 1]]}));
+    ops.push(
+        json!({"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["next_cfg"]}),
+    );
+    ops.push(json!({"op": "comment", "comment": "ifupdown-ovs: hotplug port"}));
+    let n = ops.len();
+    let done = ch.transact(ops)?;
+    if done.len() < n {
+        return Err(NativeError::Refused(format!(
+            "{} results of {n}",
+            done.len()
+        )));
+    }
+    let target = done[n - 2]["rows"][0]["next_cfg"]
+        .as_i64()
+        .ok_or_else(|| NativeError::Refused("no next_cfg".into()))?;
+    ch.wait_cur_cfg(target)
 }
 
 /// Several JSON-RPC requests to ovsdb-server on one connection, all before
@@ -396,6 +675,77 @@ mod tests {
         let e = del_port(dir.path(), "eth9", Duration::from_millis(300)).unwrap_err();
         assert!(matches!(e, NativeError::NotApplied { .. }), "{e}");
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    fn words(lines: &[&str]) -> Vec<Vec<String>> {
+        lines
+            .iter()
+            .map(|l| l.split(' ').map(String::from).collect())
+            .collect()
+    }
+
+    fn rows() -> Rows {
+        Rows {
+            bridges: vec![("br0".into(), "b0".into(), vec!["pb".into(), "p1".into()])],
+            ports: vec![("eth1".into(), "p1".into(), vec!["i1".into()])],
+            interfaces: vec![("eth1".into(), "i1".into())],
+        }
+    }
+
+    /// What the hook's pre-up of a hotplug NIC sends: the bridge converged,
+    /// the port added with its marks and tag.
+    #[test]
+    fn a_new_port_with_its_marks_and_tag() {
+        let tx = words(&[
+            "--may-exist add-br br0",
+            r#"set Bridge br0 datapath_type=netdev external_ids:ifupdown-ovs="br0""#,
+            "--may-exist add-port br0 eth2",
+            r#"set Port eth2 tag=5 external_ids:ifupdown-ovs="eth2" external_ids:ifupdown-ovs-columns="tag""#,
+            r#"set Interface eth2 external_ids:ifupdown-ovs="eth2""#,
+        ]);
+        let ops = operations(&commands(&tx).unwrap(), &rows()).unwrap();
+        let text: Vec<String> = ops.iter().map(|o| o.to_string()).collect();
+        assert_eq!(text.len(), 8, "{text:#?}");
+        assert!(
+            text[0].contains(r#""op":"update""#) && text[0].contains(r#""datapath_type":"netdev""#)
+        );
+        assert!(text[1].contains(r#"["external_ids","delete",["set",["ifupdown-ovs"]]]"#));
+        assert!(text[2].contains(r#""table":"Interface""#) && text[2].contains(r#""name":"eth2""#));
+        assert!(text[3].contains(r#""interfaces":["named-uuid","i2"]"#));
+        assert!(text[4].contains(r#"["ports","insert",["named-uuid","p2"]]"#));
+        assert!(text[5].contains(r#""tag":5"#));
+        assert!(text[6].contains(r#"["ifupdown-ovs-columns","tag"]"#));
+        // there already, with its interface: nothing to add
+        let again = words(&["--may-exist add-port br0 eth1", "set Port eth1 tag=7"]);
+        let ops = operations(&commands(&again).unwrap(), &rows()).unwrap();
+        assert_eq!(ops.len(), 1);
+    }
+
+    #[test]
+    fn anything_else_is_left_to_ovs_vsctl() {
+        let unsupported = |lines: &[&str]| match commands(&words(lines)) {
+            None => true,
+            Some(c) => matches!(operations(&c, &rows()), Err(NativeError::Unsupported)),
+        };
+        assert!(unsupported(&["--may-exist add-br br9"]));
+        assert!(unsupported(&["--may-exist add-port br9 eth2"]));
+        assert!(unsupported(&["--may-exist add-port br0 eth1 eth1b"]));
+        assert!(unsupported(&["set Port eth9 tag=5"]));
+        assert!(unsupported(&["set Port eth1 trunks=1,2"]));
+        assert!(unsupported(&["set Port eth1 tag=[]"]));
+        assert!(unsupported(&[
+            "set Interface eth1 mac=\"00:01:02:03:04:05\""
+        ]));
+        assert!(unsupported(&["set Port eth1 external_ids={}"]));
+        assert!(unsupported(&["del-port eth1"]));
+        assert!(unsupported(&["clear Port eth1 tag"]));
+        // a port on another bridge (br0 does not hold p9)
+        let mut r = rows();
+        r.ports
+            .push(("eth9".into(), "p9".into(), vec!["i9".into()]));
+        r.interfaces.push(("eth9".into(), "i9".into()));
+        let c = commands(&words(&["--may-exist add-port br0 eth9"])).unwrap();
+        assert!(matches!(operations(&c, &r), Err(NativeError::Unsupported)));
     }
 
     #[test]

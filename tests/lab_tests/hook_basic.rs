@@ -350,7 +350,9 @@ const STOPPED_NICS: usize = 60;
 /// (SIGSTOP: alive, socket open, never answering): all of them fail, each
 /// naming ovs-vswitchd, within a bound (the first runs wait 5 s for it, the
 /// others believe them: not 5 s each in turn); after SIGCONT the same `ifup`s,
-/// at once, all succeed.
+/// at once, all succeed. The same with `ifdown`s: each NIC says it stayed in
+/// OVS, `ifupdown-ovs status` lists them (exit 1), and `ifdown --force` removes
+/// them once OVS answers.
 #[test]
 fn hotplug_nics_at_once_with_vswitchd_stopped() -> Result<(), LabError> {
     let host = hotplug_lab("hook-hotplug-stopped", STOPPED_NICS)?;
@@ -387,6 +389,36 @@ fn hotplug_nics_at_once_with_vswitchd_stopped() -> Result<(), LabError> {
     assert_eq!(
         vsctl_lines(&host, &["list-ports", "br0"])?.len(),
         STOPPED_NICS
+    );
+
+    // the other way: ifdown exits 0 whatever its post-down hooks say, so
+    // what the user learns is each NIC's line and `ifupdown-ovs status`
+    host.ok(&["kill", "-STOP", &pid])?;
+    let start = std::time::Instant::now();
+    let down = at_once(&host, STOPPED_NICS, &["ifdown"]);
+    let took = start.elapsed();
+    host.ok(&["kill", "-CONT", &pid])?;
+    let down = down?;
+    eprintln!("{STOPPED_NICS} hotplug ifdowns with ovs-vswitchd stopped: {took:?}");
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    for k in 0..STOPPED_NICS {
+        let says = format!("ifupdown-ovs: nic{k}: Open vSwitch does not answer: ovs-vswitchd ");
+        assert!(down.stderr.contains(&says), "nic{k}: {}", down.stderr);
+    }
+    let status = host.run(&["ifupdown-ovs", "status"])?;
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    assert_eq!(
+        status.stdout.matches("down, still in OVS").count(),
+        STOPPED_NICS,
+        "{}",
+        status.stdout
+    );
+    let down = at_once(&host, STOPPED_NICS, &["ifdown", "--force"])?;
+    assert!(down.success(), "{down:?}");
+    assert_eq!(down.stderr, "", "ifdown --force printed errors");
+    assert_eq!(
+        vsctl_lines(&host, &["list-ports", "br0"])?,
+        Vec::<String>::new()
     );
     Ok(())
 }

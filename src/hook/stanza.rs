@@ -397,6 +397,32 @@ impl Stanza<'_> {
         }
     }
 
+    /// For a system or internal port (a hotplug NIC) on a real bridge: the
+    /// names of the only Port and Interface rows its plan needs (its own and
+    /// its bridge's; [`Observed::read_named`]). None for anything else, which
+    /// reads every row.
+    fn plain_port(&self) -> Option<Vec<String>> {
+        use crate::config::model::Kind;
+        let entry = self.scene.entry(&self.h.logical).ok()??;
+        let port = match &entry.model.kind {
+            Kind::Port(_) | Kind::IntPort(_) => entry.model.port()?,
+            _ => return None,
+        };
+        // a VLAN bridge as ovs_bridge, or VLAN bridges declared on it: all rows
+        let fake = |b: &str| {
+            self.scene
+                .entry(b)
+                .ok()
+                .flatten()
+                .and_then(|e| e.model.as_bridge().map(|br| br.vlan_of.is_some()))
+                .unwrap_or(false)
+        };
+        if fake(&port.bridge) || !self.scene.fakes_of(&port.bridge).is_empty() {
+            return None;
+        }
+        Some(vec![entry.model.name.clone(), port.bridge.clone()])
+    }
+
     /// Whether OVS answers ([`answering`]).
     fn answering(&self) -> Result<(), HookError> {
         answering(&self.records, self.session.as_ref()).map_err(|source| HookError::Unanswered {
@@ -409,7 +435,11 @@ impl Stanza<'_> {
     /// ([`Observed::read_direct`]).
     fn read_ovsdb(&self) -> Result<Observed, HookError> {
         let _slot = super::execute::slot();
-        Observed::read_direct(&self.vsctl).map_err(|source| HookError::ReadOvsdb {
+        let read = match self.plain_port() {
+            Some(names) => Observed::read_named(&self.vsctl, &names),
+            None => Observed::read_direct(&self.vsctl),
+        };
+        read.map_err(|source| HookError::ReadOvsdb {
             iface: self.h.iface.clone(),
             source,
         })

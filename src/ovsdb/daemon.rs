@@ -174,13 +174,14 @@ const VERSION: &[u8] = br#"{"id":0,"method":"version","params":[]}"#;
 /// hung by OVSDB's `Open_vSwitch:cur_cfg`, which ovs-vswitchd raises after each
 /// change it applied: when it rose while we waited, ovs-vswitchd works (and each
 /// ovs-vsctl call still has its own `--timeout`); a stopped or stuck one raises
-/// nothing.
+/// nothing. Nor is a busy ovs-vswitchd waited for ([`ask_working`]): one that
+/// does not reply at once but uses CPU meanwhile works.
 pub fn answers(rundir: &Path, limit: Duration) -> Result<(), Hung> {
     let db = rundir.join("db.sock");
     let before = cur_cfg(&exchange(Daemon::OvsdbServer, &db, CUR_CFG, limit)?);
     if let Some(pid) = vswitchd_pid(rundir) {
         let ctl = rundir.join(format!("ovs-vswitchd.{pid}.ctl"));
-        match ask(Daemon::Vswitchd, &ctl, VERSION, limit) {
+        match ask_working(Daemon::Vswitchd, &ctl, pid, limit) {
             Err(Hung {
                 silence: Silence::NoReply { .. },
                 ..
@@ -196,18 +197,86 @@ pub fn answers(rundir: &Path, limit: Duration) -> Result<(), Hung> {
     Ok(())
 }
 
+/// [`ask`] `version` of a daemon whose process is `pid`, but a daemon that
+/// does not reply at once and meanwhile works (its CPU time in
+/// `/proc/PID/stat` rises, and it is not stopped) is busy, not hung: Ok
+/// without waiting for it. ovs-vswitchd answers only between two pieces of
+/// work (a reconfiguration, a link that went down with hundreds of ports on
+/// the bridge): waiting for it cost a hotplug `ifdown` 50 ms and more per NIC
+/// at 250 ports, and ovs-vsctl waits for what it must anyway (`cur_cfg`). A
+/// stopped or stuck daemon does not work: it still has `limit` to reply.
+fn ask_working(daemon: Daemon, socket: &Path, pid: u32, limit: Duration) -> Result<(), Hung> {
+    let hung = |silence| Hung { daemon, silence };
+    let socket = socket.to_path_buf();
+    let deadline = Instant::now() + limit;
+    let cpu = cpu_time(pid);
+    let s = match connect_by(&socket, deadline) {
+        Ok(s) => s,
+        Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
+        Err(e) => {
+            let source = e.into();
+            return Err(hung(Silence::Io { socket, source }));
+        }
+    };
+    let io = |source: std::io::Error, socket: PathBuf| match source.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => hung(Silence::NoReply { socket, limit }),
+        _ => hung(Silence::Io { socket, source }),
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if let Err(e) = s
+        .set_write_timeout(Some(left.max(Duration::from_millis(1))))
+        .and_then(|()| (&s).write_all(VERSION))
+    {
+        return Err(io(e, socket));
+    }
+    let mut byte = [0u8; 1];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(hung(Silence::NoReply { socket, limit }));
+        }
+        let slice = left.min(Duration::from_millis(20));
+        match s.set_read_timeout(Some(slice)).and_then(|()| (&s).read(&mut byte)) {
+            // any reply will do
+            Ok(1..) => return Ok(()),
+            Ok(0) => return Err(hung(Silence::Closed { socket })),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if working(pid, cpu) {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(io(e, socket)),
+        }
+    }
+}
+
+/// The CPU time (user + system, in clock ticks) and state of process `pid`.
+fn cpu_time(pid: u32) -> Option<(u64, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // after the command name in parentheses: state, then fields 4..
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let state = fields.first()?.chars().next()?;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime, state))
+}
+
+/// Whether process `pid` used CPU since `before` ([`cpu_time`]) and is not
+/// stopped (`T`, `t`) or dead.
+fn working(pid: u32, before: Option<(u64, char)>) -> bool {
+    match (before, cpu_time(pid)) {
+        (Some((was, _)), Some((now, state))) => now > was && !matches!(state, 'T' | 't' | 'Z' | 'X'),
+        _ => false,
+    }
+}
+
 /// ovsdb-server's question: `Open_vSwitch:cur_cfg`, ovs-vswitchd's progress.
 const CUR_CFG: &[u8] = br#"{"id":0,"method":"transact","params":["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[],"columns":["cur_cfg"]}]}"#;
 
 /// `cur_cfg` in a reply to [`CUR_CFG`].
 fn cur_cfg(reply: &serde_json::Value) -> Option<i64> {
     reply["result"][0]["rows"][0]["cur_cfg"].as_i64()
-}
-
-/// Send `request` to `daemon` on `socket`; Ok once a whole JSON reply came back
-/// within `limit`.
-fn ask(daemon: Daemon, socket: &Path, request: &[u8], limit: Duration) -> Result<(), Hung> {
-    exchange(daemon, socket, request, limit).map(drop)
 }
 
 /// Ask ovsdb-server under `rundir` one JSON-RPC `request` on its own socket,
@@ -405,6 +474,20 @@ pub fn ensure_running(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpu_time_of_this_process_rises_while_it_works() {
+        let me = std::process::id();
+        let before = super::cpu_time(me);
+        assert!(matches!(before, Some((_, 'R' | 'S'))), "{before:?}");
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while !super::working(me, before) {
+            x = x.wrapping_add(std::hint::black_box(1));
+            assert!(start.elapsed() < std::time::Duration::from_secs(5), "{x}");
+        }
+        assert!(!super::working(1 << 30, before));
+    }
+
     use super::*;
     use std::io::{Read, Write};
     use std::os::unix::net::UnixListener;
@@ -434,9 +517,10 @@ mod tests {
             let mut buf = [0u8; 256];
             let _ = c.read(&mut buf);
             if reply {
-                c.write_all(br#"{"id":0,"res"#).unwrap();
+                // (a reader may leave after the first byte: ovs-vswitchd's)
+                let _ = c.write_all(br#"{"id":0,"res"#);
                 std::thread::sleep(Duration::from_millis(20));
-                c.write_all(br#"ult":[],"error":null}"#).unwrap();
+                let _ = c.write_all(br#"ult":[],"error":null}"#);
             } else {
                 std::thread::sleep(Duration::from_millis(500));
             }
@@ -458,7 +542,9 @@ mod tests {
     #[test]
     fn a_silent_daemon_is_hung_and_named() {
         let dir = tempfile::tempdir().unwrap();
-        let pid = std::process::id();
+        // a process that does not work: not busy, silent
+        let mut idle = std::process::Command::new("sleep").arg("10").spawn().unwrap();
+        let pid = idle.id();
         std::fs::write(dir.path().join("ovs-vswitchd.pid"), format!("{pid}")).unwrap();
         let a = daemon(dir.path(), "db.sock", true);
         let _b = daemon(dir.path(), &format!("ovs-vswitchd.{pid}.ctl"), false);
@@ -475,6 +561,8 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("service openvswitch-switch restart"), "{s}");
+        let _ = idle.kill();
+        let _ = idle.wait();
         // a listener that never accepts: connecting works, no reply comes
         let dir = tempfile::tempdir().unwrap();
         let _l = UnixListener::bind(dir.path().join("db.sock")).unwrap();

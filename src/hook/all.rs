@@ -254,7 +254,7 @@ impl<'a> UpBatch<'a> {
         }
         self.start_ovs()?;
         answering(self.records, Some(self.session))?;
-        let before = Observed::read(&self.vsctl)?;
+        let before = Observed::read_direct(&self.vsctl)?;
         let applied = alone::apply_alone(
             &mut Try {
                 batch: self,
@@ -450,7 +450,7 @@ impl alone::Tries for Try<'_, '_> {
         let observed = match self.before.take() {
             Some(o) => o,
             None => {
-                read = Observed::read(vsctl)?;
+                read = Observed::read_direct(vsctl)?;
                 &read
             }
         };
@@ -585,7 +585,7 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
         source,
     })?;
     let vsctl = Vsctl::default();
-    let o = Observed::read(&vsctl).map_err(|source| HookError::DownAllRead {
+    let o = Observed::read_direct(&vsctl).map_err(|source| HookError::DownAllRead {
         names: names(),
         source,
     })?;

@@ -132,9 +132,11 @@ fn set_up_from_this_environment(
     Ok(done)
 }
 
-/// After this ifup's `IFACE=--all` run set `iface` up: OVS still runs and
-/// answers. Costs no process: a look at the daemons' pids and sockets, and one
-/// question to each.
+/// After this ifup's `IFACE=--all` run set `iface` up: OVS still runs, and no
+/// run of this ifup found it hung. Costs no process and no question: a look at
+/// ovsdb-server's socket and ovs-vswitchd's pid, and at the records. The batch
+/// asked both daemons moments ago and checked what OVS set up; asking again per
+/// interface made every run wait for a daemon busy with the batch's changes.
 fn still_running(iface: &str, s: &Session, records: &Records) -> Result<(), HookError> {
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
         return Err(HookError::StoppedAfterBatch {
@@ -142,10 +144,13 @@ fn still_running(iface: &str, s: &Session, records: &Records) -> Result<(), Hook
             why,
         });
     }
-    answering(records, Some(s)).map_err(|source| HookError::Unanswered {
-        iface: iface.to_string(),
-        source,
-    })
+    match records.hung(s) {
+        Some(why) => Err(HookError::Unanswered {
+            iface: iface.to_string(),
+            source: super::error::Unanswered::Earlier(why),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The scene of this run: its environment and the interfaces file. None when

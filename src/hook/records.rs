@@ -188,9 +188,12 @@ impl Records {
         if !storable(name) || !self.has_up(s) {
             return None;
         }
-        let path = self.up_path(s).join(APPLIED).join(name);
+        let dir = self.up_path(s).join(APPLIED);
+        let path = dir.join(name);
         let text = rundir::read_trusted(&path).ok()?;
         std::fs::remove_file(&path).ok()?;
+        // the last one taken leaves the record as bare as one without texts
+        let _ = std::fs::remove_dir(&dir);
         Some(text)
     }
 
@@ -659,6 +662,8 @@ mapping q2
         assert_eq!(r.take_applied(&s, "vlan1"), None, "once");
         assert_eq!(r.take_applied(&s, "../x"), None);
         assert_eq!(r.take_applied(&gone(), "vlan1"), None, "other session");
+        let left = std::fs::read_dir(r.up_path(&s)).unwrap().count();
+        assert_eq!(left, 0, "all taken: nothing left in the record");
         // without texts, nothing to take
         r.write_up(&s, &[("vlan1".into(), e)]).unwrap();
         assert_eq!(r.take_applied(&s, "vlan1"), None);

@@ -15,8 +15,9 @@
 //!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
 //!    OVS removal for the end of `ifdown -a` ([`super::records`]); the same
 //!    for `ifdown NAME...`, whose last run applies the removals after its own;
-//!    Trusting the batch, it still checks that OVS runs and answers: a crash
-//!    of ovs-vswitchd just after the batch would otherwise go unreported;
+//!    Trusting the batch (which asked both daemons and checked what OVS set
+//!    up), it still checks that OVS runs: a crash of ovs-vswitchd just after
+//!    the batch would otherwise go unreported;
 //! 4. make sure OVS runs (pre-up) and answers ([`super::execute::answering`]:
 //!    asked once per ifup/ifdown, so a hung OVS costs one bounded wait, not one
 //!    per interface), and read OVSDB once (pre-up, last post-down);

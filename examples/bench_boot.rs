@@ -584,6 +584,15 @@ fn up(host: &Lab, variant: Variant, n: usize, command: Command) -> Result<(), Ru
     }
     if variant != Variant::Ovs {
         let args = command.args(true, n);
+        // Profiling (docs/benchmark.md, "Where the time goes"): a command line
+        // (split at blanks) run in front of the timed ifup, e.g. a light strace.
+        if let Ok(wrap) = std::env::var("BENCH_UP_WRAP") {
+            let mut argv: Vec<&str> = wrap.split_whitespace().collect();
+            argv.push("ifup");
+            argv.extend(args.iter().map(String::as_str));
+            host.ok(&argv)?;
+            return Ok(());
+        }
         host.ifup(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
         return Ok(());
     }

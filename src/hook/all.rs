@@ -254,7 +254,7 @@ impl<'a> UpBatch<'a> {
         }
         self.start_ovs()?;
         answering(self.records, Some(self.session))?;
-        let before = Observed::read(&self.vsctl)?;
+        let before = Observed::read_direct(&self.vsctl)?;
         let applied = alone::apply_alone(
             &mut Try {
                 batch: self,
@@ -272,7 +272,7 @@ impl<'a> UpBatch<'a> {
         if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
             return Err(BatchError::Stopped(why));
         }
-        self.record(&scene, &done)
+        self.record(&scene, &done, fresh.is_some())
     }
 
     /// Mark (with an empty up record) that this ifup's batch was tried.
@@ -393,8 +393,12 @@ impl<'a> UpBatch<'a> {
         Ok(())
     }
 
-    /// Record what is done, for the interfaces' own runs.
-    fn record(&self, scene: &Scene, done: &[&Covered]) -> Result<(), BatchError> {
+    /// Record what is done, for the interfaces' own runs; with `applied` (no
+    /// `-a`: no `IFACE=--all` post-up records them all at the end), also the
+    /// stanzas each post-up run stores in the applied-stanza store, rendered
+    /// from the file this run read (ifupdown read it before us), so that those
+    /// runs do not each read and parse the whole file again.
+    fn record(&self, scene: &Scene, done: &[&Covered], applied: bool) -> Result<(), BatchError> {
         // A bridge's own run still has its ports' `ifup --allow=BRIDGE` to do,
         // which needs the file: no environment fingerprint for it.
         let entries: Vec<(String, UpEntry)> = done
@@ -412,8 +416,15 @@ impl<'a> UpBatch<'a> {
                 Some((c.name.clone(), UpEntry { config, env }))
             })
             .collect();
+        let texts: Vec<(String, String)> = match (&scene.config, applied) {
+            (Some(config), true) => entries
+                .iter()
+                .filter_map(|(n, _)| Some((n.clone(), super::applied::render(config, n)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
         self.records
-            .write_up(self.session, &entries)
+            .write_up_with(self.session, &entries, &texts)
             .map_err(|source| BatchError::Record {
                 dir: self.records.dir.clone(),
                 source,
@@ -450,7 +461,7 @@ impl alone::Tries for Try<'_, '_> {
         let observed = match self.before.take() {
             Some(o) => o,
             None => {
-                read = Observed::read(vsctl)?;
+                read = Observed::read_direct(vsctl)?;
                 &read
             }
         };
@@ -585,7 +596,7 @@ pub(super) fn down(h: &HookEnv, session: &Session, records: &Records) -> Result<
         source,
     })?;
     let vsctl = Vsctl::default();
-    let o = Observed::read(&vsctl).map_err(|source| HookError::DownAllRead {
+    let o = Observed::read_direct(&vsctl).map_err(|source| HookError::DownAllRead {
         names: names(),
         source,
     })?;

@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::invocation::{Invocation, is_configured};
-use super::records::storable;
+use super::records::{Records, Session, storable};
 use crate::cli::DEFAULT_INTERFACES;
 use crate::interfaces::Config;
 use crate::interfaces::snapshot::{MAX_ENCODED, Snapshot, SnapshotError};
@@ -70,14 +70,18 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
             if in_all && !all {
                 return;
             }
-            match load(&inv) {
-                Some((file, c)) if all => record_missing(&c, &inv.state_dir, &dir())
-                    .map(|kept| record_files_after_all(&files_path(), &file, &c, kept)),
-                Some((_, c)) => match render(&c, &h.logical) {
-                    Some(text) => write(&dir(), &h.iface, &text),
+            if let Some(text) = batch_rendered(h, &inv, all) {
+                write(&dir(), &h.iface, &text)
+            } else {
+                match load(&inv) {
+                    Some((file, c)) if all => record_missing(&c, &inv.state_dir, &dir())
+                        .map(|kept| record_files_after_all(&files_path(), &file, &c, kept)),
+                    Some((_, c)) => match render(&c, &h.logical) {
+                        Some(text) => write(&dir(), &h.iface, &text),
+                        None => Ok(()),
+                    },
                     None => Ok(()),
-                },
-                None => Ok(()),
+                }
             }
         }
         Phase::PostDown if !all => remove(&dir(), &h.iface),
@@ -88,6 +92,19 @@ pub fn record(h: &HookEnv, phase: Phase, file_override: Option<PathBuf>) {
         // by the batch records); reload says which interfaces have no record
         log::debug!("{}: the applied stanza is not recorded: {e}", h.iface);
     }
+}
+
+/// What the batch of this `ifup NAME...` rendered for `h`'s interface from the
+/// file it read, the moment ifupdown started (`Records::take_applied`): the
+/// post-up run then stores it without reading and parsing the whole file again
+/// (once per interface, quadratic for the init script). None for `--all`, for a
+/// mapped interface (`IFACE` is not `LOGICAL`), or one the batch did not set up.
+fn batch_rendered(h: &HookEnv, inv: &Invocation, all: bool) -> Option<String> {
+    if all || h.iface != h.logical {
+        return None;
+    }
+    let s = inv.session.as_deref().and_then(Session::parse)?;
+    Records::default().take_applied(&s, &h.iface)
 }
 
 /// The interfaces file of the ifup that runs us and its configuration (None,

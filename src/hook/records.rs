@@ -130,6 +130,19 @@ impl Records {
     /// Write the up record of `s`: what each interface's own run must compute to
     /// be done. Replaces an older one; readers see all of it or nothing.
     pub fn write_up(&self, s: &Session, entries: &[(String, UpEntry)]) -> std::io::Result<()> {
+        self.write_up_with(s, entries, &[])
+    }
+
+    /// [`Records::write_up`], with the applied-stanza text of some interfaces
+    /// (`crate::hook::applied`, as the batch rendered it from the file it
+    /// read), which their post-up runs store instead of reading and parsing the
+    /// whole interfaces file again each ([`Records::take_applied`]).
+    pub fn write_up_with(
+        &self,
+        s: &Session,
+        entries: &[(String, UpEntry)],
+        applied: &[(String, String)],
+    ) -> std::io::Result<()> {
         self.ensure_dir()?;
         let tmp = self
             .dir
@@ -144,7 +157,8 @@ impl Records {
                 let mut f =
                     rundir::create_new(&tmp.join(n)).map_err(rundir::RunDirError::into_io)?;
                 f.write_all(format!("{}\n{env}\n", e.config).as_bytes())
-            });
+            })
+            .and_then(|()| write_applied(&tmp.join(APPLIED), applied));
         let done = written.and_then(|()| {
             let dest = self.up_path(s);
             let _ = std::fs::remove_dir_all(&dest);
@@ -166,6 +180,21 @@ impl Records {
         let config = l.next()?.to_string();
         let env = l.next().filter(|e| *e != "-").map(str::to_string);
         Some(UpEntry { config, env })
+    }
+
+    /// Take the applied-stanza text the batch of `s` rendered for `name`
+    /// ([`Records::write_up_with`]), once.
+    pub fn take_applied(&self, s: &Session, name: &str) -> Option<String> {
+        if !storable(name) || !self.has_up(s) {
+            return None;
+        }
+        let dir = self.up_path(s).join(APPLIED);
+        let path = dir.join(name);
+        let text = rundir::read_trusted(&path).ok()?;
+        std::fs::remove_file(&path).ok()?;
+        // the last one taken leaves the record as bare as one without texts
+        let _ = std::fs::remove_dir(&dir);
+        Some(text)
     }
 
     /// Take the entry of `name` away (each serves once); false if it was not there.
@@ -302,6 +331,26 @@ impl Records {
             }
         }
     }
+}
+
+/// The folder of an up record holding applied-stanza texts: a name no
+/// interface entry can have ([`storable`]).
+const APPLIED: &str = ".applied";
+
+/// Write `texts` (interface, applied-stanza text) into a new folder `dir`
+/// (nothing when there are none).
+fn write_applied(dir: &Path, texts: &[(String, String)]) -> std::io::Result<()> {
+    if texts.is_empty() {
+        return Ok(());
+    }
+    rundir::create_subdir(dir).map_err(rundir::RunDirError::into_io)?;
+    texts
+        .iter()
+        .filter(|(n, _)| storable(n))
+        .try_for_each(|(n, text)| {
+            let mut f = rundir::create_new(&dir.join(n)).map_err(rundir::RunDirError::into_io)?;
+            f.write_all(text.as_bytes())
+        })
 }
 
 /// What an `ifup -a` run was asked, from its command line.
@@ -580,6 +629,44 @@ mapping q2
         assert_eq!(Session::parse("x:1"), None);
         assert!(me().alive());
         assert!(!gone().alive());
+    }
+
+    #[test]
+    fn applied_texts_ride_with_the_up_record_and_serve_once() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Records::new(&d.path().join("sub"));
+        let s = me();
+        let e = UpEntry {
+            config: "f1".into(),
+            env: None,
+        };
+        let texts = [
+            (
+                "vlan1".to_string(),
+                "auto vlan1\niface vlan1 inet manual\n".to_string(),
+            ),
+            ("../x".to_string(), "bad".to_string()),
+        ];
+        r.write_up_with(&s, &[("vlan1".into(), e.clone())], &texts)
+            .unwrap();
+        // not an interface entry
+        assert_eq!(r.up_entry(&s, ".applied"), None);
+        assert!(
+            r.use_up(&s, "vlan1"),
+            "the entry serves apart from the text"
+        );
+        assert_eq!(
+            r.take_applied(&s, "vlan1").as_deref(),
+            Some("auto vlan1\niface vlan1 inet manual\n")
+        );
+        assert_eq!(r.take_applied(&s, "vlan1"), None, "once");
+        assert_eq!(r.take_applied(&s, "../x"), None);
+        assert_eq!(r.take_applied(&gone(), "vlan1"), None, "other session");
+        let left = std::fs::read_dir(r.up_path(&s)).unwrap().count();
+        assert_eq!(left, 0, "all taken: nothing left in the record");
+        // without texts, nothing to take
+        r.write_up(&s, &[("vlan1".into(), e)]).unwrap();
+        assert_eq!(r.take_applied(&s, "vlan1"), None);
     }
 
     #[test]

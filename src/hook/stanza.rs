@@ -15,8 +15,9 @@
 //!    would (only a bridge's `ifup --allow=BRIDGE PORTS` is left), or record the
 //!    OVS removal for the end of `ifdown -a` ([`super::records`]); the same
 //!    for `ifdown NAME...`, whose last run applies the removals after its own;
-//!    Trusting the batch, it still checks that OVS runs and answers: a crash
-//!    of ovs-vswitchd just after the batch would otherwise go unreported;
+//!    Trusting the batch (which asked both daemons and checked what OVS set
+//!    up), it still checks that OVS runs: a crash of ovs-vswitchd just after
+//!    the batch would otherwise go unreported;
 //! 4. make sure OVS runs (pre-up) and answers ([`super::execute::answering`]:
 //!    asked once per ifup/ifdown, so a hung OVS costs one bounded wait, not one
 //!    per interface), and read OVSDB once (pre-up, last post-down);
@@ -132,9 +133,11 @@ fn set_up_from_this_environment(
     Ok(done)
 }
 
-/// After this ifup's `IFACE=--all` run set `iface` up: OVS still runs and
-/// answers. Costs no process: a look at the daemons' pids and sockets, and one
-/// question to each.
+/// After this ifup's `IFACE=--all` run set `iface` up: OVS still runs, and no
+/// run of this ifup found it hung. Costs no process and no question: a look at
+/// ovsdb-server's socket and ovs-vswitchd's pid, and at the records. The batch
+/// asked both daemons moments ago and checked what OVS set up; asking again per
+/// interface made every run wait for a daemon busy with the batch's changes.
 fn still_running(iface: &str, s: &Session, records: &Records) -> Result<(), HookError> {
     if let Health::Down(why) = daemon::health(Path::new(daemon::RUNDIR)) {
         return Err(HookError::StoppedAfterBatch {
@@ -142,10 +145,13 @@ fn still_running(iface: &str, s: &Session, records: &Records) -> Result<(), Hook
             why,
         });
     }
-    answering(records, Some(s)).map_err(|source| HookError::Unanswered {
-        iface: iface.to_string(),
-        source,
-    })
+    match records.hung(s) {
+        Some(why) => Err(HookError::Unanswered {
+            iface: iface.to_string(),
+            source: super::error::Unanswered::Earlier(why),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The scene of this run: its environment and the interfaces file. None when

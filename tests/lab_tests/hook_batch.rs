@@ -193,6 +193,17 @@ fn ovsdb(l: &Lab) -> Result<Vec<String>, LabError> {
     Ok(out)
 }
 
+/// The applied-stanza store (`hook::applied`, what `reload` compares with):
+/// each file, by name, and its text.
+fn applied(l: &Lab) -> Result<Vec<(String, String)>, LabError> {
+    let dir = "/run/ifupdown-ovs-applied";
+    let mut out = Vec::new();
+    for name in l.ok(&["ls", "-A", dir])?.split_whitespace() {
+        out.push((name.to_string(), l.read_file(&format!("{dir}/{name}"))?));
+    }
+    Ok(out)
+}
+
 /// Kernel state of our devices: flags and MTU, fixed MACs, global addresses and
 /// the sysctls we set.
 fn kernel(l: &Lab) -> Result<Vec<String>, LabError> {
@@ -603,6 +614,12 @@ fn init_script_list_is_one_transaction_with_the_same_result_as_one_by_one() -> R
     let o = ovsdb(&one)?;
     assert_eq!(ovsdb(&all)?, o, "OVSDB (left: batch, right: one by one)");
     assert_eq!(kernel(&all)?, kernel(&one)?, "kernel state differs");
+    // the post-up runs stored what the batch rendered for them: the same
+    let stored = applied(&all)?;
+    for n in &names {
+        assert!(stored.iter().any(|(s, _)| s == n), "{n}: {stored:?}");
+    }
+    assert_eq!(stored, applied(&one)?, "applied stanzas (left: batch)");
 
     // which run took which path
     all.ifdown(&["-a"])?;

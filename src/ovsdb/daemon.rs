@@ -236,7 +236,10 @@ fn ask_working(daemon: Daemon, socket: &Path, pid: u32, limit: Duration) -> Resu
             return Err(hung(Silence::NoReply { socket, limit }));
         }
         let slice = left.min(Duration::from_millis(20));
-        match s.set_read_timeout(Some(slice)).and_then(|()| (&s).read(&mut byte)) {
+        match s
+            .set_read_timeout(Some(slice))
+            .and_then(|()| (&s).read(&mut byte))
+        {
             // any reply will do
             Ok(1..) => return Ok(()),
             Ok(0) => return Err(hung(Silence::Closed { socket })),
@@ -266,7 +269,9 @@ fn cpu_time(pid: u32) -> Option<(u64, char)> {
 /// stopped (`T`, `t`) or dead.
 fn working(pid: u32, before: Option<(u64, char)>) -> bool {
     match (before, cpu_time(pid)) {
-        (Some((was, _)), Some((now, state))) => now > was && !matches!(state, 'T' | 't' | 'Z' | 'X'),
+        (Some((was, _)), Some((now, state))) => {
+            now > was && !matches!(state, 'T' | 't' | 'Z' | 'X')
+        }
         _ => false,
     }
 }
@@ -543,7 +548,10 @@ mod tests {
     fn a_silent_daemon_is_hung_and_named() {
         let dir = tempfile::tempdir().unwrap();
         // a process that does not work: not busy, silent
-        let mut idle = std::process::Command::new("sleep").arg("10").spawn().unwrap();
+        let mut idle = std::process::Command::new("sleep")
+            .arg("10")
+            .spawn()
+            .unwrap();
         let pid = idle.id();
         std::fs::write(dir.path().join("ovs-vswitchd.pid"), format!("{pid}")).unwrap();
         let a = daemon(dir.path(), "db.sock", true);

@@ -210,14 +210,7 @@ fn ask_working(daemon: Daemon, socket: &Path, pid: u32, limit: Duration) -> Resu
     let socket = socket.to_path_buf();
     let deadline = Instant::now() + limit;
     let cpu = cpu_time(pid);
-    let s = match connect_by(&socket, deadline) {
-        Ok(s) => s,
-        Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
-        Err(e) => {
-            let source = e.into();
-            return Err(hung(Silence::Io { socket, source }));
-        }
-    };
+    let s = connect_or_hung(daemon, &socket, deadline)?;
     let io = |source: std::io::Error, socket: PathBuf| match source.kind() {
         ErrorKind::WouldBlock | ErrorKind::TimedOut => hung(Silence::NoReply { socket, limit }),
         _ => hung(Silence::Io { socket, source }),
@@ -309,6 +302,26 @@ pub(super) fn connect_by(socket: &Path, deadline: Instant) -> Result<UnixStream,
     }
 }
 
+/// [`connect_by`], its failure told as the daemon's [`Hung`]: a queue still
+/// full at `deadline` ([`Silence::QueueFull`]) or another error.
+pub(super) fn connect_or_hung(
+    daemon: Daemon,
+    socket: &Path,
+    deadline: Instant,
+) -> Result<UnixStream, Hung> {
+    connect_by(socket, deadline).map_err(|e| {
+        let socket = socket.to_path_buf();
+        let silence = match e {
+            Errno::EAGAIN => Silence::QueueFull { socket },
+            e => Silence::Io {
+                socket,
+                source: e.into(),
+            },
+        };
+        Hung { daemon, silence }
+    })
+}
+
 /// The socket as a reader that ends at `deadline`: every read waits at most
 /// what is left, and [`Timed::late`] tells a time-out from another error.
 struct Timed<'a> {
@@ -346,14 +359,7 @@ fn exchange(
     let hung = |silence| Hung { daemon, silence };
     let socket = socket.to_path_buf();
     let deadline = Instant::now() + limit;
-    let s = match connect_by(&socket, deadline) {
-        Ok(s) => s,
-        Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
-        Err(e) => {
-            let source = e.into();
-            return Err(hung(Silence::Io { socket, source }));
-        }
-    };
+    let s = connect_or_hung(daemon, &socket, deadline)?;
     let no_reply = |socket| hung(Silence::NoReply { socket, limit });
     let left = deadline.saturating_duration_since(Instant::now());
     let sent = s

@@ -34,7 +34,6 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
 use serde_json::{Value, json};
 
 use super::daemon::{self, Daemon, Hung, Silence};
@@ -391,20 +390,7 @@ impl Channel {
     pub fn open(rundir: &Path, limit: Duration) -> Result<Channel, Hung> {
         let socket = rundir.join("db.sock");
         let deadline = Instant::now() + limit;
-        let hung = |silence| Hung {
-            daemon: Daemon::OvsdbServer,
-            silence,
-        };
-        let stream = match daemon::connect_by(&socket, deadline) {
-            Ok(s) => s,
-            Err(Errno::EAGAIN) => return Err(hung(Silence::QueueFull { socket })),
-            Err(e) => {
-                return Err(hung(Silence::Io {
-                    socket,
-                    source: e.into(),
-                }));
-            }
-        };
+        let stream = daemon::connect_or_hung(Daemon::OvsdbServer, &socket, deadline)?;
         Ok(Channel {
             stream,
             socket,
